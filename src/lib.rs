@@ -1,0 +1,3 @@
+//! milestone-bot: placeholder layout, filled in as modules land.
+pub mod milestones;
+pub mod sketch;

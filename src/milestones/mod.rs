@@ -1,0 +1,1 @@
+//! Milestone rules, detection and templates.

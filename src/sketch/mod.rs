@@ -1,0 +1,1 @@
+//! HyperLogLog sketches and the sketch store.
