@@ -1,3 +1,24 @@
-//! milestone-bot: placeholder layout, filled in as modules land.
+//! milestone-bot announces milestones ("200,000,000 monthly active users") to the
+//! Telegram channels and groups that follow it.
+//!
+//! # Layout
+//! - [`config`]: typed settings from the environment, one struct per area.
+//! - [`app`]: builds every part from a `Config` and runs them under one shutdown.
+//! - [`storage`]: the SQL database (SQLite or PostgreSQL), migrations, one module per
+//!   table family (`chats`, `audit`, …).
+//! - [`telegram`]: the teloxide handler tree: membership tracking and commands.
+//! - [`sketch`]: HyperLogLog sketches (byte-compatible with Redis) and the sketch store.
+//! - [`milestones`]: rules, the pure detector, templates.
+//! - [`http`]: the bot's HTTP server (health, ingest).
+//! - [`cli`]: the subcommands of the `milestone-bot` binary.
+//! - [`telemetry`]: logging, and the one place secrets are scrubbed from output.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod http;
 pub mod milestones;
 pub mod sketch;
+pub mod storage;
+pub mod telegram;
+pub mod telemetry;

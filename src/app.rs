@@ -1,0 +1,172 @@
+//! Wiring: [`App::build`] turns a [`Config`] into running parts, and
+//! [`App::run_until_stopped`] runs them until the shutdown future resolves. Tests
+//! build the app through the same code as `main`.
+
+use crate::config::Config;
+use crate::storage::Db;
+use crate::telegram::{self, BotContext};
+use anyhow::Context;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use teloxide::dispatching::Dispatcher;
+use teloxide::error_handlers::ErrorHandler;
+use teloxide::prelude::*;
+use teloxide::types::AllowedUpdate;
+use teloxide::update_listeners::Polling;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// The bot, built and ready to run.
+pub struct App {
+    config: Config,
+    db: Db,
+    bot: Bot,
+    /// Bound at build time so tests (port 0) learn the address before running.
+    listener: TcpListener,
+}
+
+impl App {
+    /// Opens the database (migrating it), prepares the Bot API client and binds the
+    /// HTTP port. Nothing talks to Telegram yet.
+    pub async fn build(config: Config) -> anyhow::Result<App> {
+        crate::telemetry::register_secret(config.telegram.token.expose());
+        let db = Db::connect_and_migrate(&config.database.url)
+            .await
+            .context("opening the database")?;
+        let bot = make_bot(&config);
+        let listener = TcpListener::bind(config.http.addr)
+            .await
+            .with_context(|| format!("binding the HTTP server to {}", config.http.addr))?;
+        Ok(App {
+            config,
+            db,
+            bot,
+            listener,
+        })
+    }
+
+    pub fn http_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Runs the dispatcher and the HTTP server until `shutdown` resolves, then lets
+    /// in-flight handlers finish and closes the database.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> anyhow::Result<()> {
+        let me = self.bot.get_me().await.map_err(|e| {
+            anyhow::anyhow!(crate::telemetry::redact(&format!(
+                "Telegram refused getMe: {e}"
+            )))
+        })?;
+        tracing::info!(bot = %me.username(), http = %self.http_addr(), "starting");
+        telegram::register_commands(&self.bot).await;
+
+        let stop = CancellationToken::new();
+        let http = tokio::spawn(serve_http(self.listener, self.db.clone(), stop.clone()));
+
+        let ctx = BotContext {
+            db: self.db.clone(),
+            admin_ids: Arc::new(self.config.telegram.admin_ids.clone()),
+        };
+        let mut dispatcher = Dispatcher::builder(self.bot.clone(), telegram::handler_tree())
+            .dependencies(dptree::deps![ctx])
+            .default_handler(|upd| async move {
+                tracing::debug!(update = upd.id.0, "no handler for this update; skipped");
+            })
+            .error_handler(Arc::new(LogErrors))
+            .build();
+        let token = dispatcher.shutdown_token();
+        let polling = Polling::builder(self.bot.clone())
+            .timeout(self.config.telegram.poll_timeout)
+            .allowed_updates(vec![
+                AllowedUpdate::Message,
+                AllowedUpdate::MyChatMember,
+                AllowedUpdate::CallbackQuery,
+            ])
+            .delete_webhook()
+            .await
+            .build();
+
+        let dispatching = dispatcher.try_dispatch_with_listener(polling, Arc::new(LogErrors));
+        tokio::pin!(dispatching);
+        tokio::pin!(shutdown);
+        let result = tokio::select! {
+            res = &mut dispatching => res.map_err(|e| anyhow::anyhow!(crate::telemetry::redact(&e.to_string()))),
+            () = &mut shutdown => {
+                tracing::info!("shutting down: finishing the work in flight");
+                loop {
+                    match token.shutdown() {
+                        Ok(done) => { done.await; break; }
+                        // Not dispatching yet: wait for it to start, then stop it.
+                        Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                    }
+                }
+                dispatching.await.map_err(|e| anyhow::anyhow!(crate::telemetry::redact(&e.to_string())))
+            }
+        };
+        stop.cancel();
+        http.await.context("the HTTP server task")??;
+        self.db.close().await;
+        tracing::info!("stopped");
+        result
+    }
+}
+
+/// A teloxide client pointed at the configured Bot API server, with a request
+/// timeout longer than the long poll so a quiet poll is not mistaken for a failure.
+fn make_bot(config: &Config) -> Bot {
+    let client = teloxide::net::default_reqwest_settings()
+        .timeout(config.telegram.poll_timeout + Duration::from_secs(10))
+        .build()
+        .expect("the HTTP client builds with default settings");
+    Bot::with_client(config.telegram.token.expose(), client)
+        .set_api_url(config.telegram.api_url.clone())
+}
+
+async fn serve_http(listener: TcpListener, db: Db, stop: CancellationToken) -> anyhow::Result<()> {
+    let router = crate::http::router(crate::http::HttpState { db });
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move { stop.cancelled().await })
+        .await
+        .context("serving HTTP")
+}
+
+/// Logs handler and polling errors; the writer redacts the token from request URLs.
+struct LogErrors;
+
+impl<E: std::fmt::Debug + Send + 'static> ErrorHandler<E> for LogErrors {
+    fn handle_error(self: Arc<Self>, error: E) -> futures::future::BoxFuture<'static, ()> {
+        Box::pin(async move {
+            tracing::error!(error = %crate::telemetry::redact(&format!("{error:?}")), "update failed");
+        })
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}

@@ -1,0 +1,27 @@
+//! The command line: one binary, a few subcommands; each lives in its own function
+//! so `main` only parses and dispatches.
+
+pub mod chats;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "milestone-bot",
+    version,
+    about = "Announces milestones to Telegram channels and groups"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the bot (the default): Telegram dispatcher, HTTP server, background work.
+    Run,
+    /// Apply database migrations and exit (`run` also does this on start).
+    Migrate,
+    /// List the subscribed chats.
+    Chats,
+}

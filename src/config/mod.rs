@@ -1,0 +1,149 @@
+//! Typed settings from the environment.
+//!
+//! Every variable is read through [`Env`], so tests pass a map instead of mutating the
+//! process environment, and every problem is reported as one [`ConfigError`] line that
+//! names the variable. Each area of the bot owns a small struct in its own file.
+
+mod env;
+mod telegram;
+
+pub use env::{Env, ProcessEnv};
+pub use telegram::{TelegramConfig, Token};
+
+use std::net::SocketAddr;
+
+/// A setting that is missing or malformed; shown to the operator as one line.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {problem}")]
+pub struct ConfigError {
+    /// The environment variable at fault, as the operator would type it.
+    pub var: &'static str,
+    /// What is wrong with it, in words an operator can act on.
+    pub problem: String,
+}
+
+impl ConfigError {
+    pub fn new(var: &'static str, problem: impl Into<String>) -> Self {
+        Self {
+            var,
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Where the bot keeps its state.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://milestone-bot.db?mode=rwc";
+
+/// Settings shared by every subcommand: the database.
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    /// `DATABASE_URL`: `sqlite://…` (default, file created on first start) or `postgres://…`.
+    pub url: String,
+}
+
+impl DatabaseConfig {
+    pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
+        let url = env.string_or("DATABASE_URL", DEFAULT_DATABASE_URL);
+        crate::storage::DatabaseUrl::parse(&url)
+            .map_err(|e| ConfigError::new("DATABASE_URL", e.to_string()))?;
+        Ok(Self { url })
+    }
+}
+
+/// The bot's own HTTP server (health, metrics, ingest).
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// `HTTP_ADDR`: where the HTTP server listens; port 0 picks a free port.
+    pub addr: SocketAddr,
+}
+
+impl HttpConfig {
+    pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            addr: env.parse_or("HTTP_ADDR", "127.0.0.1:8080".parse().expect("valid"))?,
+        })
+    }
+}
+
+/// Everything `milestone-bot run` needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub telegram: TelegramConfig,
+    pub http: HttpConfig,
+}
+
+impl Config {
+    /// Reads every setting `run` needs; the first problem found stops the start.
+    pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            database: DatabaseConfig::from_env(env)?,
+            telegram: TelegramConfig::from_env(env)?,
+            http: HttpConfig::from_env(env)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_need_only_a_token() {
+        let config = Config::from_env(&env(&[("TELOXIDE_TOKEN", "123:abc")])).unwrap();
+        assert_eq!(config.database.url, DEFAULT_DATABASE_URL);
+        assert_eq!(config.http.addr.port(), 8080);
+    }
+
+    #[test]
+    fn each_bad_variable_is_named_in_the_error() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[], "TELOXIDE_TOKEN"),
+            (&[("TELOXIDE_TOKEN", "")], "TELOXIDE_TOKEN"),
+            (&[("TELOXIDE_TOKEN", "not a token")], "TELOXIDE_TOKEN"),
+            (
+                &[("TELOXIDE_TOKEN", "1:a"), ("DATABASE_URL", "mysql://x")],
+                "DATABASE_URL",
+            ),
+            (
+                &[("TELOXIDE_TOKEN", "1:a"), ("DATABASE_URL", "::nonsense")],
+                "DATABASE_URL",
+            ),
+            (
+                &[("TELOXIDE_TOKEN", "1:a"), ("HTTP_ADDR", "localhost")],
+                "HTTP_ADDR",
+            ),
+            (
+                &[("TELOXIDE_TOKEN", "1:a"), ("TELEGRAM_API_URL", "not a url")],
+                "TELEGRAM_API_URL",
+            ),
+            (
+                &[("TELOXIDE_TOKEN", "1:a"), ("ADMIN_IDS", "12,abc")],
+                "ADMIN_IDS",
+            ),
+            (
+                &[("TELOXIDE_TOKEN", "1:a"), ("POLL_TIMEOUT", "ten")],
+                "POLL_TIMEOUT",
+            ),
+        ];
+        for (pairs, var) in cases {
+            let err = Config::from_env(&env(pairs)).unwrap_err();
+            assert_eq!(err.var, *var, "{pairs:?} gave {err}");
+            assert!(err.to_string().starts_with(var), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_token_never_appears_in_an_error() {
+        let err = Config::from_env(&env(&[("TELOXIDE_TOKEN", "hunter2 x")])).unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+}

@@ -1,0 +1,42 @@
+//! Keeping the chat list right from what Telegram tells the bot about itself.
+
+use super::{BotContext, HandlerResult, new_chat};
+use crate::storage::chats;
+use chrono::Utc;
+use teloxide::types::{ChatMemberKind, ChatMemberUpdated, Message};
+
+/// The bot was added, promoted, removed, kicked or blocked somewhere.
+#[tracing::instrument(skip_all, fields(chat = upd.chat.id.0))]
+pub async fn on_my_chat_member(upd: ChatMemberUpdated, ctx: BotContext) -> HandlerResult {
+    let now = Utc::now();
+    let new = &upd.new_chat_member.kind;
+    if new.is_present() {
+        if chats::subscribe(&ctx.db, &new_chat(&upd.chat), now).await? {
+            tracing::info!(kind = %super::chat_kind(&upd.chat), "subscribed");
+        }
+        return Ok(());
+    }
+    let reason = match new {
+        ChatMemberKind::Banned(_) if upd.chat.is_private() => "blocked",
+        ChatMemberKind::Banned(_) => "kicked",
+        _ => "left",
+    };
+    if chats::mark_gone(&ctx.db, upd.chat.id.0, reason, now).await? {
+        tracing::info!(reason, "chat gone");
+    }
+    Ok(())
+}
+
+/// A group became a supergroup: Telegram says so in both chats; the row moves once.
+#[tracing::instrument(skip_all, fields(chat = msg.chat.id.0))]
+pub async fn on_group_migrated(msg: Message, ctx: BotContext) -> HandlerResult {
+    let (from, to) = match (msg.migrate_to_chat_id(), msg.migrate_from_chat_id()) {
+        (Some(to), _) => (msg.chat.id.0, to.0),
+        (None, Some(from)) => (from.0, msg.chat.id.0),
+        (None, None) => return Ok(()),
+    };
+    if chats::migrate(&ctx.db, from, to, Utc::now()).await? {
+        tracing::info!(from, to, "group migrated to a supergroup");
+    }
+    Ok(())
+}

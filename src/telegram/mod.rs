@@ -1,0 +1,90 @@
+//! The Telegram side: the handler tree, membership tracking and the public commands.
+//!
+//! Each branch of the tree is a small module; the tree itself only routes. Handlers
+//! get a [`BotContext`] through dptree's dependency injection.
+
+pub mod commands;
+pub mod membership;
+mod replies;
+
+use crate::storage::Db;
+use std::sync::Arc;
+use teloxide::dispatching::{HandlerExt, UpdateFilterExt, UpdateHandler};
+use teloxide::prelude::*;
+use teloxide::types::{BotCommandScope, ChatKind as TgChatKind};
+use teloxide::utils::command::BotCommands;
+
+pub use commands::PublicCommand;
+
+/// What every handler may need, shared across updates.
+#[derive(Clone)]
+pub struct BotContext {
+    /// The bot's database.
+    pub db: Db,
+    /// Telegram user ids configured as admins (`ADMIN_IDS`).
+    pub admin_ids: Arc<Vec<i64>>,
+}
+
+/// The error type of every handler; logged (redacted) by the dispatcher.
+pub type HandlerResult = anyhow::Result<()>;
+
+/// Routes updates: membership changes, group migrations, then commands.
+pub fn handler_tree() -> UpdateHandler<anyhow::Error> {
+    let messages = Update::filter_message()
+        .branch(
+            dptree::filter(|msg: Message| {
+                msg.migrate_to_chat_id().is_some() || msg.migrate_from_chat_id().is_some()
+            })
+            .endpoint(membership::on_group_migrated),
+        )
+        .branch(
+            dptree::entry()
+                .filter_command::<PublicCommand>()
+                .endpoint(commands::on_public),
+        );
+    dptree::entry()
+        .branch(Update::filter_my_chat_member().endpoint(membership::on_my_chat_member))
+        .branch(messages)
+}
+
+/// Registers the public command menu. The menu is a convenience: if Telegram refuses,
+/// the bot says so in the log and goes on.
+pub async fn register_commands(bot: &Bot) {
+    let result = bot
+        .set_my_commands(PublicCommand::bot_commands())
+        .scope(BotCommandScope::Default)
+        .await;
+    if let Err(err) = result {
+        tracing::warn!(error = %err, "could not register the command menu; continuing without it");
+    }
+}
+
+/// Our storage's view of a Telegram chat kind.
+pub fn chat_kind(chat: &teloxide::types::Chat) -> crate::storage::chats::ChatKind {
+    use crate::storage::chats::ChatKind;
+    use teloxide::types::PublicChatKind;
+    match &chat.kind {
+        TgChatKind::Private(_) => ChatKind::Private,
+        TgChatKind::Public(public) => match public.kind {
+            PublicChatKind::Channel(_) => ChatKind::Channel,
+            PublicChatKind::Group => ChatKind::Group,
+            PublicChatKind::Supergroup(_) => ChatKind::Supergroup,
+        },
+    }
+}
+
+/// The chat as we store it when it subscribes.
+pub fn new_chat(chat: &teloxide::types::Chat) -> crate::storage::chats::NewChat {
+    let title = chat.title().map(str::to_owned).or_else(|| {
+        chat.first_name().map(|first| match chat.last_name() {
+            Some(last) => format!("{first} {last}"),
+            None => first.to_owned(),
+        })
+    });
+    crate::storage::chats::NewChat {
+        id: chat.id.0,
+        kind: chat_kind(chat),
+        title,
+        username: chat.username().map(str::to_owned),
+    }
+}
