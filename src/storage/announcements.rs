@@ -1,0 +1,162 @@
+//! Announcements and their deliveries: created together, in the caller's transaction.
+//!
+//! The milestone watcher, the admin commands and the broadcast worker all meet here.
+//! Creating an announcement writes one pending delivery per subscribed chat in the same
+//! transaction, guarded by the unique `dedupe_key`, so a restart, a retry or a second
+//! instance cannot create it twice.
+
+use super::{Millis, StorageError};
+use chrono::{DateTime, Utc};
+use sqlx::{AnyConnection, Row};
+
+/// What kind of post an announcement is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnnouncementKind {
+    /// Fired by the milestone watcher.
+    Milestone,
+    /// Started by an admin for a chosen milestone.
+    Manual,
+    /// A thank-you note on its own.
+    Thanks,
+}
+
+impl AnnouncementKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnnouncementKind::Milestone => "milestone",
+            AnnouncementKind::Manual => "manual",
+            AnnouncementKind::Thanks => "thanks",
+        }
+    }
+}
+
+/// The lifecycle of an announcement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnnouncementState {
+    /// Waiting for an admin's approval (or its `release_at`).
+    Draft,
+    /// Deliveries may be sent.
+    Queued,
+    Sending,
+    Paused,
+    Done,
+    Cancelled,
+}
+
+impl AnnouncementState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnnouncementState::Draft => "draft",
+            AnnouncementState::Queued => "queued",
+            AnnouncementState::Sending => "sending",
+            AnnouncementState::Paused => "paused",
+            AnnouncementState::Done => "done",
+            AnnouncementState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, StorageError> {
+        Ok(match s {
+            "draft" => Self::Draft,
+            "queued" => Self::Queued,
+            "sending" => Self::Sending,
+            "paused" => Self::Paused,
+            "done" => Self::Done,
+            "cancelled" => Self::Cancelled,
+            other => {
+                return Err(StorageError::Corrupt(format!(
+                    "announcement state {other:?}"
+                )));
+            }
+        })
+    }
+}
+
+/// An announcement ready to be written: text already rendered and validated.
+#[derive(Debug, Clone)]
+pub struct NewAnnouncement {
+    /// Unique per announcement, e.g. `milestone:mau:200000000`.
+    pub dedupe_key: String,
+    pub kind: AnnouncementKind,
+    pub metric: Option<String>,
+    pub milestone: Option<u64>,
+    pub state: AnnouncementState,
+    pub announce_text: Option<String>,
+    pub thanks_text: Option<String>,
+    pub media_kind: Option<String>,
+    pub media_ref: Option<String>,
+    /// JSON options (silent, pin, link preview).
+    pub options: String,
+    pub created_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub release_at: Option<DateTime<Utc>>,
+}
+
+/// Writes the announcement and one pending delivery per subscribed chat. Returns
+/// `None` (and writes nothing) when an announcement with this `dedupe_key` exists.
+/// Run it inside the transaction that records the cause (the milestone row).
+pub async fn create(
+    conn: &mut AnyConnection,
+    new: &NewAnnouncement,
+) -> Result<Option<i64>, StorageError> {
+    let milestone = new
+        .milestone
+        .map(i64::try_from)
+        .transpose()
+        .map_err(|_| StorageError::Corrupt("milestone above i64".into()))?;
+    let row = sqlx::query(
+        "INSERT INTO announcements (dedupe_key, kind, metric, milestone, state, announce_text,
+            thanks_text, media_kind, media_ref, options, created_by, created_at, release_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         ON CONFLICT (dedupe_key) DO NOTHING
+         RETURNING id",
+    )
+    .bind(new.dedupe_key.clone())
+    .bind(new.kind.as_str())
+    .bind(new.metric.clone())
+    .bind(milestone)
+    .bind(new.state.as_str())
+    .bind(new.announce_text.clone())
+    .bind(new.thanks_text.clone())
+    .bind(new.media_kind.clone())
+    .bind(new.media_ref.clone())
+    .bind(new.options.clone())
+    .bind(new.created_by)
+    .bind(Millis::from(new.created_at))
+    .bind(new.release_at.map(Millis::from))
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let id: i64 = row.try_get("id")?;
+    let first_step = if new.announce_text.is_some() {
+        "announce"
+    } else {
+        "thanks"
+    };
+    sqlx::query(
+        "INSERT INTO deliveries (announcement_id, chat_id, state, step, next_attempt_at, updated_at)
+         SELECT $1, id, 'pending', $2, $3, $3 FROM chats WHERE subscribed = 1",
+    )
+    .bind(id)
+    .bind(first_step)
+    .bind(Millis::from(new.created_at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(Some(id))
+}
+
+/// Deliveries of an announcement by state, for progress and tests.
+pub async fn delivery_counts(
+    conn: &mut AnyConnection,
+    announcement_id: i64,
+) -> Result<Vec<(String, i64)>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT state, COUNT(*) AS n FROM deliveries WHERE announcement_id = $1 GROUP BY state ORDER BY state",
+    )
+    .bind(announcement_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("state")?, r.try_get("n")?)))
+        .collect()
+}
