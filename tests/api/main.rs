@@ -1,1 +1,4 @@
-fn main() {}
+//! End-to-end and integration tests: one binary, shared helpers.
+
+mod helpers;
+mod membership;
