@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::num::NonZeroU64;
+use std::str::FromStr;
 
 use super::number::{NumberError, format_grouped, format_short, parse_count};
 
@@ -94,6 +95,14 @@ fn round_numbers() -> impl Iterator<Item = u64> {
         .flat_map(|k| [1, 2, 5].map(|d| 10u64.pow(k).checked_mul(d)))
         .map_while(|m| m)
         .filter(|&m| m >= ROUND_NUMBERS_MIN)
+}
+
+impl FromStr for Rule {
+    type Err = RuleError;
+
+    fn from_str(s: &str) -> Result<Rule, RuleError> {
+        Rule::parse(s)
+    }
 }
 
 /// The canonical text, which [`Rule::parse`] reads back to the same rule.

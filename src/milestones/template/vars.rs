@@ -36,6 +36,7 @@ pub enum Var {
     Date,
     /// Days since the previous milestone of this metric, or [`NO_PREVIOUS`].
     DaysSincePrevious,
+    /// Where the milestone (not the count) would rank among countries:
     /// `if it were a country, it would be the 8th most populous in the world, …`
     CountryRank,
 }

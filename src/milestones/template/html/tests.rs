@@ -4,14 +4,20 @@ use super::*;
 fn escaping_replaces_the_four_special_characters() {
     assert_eq!(
         escape_html(r#"<b> & "x" > 'y'"#),
-        "&lt;b&gt; &amp; &quot;x&quot; &gt; 'y'"
+        "&lt;b&gt; &amp; &quot;x&quot; &gt; &#39;y&#39;"
     );
     assert_eq!(escape_html("200,000,000 🎉"), "200,000,000 🎉");
 }
 
 #[test]
 fn escaped_text_is_valid_html_whose_visible_text_is_the_original() {
-    for s in ["a < b && c > d", "\"quoted\"", "&amp; literally", "plain"] {
+    for s in [
+        "a < b && c > d",
+        "\"quoted\"",
+        "it's",
+        "&amp; literally",
+        "plain",
+    ] {
         assert_eq!(visible_text(&escape_html(s)).as_deref(), Ok(s));
     }
 }
