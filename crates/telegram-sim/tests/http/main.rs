@@ -1,6 +1,7 @@
 //! Integration tests over real HTTP: one binary, shared helpers.
 
 mod chats;
+mod control;
 mod faults;
 mod helpers;
 mod limits;
