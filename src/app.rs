@@ -69,7 +69,7 @@ impl App {
             )))
         })?;
         tracing::info!(bot = %me.username(), http = %self.http_addr(), "starting");
-        telegram::register_commands(&self.bot).await;
+        telegram::register_commands(&self.bot, &self.config.telegram.admin_ids).await;
 
         let stop = CancellationToken::new();
         let http = tokio::spawn(serve_http(self.listener, self.db.clone(), stop.clone()));
@@ -77,6 +77,8 @@ impl App {
         let ctx = BotContext {
             db: self.db.clone(),
             admin_ids: Arc::new(self.config.telegram.admin_ids.clone()),
+            metrics: Arc::new(vec!["dau".into(), "wau".into(), "mau".into()]),
+            confirm_ttl: self.config.telegram.confirm_ttl,
         };
         let mut dispatcher = Dispatcher::builder(self.bot.clone(), telegram::handler_tree())
             .dependencies(dptree::deps![ctx])

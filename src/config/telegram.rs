@@ -61,6 +61,8 @@ pub struct TelegramConfig {
     /// `POLL_TIMEOUT`: how long one `getUpdates` long poll waits; also bounds how long
     /// a shutdown waits for the poll in flight.
     pub poll_timeout: Duration,
+    /// `CONFIRM_TTL`: how long an admin's Send button stays valid.
+    pub confirm_ttl: Duration,
 }
 
 impl TelegramConfig {
@@ -81,11 +83,13 @@ impl TelegramConfig {
         if poll_timeout > Duration::from_secs(50) {
             return Err(ConfigError::new("POLL_TIMEOUT", "must be at most 50s"));
         }
+        let confirm_ttl = env.duration_or("CONFIRM_TTL", Duration::from_secs(600))?;
         Ok(Self {
             token,
             api_url,
             admin_ids: env.list("ADMIN_IDS")?,
             poll_timeout,
+            confirm_ttl,
         })
     }
 }

@@ -160,3 +160,38 @@ pub async fn delivery_counts(
         .map(|r| Ok((r.try_get("state")?, r.try_get("n")?)))
         .collect()
 }
+
+/// How many chats an announcement will reach (its deliveries).
+pub async fn delivery_count(
+    conn: &mut AnyConnection,
+    announcement_id: i64,
+) -> Result<i64, StorageError> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM deliveries WHERE announcement_id = $1")
+        .bind(announcement_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(row.try_get("n")?)
+}
+
+/// Moves a draft to the queue, remembering who released it and where to show progress.
+/// `false` when it was not a draft (already released, cancelled, or unknown).
+pub async fn release(
+    db: &super::Db,
+    announcement_id: i64,
+    by: i64,
+    progress_chat_id: i64,
+    at: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    let done = sqlx::query(
+        "UPDATE announcements SET state = 'queued', created_by = COALESCE(created_by, $2),
+           progress_chat_id = $3, release_at = $4
+         WHERE id = $1 AND state = 'draft'",
+    )
+    .bind(announcement_id)
+    .bind(by)
+    .bind(progress_chat_id)
+    .bind(Millis::from(at))
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() > 0)
+}

@@ -5,6 +5,7 @@
 //! `Any` driver moves only plain integers, floats, text and bytes between both
 //! databases; [`Millis`] converts at this edge so the rest of the bot sees `chrono`.
 
+pub mod admins;
 pub mod announcements;
 pub mod audit;
 pub mod chats;

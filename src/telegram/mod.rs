@@ -3,6 +3,7 @@
 //! Each branch of the tree is a small module; the tree itself only routes. Handlers
 //! get a [`BotContext`] through dptree's dependency injection.
 
+pub mod admin;
 pub mod commands;
 pub mod membership;
 mod replies;
@@ -23,6 +24,10 @@ pub struct BotContext {
     pub db: Db,
     /// Telegram user ids configured as admins (`ADMIN_IDS`).
     pub admin_ids: Arc<Vec<i64>>,
+    /// Names of the configured metrics, for validating admin input.
+    pub metrics: Arc<Vec<String>>,
+    /// How long a Send button stays valid.
+    pub confirm_ttl: std::time::Duration,
 }
 
 /// The error type of every handler; logged (redacted) by the dispatcher.
@@ -39,23 +44,57 @@ pub fn handler_tree() -> UpdateHandler<anyhow::Error> {
         )
         .branch(
             dptree::entry()
+                .filter_command::<admin::AdminCommand>()
+                .endpoint(admin::on_milestone),
+        )
+        .branch(
+            dptree::entry()
                 .filter_command::<PublicCommand>()
                 .endpoint(commands::on_public),
         );
+    let callbacks = Update::filter_callback_query().branch(
+        dptree::filter(|q: CallbackQuery| admin::confirm::is_confirmation(&q))
+            .endpoint(admin::confirm::on_press),
+    );
     dptree::entry()
         .branch(Update::filter_my_chat_member().endpoint(membership::on_my_chat_member))
         .branch(messages)
+        .branch(callbacks)
 }
 
-/// Registers the public command menu. The menu is a convenience: if Telegram refuses,
-/// the bot says so in the log and goes on.
-pub async fn register_commands(bot: &Bot) {
-    let result = bot
-        .set_my_commands(PublicCommand::bot_commands())
+/// The menu entries of a command enum, without teloxide's leading `/` (Telegram's
+/// `BotCommand.command` is the bare name).
+fn menu<C: BotCommands>() -> Vec<teloxide::types::BotCommand> {
+    C::bot_commands()
+        .into_iter()
+        .map(|mut c| {
+            c.command = c.command.trim_start_matches('/').to_owned();
+            c
+        })
+        .collect()
+}
+
+/// Registers the command menus: the public one for everyone, public plus `/milestone`
+/// in each configured admin's private chat. The menu is a convenience: if Telegram
+/// refuses, the bot says so in the log and goes on.
+pub async fn register_commands(bot: &Bot, admin_ids: &[i64]) {
+    let public = menu::<PublicCommand>();
+    if let Err(err) = bot
+        .set_my_commands(public.clone())
         .scope(BotCommandScope::Default)
-        .await;
-    if let Err(err) = result {
+        .await
+    {
         tracing::warn!(error = %err, "could not register the command menu; continuing without it");
+    }
+    let mut admin_menu = public;
+    admin_menu.extend(menu::<admin::AdminCommand>());
+    for id in admin_ids {
+        let scope = BotCommandScope::Chat {
+            chat_id: teloxide::types::Recipient::Id(ChatId(*id)),
+        };
+        if let Err(err) = bot.set_my_commands(admin_menu.clone()).scope(scope).await {
+            tracing::warn!(error = %err, admin = id, "could not register an admin's command menu");
+        }
     }
 }
 
@@ -96,15 +135,26 @@ pub async fn reply_html(
     chat: ChatId,
     text: impl Into<String>,
 ) -> Result<Message, teloxide::RequestError> {
+    send_html(bot, chat, text.into(), None).await
+}
+
+/// [`reply_html`] with optional inline buttons.
+pub async fn send_html(
+    bot: &Bot,
+    chat: ChatId,
+    text: String,
+    buttons: Option<teloxide::types::InlineKeyboardMarkup>,
+) -> Result<Message, teloxide::RequestError> {
     use teloxide::types::ParseMode;
-    let text = text.into();
     let mut waits = 0;
     loop {
-        match bot
+        let mut request = bot
             .send_message(chat, text.clone())
-            .parse_mode(ParseMode::Html)
-            .await
-        {
+            .parse_mode(ParseMode::Html);
+        if let Some(buttons) = &buttons {
+            request = request.reply_markup(buttons.clone());
+        }
+        match request.await {
             Err(teloxide::RequestError::RetryAfter(after)) if waits < 3 => {
                 waits += 1;
                 tokio::time::sleep(after.duration()).await;

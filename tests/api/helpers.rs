@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
-use telegram_sim::{BotUser, SimConfig, TelegramSim};
+use telegram_sim::{BotUser, ChatKind, SimConfig, TelegramSim, UserId};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -122,6 +122,8 @@ pub struct TestApp {
     pub sim: TelegramSim,
     pub token: String,
     pub bot: BotUser,
+    /// The admin configured in `ADMIN_IDS`; their private chat has the same id.
+    pub admin: UserId,
     pub db: Db,
     #[allow(dead_code)] // used by the HTTP suites
     pub http_addr: SocketAddr,
@@ -131,14 +133,20 @@ pub struct TestApp {
 }
 
 /// Settings for a test bot, as environment variables would give them.
-pub fn test_env(sim: &TelegramSim, token: &str, database_url: &str) -> HashMap<String, String> {
+pub fn test_env(
+    sim: &TelegramSim,
+    token: &str,
+    database_url: &str,
+    admin: UserId,
+) -> HashMap<String, String> {
+    let admin = admin.0.to_string();
     [
         ("TELOXIDE_TOKEN", token),
         ("TELEGRAM_API_URL", &sim.api_url()),
         ("DATABASE_URL", database_url),
         ("HTTP_ADDR", "127.0.0.1:0"),
         ("POLL_TIMEOUT", "1s"),
-        ("ADMIN_IDS", "1001"),
+        ("ADMIN_IDS", &admin),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -167,7 +175,15 @@ impl TestApp {
             rand::random::<u64>()
         );
         let bot = sim.add_bot(&token, "milestone_test_bot");
-        let mut env = test_env(&sim, &token, database.url());
+        let admin_chat = sim.create_chat(
+            ChatKind::Private {
+                first_name: "Admin".into(),
+                username: Some("admin".into()),
+            },
+            "Admin",
+        );
+        let admin = UserId(admin_chat.0);
+        let mut env = test_env(&sim, &token, database.url(), admin);
         tweak(&mut env);
         let config = Config::from_env(&env).expect("test settings are valid");
         let app = App::build(config).await.expect("the app builds");
@@ -181,6 +197,7 @@ impl TestApp {
             sim,
             token,
             bot,
+            admin,
             db,
             http_addr,
             database: Some(database),

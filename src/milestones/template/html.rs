@@ -259,3 +259,21 @@ fn decode_entity(s: &str) -> Result<(char, usize), HtmlProblem> {
 
 #[cfg(test)]
 mod tests;
+
+/// Checks free text an admin wrote (no template variables): valid Telegram HTML and
+/// within the 4096-character limit. The error says what to fix.
+pub fn check_text(src: &str) -> Result<(), String> {
+    let visible = visible_text(src).map_err(|e| format!("invalid HTML: {e}"))?;
+    let len = telegram_len(&visible);
+    let limit = super::TemplateKind::Text.limit();
+    if visible.trim().is_empty() {
+        return Err("the text is empty".into());
+    }
+    if len > limit {
+        return Err(format!(
+            "over the {limit}-character limit by {} characters",
+            len - limit
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,210 @@
+//! Carrying out admin actions and composing the replies (Telegram HTML, every
+//! user-supplied piece escaped).
+
+use super::confirm::{self, Pending};
+use super::parse::{AdminAction, USAGE};
+use crate::milestones::template::escape_html;
+use crate::storage::{admins, announcements, chats};
+use crate::telegram::BotContext;
+use chrono::Utc;
+use std::fmt::Write;
+use teloxide::prelude::*;
+
+/// Why an action did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    /// The admin asked for something that cannot be done (unknown id, invalid HTML…);
+    /// the text is shown to them.
+    #[error("{0}")]
+    User(String),
+    /// Our side failed; logged, and the admin gets a short apology.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<crate::storage::StorageError> for ActionError {
+    fn from(e: crate::storage::StorageError) -> Self {
+        ActionError::Internal(e.into())
+    }
+}
+
+/// Runs one action; the returned text is the reply (empty when the action already
+/// replied, e.g. with a confirmation).
+pub async fn run(
+    bot: &Bot,
+    ctx: &BotContext,
+    admin: i64,
+    chat: ChatId,
+    action: AdminAction,
+) -> Result<String, ActionError> {
+    match action {
+        AdminAction::Overview | AdminAction::Help => Ok(help()),
+        AdminAction::Chats => chats_overview(ctx).await,
+        AdminAction::Admins => admins_list(ctx).await,
+        AdminAction::AdminAdd { user_id } => {
+            if admins::add(&ctx.db, user_id, admin, Utc::now()).await?
+                || ctx.admin_ids.contains(&user_id)
+            {
+                Ok(format!("User <code>{user_id}</code> is now an admin."))
+            } else {
+                Ok(format!("User <code>{user_id}</code> already is an admin."))
+            }
+        }
+        AdminAction::AdminRemove { user_id } => {
+            if ctx.admin_ids.contains(&user_id) {
+                Err(ActionError::User(format!(
+                    "User {user_id} is configured in ADMIN_IDS; remove them there."
+                )))
+            } else if admins::remove(&ctx.db, user_id).await? {
+                Ok(format!(
+                    "User <code>{user_id}</code> is no longer an admin."
+                ))
+            } else {
+                Err(ActionError::User(format!(
+                    "User {user_id} is not an admin added here."
+                )))
+            }
+        }
+        AdminAction::Thanks { text } => thanks(bot, ctx, admin, chat, text).await,
+        // TEMPORARY until the milestone and broadcast operations are merged.
+        other => Err(ActionError::User(format!(
+            "{other:?} is not available yet."
+        ))),
+    }
+}
+
+/// Runs what a confirmed Send starts.
+pub async fn confirmed(
+    _bot: &Bot,
+    ctx: &BotContext,
+    admin: i64,
+    chat: ChatId,
+    pending: &Pending,
+) -> anyhow::Result<String> {
+    match pending {
+        Pending::Release { announcement_id } => {
+            let released =
+                announcements::release(&ctx.db, *announcement_id, admin, chat.0, Utc::now())
+                    .await?;
+            Ok(if released {
+                format!("Announcement #{announcement_id} is on its way.")
+            } else {
+                format!("Announcement #{announcement_id} is no longer a draft; nothing changed.")
+            })
+        }
+        // TEMPORARY until the broadcast operations are merged.
+        other => Ok(format!("{other:?} is not available yet.")),
+    }
+}
+
+fn help() -> String {
+    let mut out = String::from("<b>/milestone</b> commands\n\n");
+    for (_, usage) in USAGE {
+        let _ = writeln!(out, "<code>{}</code>", escape_html(usage));
+    }
+    out
+}
+
+async fn chats_overview(ctx: &BotContext) -> Result<String, ActionError> {
+    let counts = chats::count_subscribed_by_kind(&ctx.db).await?;
+    let total: i64 = counts.iter().map(|(_, n)| n).sum();
+    let mut out = format!("<b>Subscribed chats: {total}</b>\n");
+    for (kind, n) in counts {
+        let _ = writeln!(out, "{kind}: {n}");
+    }
+    let gone = chats::recently_gone(&ctx.db, 10).await?;
+    if !gone.is_empty() {
+        out.push_str("\n<b>Recently gone</b>\n");
+        for chat in gone {
+            let _ = writeln!(
+                out,
+                "{} ({}, <code>{}</code>): {} {}",
+                escape_html(chat.title.as_deref().unwrap_or("untitled")),
+                chat.kind,
+                chat.id,
+                escape_html(chat.gone_reason.as_deref().unwrap_or("gone")),
+                chat.gone_at
+                    .map(|t| t.format("%Y-%m-%d").to_string())
+                    .unwrap_or_default()
+            );
+        }
+    }
+    Ok(out)
+}
+
+async fn admins_list(ctx: &BotContext) -> Result<String, ActionError> {
+    let mut out = String::from("<b>Admins</b>\nFrom ADMIN_IDS (permanent):\n");
+    for id in ctx.admin_ids.iter() {
+        let _ = writeln!(out, "<code>{id}</code>");
+    }
+    let added = admins::list(&ctx.db).await?;
+    out.push_str("Added here:\n");
+    if added.is_empty() {
+        out.push_str("none\n");
+    }
+    for (id, by, at) in added {
+        let _ = writeln!(
+            out,
+            "<code>{id}</code> (by {by}, {})",
+            at.format("%Y-%m-%d")
+        );
+    }
+    Ok(out)
+}
+
+/// A thank-you note on its own: validated, written as a draft with its deliveries, and
+/// shown with Send / Cancel.
+async fn thanks(
+    bot: &Bot,
+    ctx: &BotContext,
+    admin: i64,
+    chat: ChatId,
+    text: String,
+) -> Result<String, ActionError> {
+    crate::milestones::template::html::check_text(&text).map_err(ActionError::User)?;
+    let now = Utc::now();
+    let new = announcements::NewAnnouncement {
+        dedupe_key: format!(
+            "thanks:{admin}:{}:{:08x}",
+            now.timestamp_millis(),
+            rand::random::<u32>()
+        ),
+        kind: announcements::AnnouncementKind::Thanks,
+        metric: None,
+        milestone: None,
+        state: announcements::AnnouncementState::Draft,
+        announce_text: None,
+        thanks_text: Some(text.clone()),
+        media_kind: None,
+        media_ref: None,
+        options: "{}".into(),
+        created_by: Some(admin),
+        created_at: now,
+        release_at: None,
+    };
+    let mut conn = ctx
+        .db
+        .pool()
+        .acquire()
+        .await
+        .map_err(crate::storage::StorageError::from)?;
+    let id = announcements::create(&mut conn, &new)
+        .await?
+        .expect("a fresh dedupe key");
+    let reach = announcements::delivery_count(&mut conn, id).await?;
+    drop(conn);
+    let preview =
+        format!("<b>Preview</b> (thank-you note #{id}, reaches {reach} chat(s)):\n\n{text}");
+    confirm::ask(
+        bot,
+        ctx,
+        admin,
+        chat,
+        preview,
+        &Pending::Release {
+            announcement_id: id,
+        },
+    )
+    .await?;
+    Ok(String::new())
+}

@@ -1,0 +1,145 @@
+//! Confirmations: a dangerous action is shown with Send / Cancel buttons and runs only
+//! when the admin who asked presses Send, once, before it expires. Every other press
+//! (someone else, a second press, a stale button) is answered and starts nothing.
+
+use crate::storage::admins;
+use crate::telegram::BotContext;
+use chrono::{Duration, Utc};
+use serde::{Deserialize, Serialize};
+use teloxide::prelude::*;
+use teloxide::types::{
+    CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, MaybeInaccessibleMessage, ParseMode,
+};
+
+/// What Send starts; stored as JSON with the confirmation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "do", rename_all = "snake_case")]
+pub enum Pending {
+    /// Queue an announcement that was written as a draft for this confirmation.
+    Release { announcement_id: i64 },
+    /// Edit an announcement in every chat it reached.
+    Edit { announcement_id: i64, text: String },
+    /// Delete an announcement in every chat it reached.
+    Withdraw { announcement_id: i64 },
+    /// Resend deliveries whose outcome is unknown after a crash.
+    ResendUnknown { announcement_id: i64 },
+}
+
+const PREFIX: &str = "c:";
+
+/// Sends `text` with Send / Cancel buttons, remembering `pending` for `admin_id`.
+pub async fn ask(
+    bot: &Bot,
+    ctx: &BotContext,
+    admin_id: i64,
+    chat: ChatId,
+    text: String,
+    pending: &Pending,
+) -> anyhow::Result<()> {
+    let nonce = format!("{:016x}", rand::random::<u64>());
+    let now = Utc::now();
+    let ttl = Duration::from_std(ctx.confirm_ttl).unwrap_or(Duration::minutes(10));
+    admins::create_confirmation(
+        &ctx.db,
+        &nonce,
+        admin_id,
+        &serde_json::to_string(pending)?,
+        now,
+        now + ttl,
+    )
+    .await?;
+    let buttons = InlineKeyboardMarkup::new(vec![vec![
+        InlineKeyboardButton::callback("Send", format!("{PREFIX}{nonce}:send")),
+        InlineKeyboardButton::callback("Cancel", format!("{PREFIX}{nonce}:cancel")),
+    ]]);
+    crate::telegram::send_html(bot, chat, text, Some(buttons)).await?;
+    Ok(())
+}
+
+/// Is this callback one of ours?
+pub fn is_confirmation(q: &CallbackQuery) -> bool {
+    q.data.as_deref().is_some_and(|d| d.starts_with(PREFIX))
+}
+
+/// Handles a press on Send or Cancel.
+#[tracing::instrument(skip_all, fields(user = q.from.id.0))]
+pub async fn on_press(
+    bot: Bot,
+    q: CallbackQuery,
+    ctx: BotContext,
+) -> crate::telegram::HandlerResult {
+    let data = q.data.clone().unwrap_or_default();
+    let (nonce, choice) = data[PREFIX.len()..].split_once(':').unwrap_or(("", ""));
+    let user = q.from.id.0 as i64;
+    let now = Utc::now();
+    let answer = match admins::get_confirmation(&ctx.db, nonce).await? {
+        None => "This button is no longer valid.".to_owned(),
+        Some(c) if c.admin_id != user => {
+            audit(&ctx, user, &data, "refused: not the admin who asked").await?;
+            "Only the admin who asked can confirm this.".to_owned()
+        }
+        Some(c) if c.used_at.is_some() => "Already done.".to_owned(),
+        Some(c) if c.expires_at <= now => "This confirmation expired; please ask again.".to_owned(),
+        Some(c) => {
+            let outcome = if choice == "send" {
+                "sent"
+            } else {
+                "cancelled"
+            };
+            if !admins::use_confirmation(&ctx.db, nonce, outcome, now).await? {
+                "Already done.".to_owned()
+            } else if choice == "send" {
+                let pending: Pending = serde_json::from_str(&c.action)?;
+                let chat = q
+                    .message
+                    .as_ref()
+                    .map(|m| m.chat().id)
+                    .unwrap_or(ChatId(user));
+                let reply = super::actions::confirmed(&bot, &ctx, user, chat, &pending).await?;
+                audit(&ctx, user, &c.action, "ok: confirmed").await?;
+                clear_buttons(&bot, &q, "✅ Confirmed.").await;
+                reply
+            } else {
+                audit(&ctx, user, &c.action, "ok: cancelled").await?;
+                clear_buttons(&bot, &q, "Cancelled: nothing was sent.").await;
+                "Cancelled.".to_owned()
+            }
+        }
+    };
+    bot.answer_callback_query(q.id.clone()).text(answer).await?;
+    Ok(())
+}
+
+/// Replaces the buttons with a line saying how it ended; cosmetic, so failures are
+/// only logged.
+async fn clear_buttons(bot: &Bot, q: &CallbackQuery, note: &str) {
+    let Some(MaybeInaccessibleMessage::Regular(msg)) = &q.message else {
+        return;
+    };
+    let text = format!(
+        "{}\n\n<i>{note}</i>",
+        crate::milestones::template::escape_html(msg.text().unwrap_or_default())
+    );
+    if let Err(err) = bot
+        .edit_message_text(msg.chat.id, msg.id, text)
+        .parse_mode(ParseMode::Html)
+        .await
+    {
+        tracing::warn!(error = %err, "could not update the confirmation message");
+    }
+}
+
+async fn audit(ctx: &BotContext, user: i64, detail: &str, result: &str) -> anyhow::Result<()> {
+    crate::storage::audit::record(
+        &ctx.db,
+        &crate::storage::audit::AuditEntry {
+            at: Utc::now(),
+            user_id: Some(user),
+            action: "confirm".into(),
+            detail: detail.chars().take(500).collect(),
+            result: result.into(),
+        },
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,476 @@
+//! The /milestone admin commands over HTTP through the simulator: who may use them,
+//! bad input, confirmations with buttons, and the audit trail.
+
+use crate::helpers::{DEADLINE, TestApp, eventually};
+use milestone_bot::storage::{Backend, audit};
+use telegram_sim::{ChatId, ChatKind, MemberStatus, SentMessage, UserId};
+
+crate::on_every_backend!(
+    a_non_admin_is_refused_politely_and_the_attempt_is_audited,
+    an_admin_in_a_group_is_asked_to_use_a_private_chat,
+    milestone_alone_lists_every_subcommand,
+    every_kind_of_bad_input_gets_the_problem_and_the_usage_and_changes_nothing,
+    chats_shows_counts_by_type_and_recently_gone_chats,
+    admins_can_be_added_listed_and_removed,
+    a_thanks_note_is_sent_only_after_the_same_admin_presses_send_once,
+    a_stale_or_cancelled_confirmation_starts_nothing,
+    commands_addressed_to_another_bot_are_ignored,
+    the_admin_menu_is_registered_for_admins_and_the_public_one_for_everyone,
+);
+
+/// The private chat with the configured admin (same id as the admin).
+fn admin_chat(app: &TestApp) -> ChatId {
+    ChatId(app.admin.0)
+}
+
+/// Sends `text` from `from` in `chat` and waits for the bot's next message there.
+async fn ask(app: &TestApp, chat: ChatId, from: UserId, text: &str) -> SentMessage {
+    let before = app.sim.messages(chat).len();
+    app.sim.send_text(&app.token, chat, from, text);
+    app.sim
+        .wait_for(DEADLINE, |sim| sim.messages(chat).get(before).cloned())
+        .await
+        .unwrap_or_else(|| panic!("no reply to {text:?}"))
+}
+
+fn text_of(msg: &SentMessage) -> String {
+    msg.text.clone().unwrap_or_default()
+}
+
+async fn audit_results(app: &TestApp) -> Vec<(Option<i64>, String, String)> {
+    audit::latest(&app.db, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.user_id, e.action, e.result))
+        .collect()
+}
+
+async fn a_non_admin_is_refused_politely_and_the_attempt_is_audited(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let stranger = app.sim.create_chat(
+        ChatKind::Private {
+            first_name: "Eve".into(),
+            username: None,
+        },
+        "Eve",
+    );
+
+    let reply = ask(
+        &app,
+        stranger,
+        UserId(stranger.0),
+        "/milestone admins add 666",
+    )
+    .await;
+
+    assert!(
+        text_of(&reply).contains("only this bot's admins"),
+        "{reply:?}"
+    );
+    let entries = audit_results(&app).await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].0, Some(stranger.0));
+    assert_eq!(entries[0].1, "milestone admins");
+    assert!(entries[0].2.starts_with("refused"), "{entries:?}");
+    assert!(
+        milestone_bot::storage::admins::list(&app.db)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing changed"
+    );
+    app.stop().await;
+}
+
+async fn an_admin_in_a_group_is_asked_to_use_a_private_chat(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let group = app
+        .sim
+        .create_chat(ChatKind::Supergroup { is_forum: false }, "Team");
+    app.sim
+        .set_member_status(group, app.admin, MemberStatus::Administrator);
+
+    let reply = ask(&app, group, app.admin, "/milestone status").await;
+
+    assert!(text_of(&reply).contains("private chat"), "{reply:?}");
+    app.stop().await;
+}
+
+async fn milestone_alone_lists_every_subcommand(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let chat = admin_chat(&app);
+
+    let reply = text_of(&ask(&app, chat, app.admin, "/milestone").await);
+
+    for (_, usage) in milestone_bot::telegram::admin::parse::USAGE {
+        let shown = usage.replace('<', "&lt;").replace('>', "&gt;");
+        assert!(reply.contains(&shown), "{usage} missing from {reply}");
+    }
+    app.stop().await;
+}
+
+async fn every_kind_of_bad_input_gets_the_problem_and_the_usage_and_changes_nothing(
+    backend: Backend,
+) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let chat = admin_chat(&app);
+    let too_long = format!("/milestone thanks {}", "x".repeat(4100));
+    let cases: Vec<(&str, &str)> = vec![
+        ("/milestone add mau -5", "negative"),
+        ("/milestone add mau abc", "not a milestone rule"),
+        ("/milestone add mau 1e40", "1e40"),
+        ("/milestone add mau 0", "zero"),
+        ("/milestone add users 200M", "unknown metric"),
+        ("/milestone frobnicate", "unknown subcommand"),
+        ("/milestone remove abc", "not an id"),
+        ("/milestone admins add bob", "not a telegram user id"),
+        ("/milestone thanks <b>unclosed", "invalid html"),
+        (&too_long, "over the 4096-character limit by 4 characters"),
+    ];
+    for (input, problem) in &cases {
+        let reply = text_of(&ask(&app, chat, app.admin, input).await);
+        assert!(reply.to_lowercase().contains(problem), "{input}: {reply}");
+        if !input.starts_with("/milestone thanks") {
+            assert!(reply.contains("Usage:"), "{input}: {reply}");
+        }
+    }
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let announcements: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM announcements")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(announcements, 0, "bad input created nothing");
+    drop(conn);
+    let entries = audit_results(&app).await;
+    assert_eq!(entries.len(), cases.len());
+    assert!(
+        entries
+            .iter()
+            .all(|(_, _, result)| !result.starts_with("ok")),
+        "{entries:?}"
+    );
+    app.stop().await;
+}
+
+async fn chats_shows_counts_by_type_and_recently_gone_chats(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let owner = app.sim.create_user("Olga");
+    let a = app
+        .sim
+        .create_chat(ChatKind::Channel { username: None }, "Alpha");
+    let b = app
+        .sim
+        .create_chat(ChatKind::Channel { username: None }, "Beta <news>");
+    for ch in [a, b] {
+        app.sim.bot_added_to_chat(&app.token, ch, owner, true);
+    }
+    eventually("two chats", || async {
+        (milestone_bot::storage::chats::list_subscribed(&app.db)
+            .await
+            .unwrap()
+            .len()
+            == 2)
+            .then_some(())
+    })
+    .await;
+    app.sim.bot_removed_from_chat(&app.token, b, owner, true);
+    eventually("one gone", || async {
+        (milestone_bot::storage::chats::list_subscribed(&app.db)
+            .await
+            .unwrap()
+            .len()
+            == 1)
+            .then_some(())
+    })
+    .await;
+    let chat = admin_chat(&app);
+
+    let reply = text_of(&ask(&app, chat, app.admin, "/milestone chats").await);
+
+    assert!(reply.contains("Subscribed chats: 1"), "{reply}");
+    assert!(reply.contains("channel: 1"), "{reply}");
+    assert!(
+        reply.contains("Beta &lt;news&gt;") && reply.contains("kicked"),
+        "title escaped, reason shown: {reply}"
+    );
+    app.stop().await;
+}
+
+async fn admins_can_be_added_listed_and_removed(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let chat = admin_chat(&app);
+    let helper = app.sim.create_chat(
+        ChatKind::Private {
+            first_name: "Hal".into(),
+            username: None,
+        },
+        "Hal",
+    );
+
+    assert!(
+        text_of(
+            &ask(
+                &app,
+                chat,
+                app.admin,
+                &format!("/milestone admins add {}", helper.0)
+            )
+            .await
+        )
+        .contains("now an admin")
+    );
+    let listed = text_of(&ask(&app, chat, app.admin, "/milestone admins").await);
+    assert!(
+        listed.contains(&app.admin.0.to_string()) && listed.contains(&helper.0.to_string()),
+        "{listed}"
+    );
+    // The new admin can use the commands now.
+    let as_helper = text_of(&ask(&app, helper, UserId(helper.0), "/milestone chats").await);
+    assert!(as_helper.contains("Subscribed chats"), "{as_helper}");
+    // The configured admin cannot be removed from Telegram.
+    let refused = text_of(
+        &ask(
+            &app,
+            chat,
+            app.admin,
+            &format!("/milestone admins remove {}", app.admin.0),
+        )
+        .await,
+    );
+    assert!(refused.contains("ADMIN_IDS"), "{refused}");
+    assert!(
+        text_of(
+            &ask(
+                &app,
+                chat,
+                app.admin,
+                &format!("/milestone admins remove {}", helper.0)
+            )
+            .await
+        )
+        .contains("no longer")
+    );
+    let after = text_of(&ask(&app, helper, UserId(helper.0), "/milestone chats").await);
+    assert!(after.contains("only this bot's admins"), "{after}");
+    app.stop().await;
+}
+
+fn button_data(msg: &SentMessage, label: &str) -> String {
+    let markup = msg.reply_markup.as_ref().expect("buttons");
+    markup["inline_keyboard"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+        .find(|b| b["text"] == label)
+        .and_then(|b| b["callback_data"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| panic!("no {label} button in {markup}"))
+}
+
+async fn answer_to(app: &TestApp, callback_id: &str) -> String {
+    let id = callback_id.to_owned();
+    app.sim
+        .wait_for(DEADLINE, move |sim| {
+            sim.callback_answers()
+                .into_iter()
+                .find(|a| a.callback_query_id == id)
+                .map(|a| a.text.unwrap_or_default())
+        })
+        .await
+        .expect("the press is answered")
+}
+
+async fn announcement_state(app: &TestApp) -> Vec<String> {
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    sqlx::query_scalar("SELECT state FROM announcements ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap()
+}
+
+async fn a_thanks_note_is_sent_only_after_the_same_admin_presses_send_once(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let owner = app.sim.create_user("Olga");
+    let channel = app
+        .sim
+        .create_chat(ChatKind::Channel { username: None }, "News");
+    app.sim.bot_added_to_chat(&app.token, channel, owner, true);
+    eventually("subscribed", || async {
+        milestone_bot::storage::chats::get(&app.db, channel.0)
+            .await
+            .unwrap()
+    })
+    .await;
+    let chat = admin_chat(&app);
+    let other_admin_chat = app.sim.create_chat(
+        ChatKind::Private {
+            first_name: "Ola".into(),
+            username: None,
+        },
+        "Ola",
+    );
+    ask(
+        &app,
+        chat,
+        app.admin,
+        &format!("/milestone admins add {}", other_admin_chat.0),
+    )
+    .await;
+
+    let preview = ask(
+        &app,
+        chat,
+        app.admin,
+        "/milestone thanks Thank you, <b>all</b>!",
+    )
+    .await;
+    assert!(text_of(&preview).contains("reaches 1 chat"), "{preview:?}");
+    assert_eq!(announcement_state(&app).await, vec!["draft"]);
+    let send = button_data(&preview, "Send");
+
+    let by_other = app.sim.press_button(
+        &app.token,
+        chat,
+        preview.message_id,
+        UserId(other_admin_chat.0),
+        &send,
+    );
+    assert!(
+        answer_to(&app, &by_other)
+            .await
+            .contains("Only the admin who asked")
+    );
+    assert_eq!(
+        announcement_state(&app).await,
+        vec!["draft"],
+        "someone else's press starts nothing"
+    );
+
+    let first = app
+        .sim
+        .press_button(&app.token, chat, preview.message_id, app.admin, &send);
+    assert!(!answer_to(&app, &first).await.is_empty());
+    eventually("released", || async {
+        (announcement_state(&app).await != vec!["draft"]).then_some(())
+    })
+    .await;
+    let second = app
+        .sim
+        .press_button(&app.token, chat, preview.message_id, app.admin, &send);
+    assert!(answer_to(&app, &second).await.contains("Already done"));
+    let entries = audit_results(&app).await;
+    assert!(
+        entries
+            .iter()
+            .any(|(_, action, result)| action == "confirm" && result == "ok: confirmed"),
+        "{entries:?}"
+    );
+    app.stop().await;
+}
+
+async fn a_stale_or_cancelled_confirmation_starts_nothing(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, |env| {
+        env.insert("CONFIRM_TTL".into(), "3s".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let chat = admin_chat(&app);
+
+    let stale = ask(&app, chat, app.admin, "/milestone thanks First").await;
+    let cancelled = ask(&app, chat, app.admin, "/milestone thanks Second").await;
+    let cancel = app.sim.press_button(
+        &app.token,
+        chat,
+        cancelled.message_id,
+        app.admin,
+        &button_data(&cancelled, "Cancel"),
+    );
+    assert_eq!(answer_to(&app, &cancel).await, "Cancelled.");
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    let late = app.sim.press_button(
+        &app.token,
+        chat,
+        stale.message_id,
+        app.admin,
+        &button_data(&stale, "Send"),
+    );
+    assert!(answer_to(&app, &late).await.contains("expired"));
+    let unknown = app.sim.press_button(
+        &app.token,
+        chat,
+        stale.message_id,
+        app.admin,
+        "c:0000000000000000:send",
+    );
+    assert!(answer_to(&app, &unknown).await.contains("no longer valid"));
+
+    assert_eq!(
+        announcement_state(&app).await,
+        vec!["draft", "draft"],
+        "nothing was released"
+    );
+    app.stop().await;
+}
+
+async fn commands_addressed_to_another_bot_are_ignored(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let group = app.sim.create_chat(ChatKind::Group, "Club");
+
+    app.sim
+        .send_text(&app.token, group, app.admin, "/help@some_other_bot");
+    let ours = ask(
+        &app,
+        group,
+        app.admin,
+        &format!("/help@{}", app.bot.username),
+    )
+    .await;
+
+    assert!(text_of(&ours).contains("/subscribe"));
+    assert_eq!(
+        app.sim.messages(group).len(),
+        1,
+        "only the command addressed to us was answered"
+    );
+    app.stop().await;
+}
+
+async fn the_admin_menu_is_registered_for_admins_and_the_public_one_for_everyone(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let sets = app.sim.commands(&app.token);
+    let names = |scope_type: &str| -> Vec<String> {
+        sets.iter()
+            .filter(|s| s.scope["type"] == scope_type)
+            .flat_map(|s| {
+                s.commands
+                    .iter()
+                    .map(|c| c["command"].as_str().unwrap_or_default().to_owned())
+            })
+            .collect()
+    };
+    assert!(names("default").contains(&"help".to_owned()), "{sets:?}");
+    assert!(!names("default").contains(&"milestone".to_owned()));
+    assert!(names("chat").contains(&"milestone".to_owned()), "{sets:?}");
+    app.stop().await;
+}
