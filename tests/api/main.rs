@@ -1,1 +1,4 @@
-fn main() {}
+//! Integration tests, one binary. Each module is one area; the lead merges
+//! the others in here.
+
+mod hll_redis;
