@@ -9,7 +9,7 @@
 
 use libfuzzer_sys::fuzz_target;
 
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 #[path = "../../src/sketch/hll/mod.rs"]
 mod hll;
 
