@@ -1,6 +1,8 @@
 //! End-to-end and integration tests: one binary, shared helpers.
 
+mod helpers;
+
 mod admin;
 mod cli;
-mod helpers;
+mod hll_redis;
 mod membership;
