@@ -36,6 +36,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+        Command::Audit { limit } => {
+            let db = open_db().await?;
+            println!(
+                "{}",
+                cli::audit::table(&storage::audit::latest(&db, limit).await?)
+            );
+            Ok(())
+        }
         Command::Chats => {
             let db = open_db().await?;
             println!(

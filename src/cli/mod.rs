@@ -1,6 +1,7 @@
 //! The command line: one binary, a few subcommands; each lives in its own function
 //! so `main` only parses and dispatches.
 
+pub mod audit;
 pub mod chats;
 
 use clap::{Parser, Subcommand};
@@ -24,4 +25,10 @@ pub enum Command {
     Migrate,
     /// List the subscribed chats.
     Chats,
+    /// Print the latest admin actions and refused attempts.
+    Audit {
+        /// How many entries to show, newest first.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
 }

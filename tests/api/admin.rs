@@ -75,6 +75,16 @@ async fn a_non_admin_is_refused_politely_and_the_attempt_is_audited(backend: Bac
     assert_eq!(entries[0].0, Some(stranger.0));
     assert_eq!(entries[0].1, "milestone admins");
     assert!(entries[0].2.starts_with("refused"), "{entries:?}");
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_milestone-bot"))
+        .args(["audit"])
+        .env("DATABASE_URL", app.database_url())
+        .output()
+        .expect("the CLI runs");
+    let printed = String::from_utf8_lossy(&cli.stdout);
+    assert!(
+        printed.contains("milestone admins") && printed.contains("refused"),
+        "{printed}"
+    );
     assert!(
         milestone_bot::storage::admins::list(&app.db)
             .await

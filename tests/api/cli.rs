@@ -74,3 +74,10 @@ fn chats_on_a_fresh_database_prints_an_empty_table() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("0 subscribed chat(s)"), "{out}");
 }
+
+#[test]
+fn audit_on_a_fresh_database_prints_an_empty_table() {
+    let (code, out) = milestone_bot(&[], &["audit", "--limit", "5"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("ACTION") && out.contains("0 entries"), "{out}");
+}

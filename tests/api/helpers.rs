@@ -221,6 +221,14 @@ impl TestApp {
         assert!(started.is_some(), "the bot never registered its commands");
     }
 
+    /// The test database's URL, for running the CLI against it.
+    pub fn database_url(&self) -> String {
+        self.database
+            .as_ref()
+            .map(|d| d.url().to_owned())
+            .unwrap_or_default()
+    }
+
     /// Stops the bot gracefully, checks it stopped cleanly, and removes the database.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
