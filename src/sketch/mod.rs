@@ -1,1 +1,2 @@
 //! HyperLogLog sketches and the sketch store.
+pub mod hll;
