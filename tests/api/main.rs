@@ -1,1 +1,2 @@
-fn main() {}
+mod ingest;
+mod sketch_store;
