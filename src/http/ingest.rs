@@ -19,7 +19,9 @@ use std::borrow::Cow;
 
 /// What the endpoint needs; present only when `INGEST_TOKEN` is set.
 pub struct Ingest {
+    /// Where accepted ids go: the app's one store, shared with the watcher.
     pub store: SketchStoreKind,
+    /// The metrics a request may name; anything else is refused.
     pub metrics: Metrics,
     /// Token and limits.
     pub config: IngestConfig,

@@ -24,8 +24,11 @@ pub enum SketchError {
     /// A stored day sketch is not a HyperLogLog we can read.
     #[error("the stored sketch for {metric} on {day} is unreadable: {source}")]
     Corrupt {
+        /// Whose sketch it is.
         metric: MetricName,
+        /// Which day's.
         day: NaiveDate,
+        /// What is wrong with the bytes.
         #[source]
         source: HllError,
     },
@@ -81,7 +84,9 @@ pub trait SketchStore {
 /// The backend chosen by `SKETCH_BACKEND`, cheap to clone.
 #[derive(Clone)]
 pub enum SketchStoreKind {
+    /// `SKETCH_BACKEND=embedded`: the SQL database, cached in memory.
     Embedded(EmbeddedStore),
+    /// `SKETCH_BACKEND=redis`: `PREFIX:METRIC:DAY` keys.
     Redis(RedisStore),
 }
 
@@ -115,12 +120,6 @@ impl SketchStoreKind {
             }
             SketchStoreKind::Redis(_) => None,
         }
-    }
-
-    /// Whether an acknowledged add is already durable (Redis) or only after the next
-    /// flush (embedded).
-    pub fn buffers_writes(&self) -> bool {
-        matches!(self, SketchStoreKind::Embedded(_))
     }
 }
 
