@@ -3,6 +3,9 @@
 
 pub mod audit;
 pub mod chats;
+pub mod count;
+pub mod record;
+pub mod sketch;
 
 use clap::{Parser, Subcommand};
 
@@ -31,4 +34,11 @@ pub enum Command {
         #[arg(long, default_value_t = 20)]
         limit: i64,
     },
+    /// Record user ids (one per line, from FILE or stdin) into a metric's day sketch.
+    Record(record::RecordArgs),
+    /// Print each metric's estimate with its standard error and 95% interval.
+    Count(count::CountArgs),
+    /// Copy a day's sketch between the store and a Redis key.
+    #[command(subcommand)]
+    Sketch(sketch::SketchCommand),
 }

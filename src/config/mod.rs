@@ -5,9 +5,11 @@
 //! names the variable. Each area of the bot owns a small struct in its own file.
 
 mod env;
+mod sketch;
 mod telegram;
 
 pub use env::{Env, ProcessEnv};
+pub use sketch::{IngestConfig, IngestToken, SketchBackend, SketchConfig};
 pub use telegram::{TelegramConfig, Token};
 
 use std::net::SocketAddr;
@@ -71,6 +73,8 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub telegram: TelegramConfig,
     pub http: HttpConfig,
+    pub sketch: SketchConfig,
+    pub ingest: IngestConfig,
 }
 
 impl Config {
@@ -80,6 +84,8 @@ impl Config {
             database: DatabaseConfig::from_env(env)?,
             telegram: TelegramConfig::from_env(env)?,
             http: HttpConfig::from_env(env)?,
+            sketch: SketchConfig::from_env(env)?,
+            ingest: IngestConfig::from_env(env)?,
         })
     }
 }

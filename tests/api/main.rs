@@ -5,4 +5,6 @@ mod helpers;
 mod admin;
 mod cli;
 mod hll_redis;
+mod ingest;
 mod membership;
+mod sketch_store;

@@ -1,0 +1,171 @@
+//! Sketch store throughput: `cargo bench --bench store`.
+//!
+//! Ingest (ids/s, end to end: `add` in batches, then `flush`) of the embedded store on
+//! SQLite (and PostgreSQL with `TEST_POSTGRES_URL`) and of the Redis backend's
+//! pipelined `PFADD` (`TEST_REDIS_URL`, default redis://127.0.0.1:6379); then the time
+//! of a 30-day `mau` count on each, median of many. Prints one markdown table.
+
+use chrono::{Days, NaiveDate};
+use milestone_bot::sketch::{EmbeddedStore, Metrics, RedisStore, SketchStore, SketchStoreKind};
+use milestone_bot::storage::Db;
+use std::time::{Duration, Instant};
+
+const INGEST_IDS: u64 = 2_000_000;
+const BATCH: usize = 50_000;
+const DAY_IDS: u64 = 20_000;
+const COUNT_RUNS: usize = 200;
+
+struct Row {
+    backend: String,
+    ingest: Option<f64>,
+    count_warm: Duration,
+    count_cold: Option<Duration>,
+}
+
+fn ids(range: std::ops::Range<u64>) -> Vec<String> {
+    range.map(|i| format!("user-{i}")).collect()
+}
+
+fn at() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
+}
+
+async fn measure(
+    name: &str,
+    store: SketchStoreKind,
+    reopen: Option<SketchStoreKind>,
+    n: u64,
+) -> Row {
+    let mau = Metrics::default().get("mau").unwrap().clone();
+    // Ingest: distinct ids into one day, then make them durable.
+    let all = ids(0..n);
+    let started = Instant::now();
+    for chunk in all.chunks(BATCH) {
+        store.add(&mau.name, at(), chunk).await.unwrap();
+    }
+    store.flush().await.unwrap();
+    let ingest = n as f64 / started.elapsed().as_secs_f64();
+
+    // Fill the other 29 days of the window.
+    for d in 1..30u64 {
+        let day = at().checked_sub_days(Days::new(d)).unwrap();
+        let day_ids = ids(n + d * DAY_IDS..n + (d + 1) * DAY_IDS);
+        store.add(&mau.name, day, &day_ids).await.unwrap();
+    }
+    store.flush().await.unwrap();
+
+    let count_cold = match &reopen {
+        Some(fresh) => {
+            let started = Instant::now();
+            fresh.count(&mau, at()).await.unwrap();
+            Some(started.elapsed())
+        }
+        None => None,
+    };
+    let mut times = Vec::with_capacity(COUNT_RUNS);
+    for _ in 0..COUNT_RUNS {
+        let started = Instant::now();
+        std::hint::black_box(store.count(&mau, at()).await.unwrap());
+        times.push(started.elapsed());
+    }
+    times.sort();
+    Row {
+        backend: name.to_owned(),
+        ingest: Some(ingest),
+        count_warm: times[times.len() / 2],
+        count_cold,
+    }
+}
+
+async fn embedded(url: &str) -> SketchStoreKind {
+    let db = Db::connect_and_migrate(url).await.unwrap();
+    SketchStoreKind::Embedded(EmbeddedStore::new(db))
+}
+
+#[tokio::main]
+async fn main() {
+    let mut rows = Vec::new();
+
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("bench.db").display()
+    );
+    let store = embedded(&sqlite).await;
+    let fresh = embedded(&sqlite).await;
+    rows.push(measure("embedded, SQLite", store, Some(fresh), INGEST_IDS).await);
+
+    if let Ok(base) = std::env::var("TEST_POSTGRES_URL") {
+        let name = format!("bench_{:08x}", rand::random::<u32>());
+        let mut admin_url = url::Url::parse(&base).unwrap();
+        admin_url.set_path("postgres");
+        let admin = Db::connect(admin_url.as_str()).await.unwrap();
+        let create = format!("CREATE DATABASE {name}");
+        sqlx::query(sqlx::AssertSqlSafe(create))
+            .execute(admin.pool())
+            .await
+            .unwrap();
+        let mut url = admin_url.clone();
+        url.set_path(&name);
+        let store = embedded(url.as_str()).await;
+        let fresh = embedded(url.as_str()).await;
+        rows.push(measure("embedded, PostgreSQL", store, Some(fresh), INGEST_IDS).await);
+        let drop = format!("DROP DATABASE {name} WITH (FORCE)");
+        sqlx::query(sqlx::AssertSqlSafe(drop))
+            .execute(admin.pool())
+            .await
+            .unwrap();
+    }
+
+    let redis_url =
+        std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let prefix = format!("bench_{:08x}", rand::random::<u32>());
+    match RedisStore::connect(&redis_url, &prefix).await {
+        Ok(store) => {
+            rows.push(
+                measure(
+                    "Redis (pipelined PFADD)",
+                    SketchStoreKind::Redis(store),
+                    None,
+                    INGEST_IDS,
+                )
+                .await,
+            );
+            let mut conn = redis::Client::open(redis_url.as_str())
+                .unwrap()
+                .get_multiplexed_async_connection()
+                .await
+                .unwrap();
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg(format!("{prefix}:*"))
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            redis::cmd("DEL")
+                .arg(keys)
+                .query_async::<()>(&mut conn)
+                .await
+                .unwrap();
+        }
+        Err(err) => eprintln!("skipped Redis: {err}"),
+    }
+
+    println!(
+        "| backend | ingest (ids/s, add + flush) | 30-day mau count, warm (median of {COUNT_RUNS}) | 30-day mau count, cold (first on a fresh instance) |"
+    );
+    println!("|---|---:|---:|---:|");
+    for row in rows {
+        println!(
+            "| {} | {} | {:.1} µs | {} |",
+            row.backend,
+            row.ingest
+                .map_or("-".into(), |r| format!("{:.2} M", r / 1e6)),
+            row.count_warm.as_secs_f64() * 1e6,
+            row.count_cold
+                .map_or("-".into(), |d| format!("{:.1} µs", d.as_secs_f64() * 1e6)),
+        );
+    }
+    println!(
+        "\n{INGEST_IDS} distinct ids ingested into one day in batches of {BATCH}; the window's other 29 days hold {DAY_IDS} ids each."
+    );
+}
