@@ -107,7 +107,14 @@ impl App {
         let ctx = BotContext {
             db: self.db.clone(),
             admin_ids: Arc::new(self.config.telegram.admin_ids.clone()),
-            metrics: Arc::new(vec!["dau".into(), "wau".into(), "mau".into()]),
+            metrics: Arc::new(
+                self.config
+                    .sketch
+                    .metrics
+                    .iter()
+                    .map(|m| m.name.as_str().to_owned())
+                    .collect(),
+            ),
             confirm_ttl: self.config.telegram.confirm_ttl,
         };
         let mut dispatcher = Dispatcher::builder(self.bot.clone(), telegram::handler_tree())

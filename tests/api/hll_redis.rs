@@ -21,10 +21,7 @@ struct Redis {
 
 impl Redis {
     async fn connect() -> Option<Redis> {
-        let Ok(url) = std::env::var("TEST_REDIS_URL") else {
-            println!("skipped: TEST_REDIS_URL not set");
-            return None;
-        };
+        let url = crate::helpers::service_url("TEST_REDIS_URL")?;
         let client = redis::Client::open(url).expect("TEST_REDIS_URL is a Redis URL");
         let con = client
             .get_multiplexed_async_connection()

@@ -99,13 +99,7 @@ async fn open(kind: Kind, url: &str, prefix: &str) -> SketchStoreKind {
 }
 
 pub fn env_or_skip(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(v) if !v.trim().is_empty() => Some(v),
-        _ => {
-            println!("skipped: {var} not set");
-            None
-        }
-    }
+    crate::helpers::service_url(var)
 }
 
 fn pg_url(base: &str, database: &str) -> String {
