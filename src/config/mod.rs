@@ -5,9 +5,11 @@
 //! names the variable. Each area of the bot owns a small struct in its own file.
 
 mod env;
+mod milestones;
 mod telegram;
 
 pub use env::{Env, ProcessEnv};
+pub use milestones::{MilestonesConfig, parse_rules};
 pub use telegram::{TelegramConfig, Token};
 
 use std::net::SocketAddr;
@@ -71,6 +73,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub telegram: TelegramConfig,
     pub http: HttpConfig,
+    pub milestones: MilestonesConfig,
 }
 
 impl Config {
@@ -80,6 +83,7 @@ impl Config {
             database: DatabaseConfig::from_env(env)?,
             telegram: TelegramConfig::from_env(env)?,
             http: HttpConfig::from_env(env)?,
+            milestones: MilestonesConfig::from_env(env)?,
         })
     }
 }

@@ -8,6 +8,7 @@
 pub mod announcements;
 pub mod audit;
 pub mod chats;
+pub mod milestones;
 mod url;
 
 pub use url::{Backend, DatabaseUrl, UrlError};
