@@ -3,6 +3,9 @@
 //! build the app through the same code as `main`.
 
 use crate::config::Config;
+use crate::http::ingest::Ingest;
+use crate::milestones::watcher::{MilestoneEvent, SketchCounter, Watcher};
+use crate::sketch::{SketchStore, SketchStoreKind};
 use crate::storage::Db;
 use crate::telegram::{self, BotContext};
 use anyhow::Context;
@@ -16,12 +19,17 @@ use teloxide::prelude::*;
 use teloxide::types::AllowedUpdate;
 use teloxide::update_listeners::Polling;
 use tokio::net::TcpListener;
+use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 /// The bot, built and ready to run.
 pub struct App {
     config: Config,
     db: Db,
+    /// The sketch store chosen by `SKETCH_BACKEND`, shared by ingest and the watcher.
+    store: SketchStoreKind,
+    /// Reads the metrics every `WATCH_INTERVAL` and records milestones.
+    watcher: Watcher<SketchCounter>,
     bot: Bot,
     /// Bound at build time so tests (port 0) learn the address before running.
     listener: TcpListener,
@@ -35,6 +43,22 @@ impl App {
         let db = Db::connect_and_migrate(&config.database.url)
             .await
             .context("opening the database")?;
+        if let Some(token) = &config.ingest.token {
+            crate::telemetry::register_secret(token.expose());
+        }
+        let store = SketchStoreKind::open(&config.sketch, Some(&db))
+            .await
+            .context("opening the sketch store")?;
+        let counter = SketchCounter {
+            store: store.clone(),
+            metrics: config.sketch.metrics.clone(),
+        };
+        let watched = counter.watched();
+        let watcher = Watcher::new(db.clone(), counter, watched, config.milestones.clone());
+        watcher
+            .seed_rules()
+            .await
+            .context("seeding the default milestone rules")?;
         let bot = make_bot(&config);
         let listener = TcpListener::bind(config.http.addr)
             .await
@@ -42,6 +66,8 @@ impl App {
         Ok(App {
             config,
             db,
+            store,
+            watcher,
             bot,
             listener,
         })
@@ -55,6 +81,15 @@ impl App {
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    pub fn store(&self) -> &SketchStoreKind {
+        &self.store
+    }
+
+    /// Milestones announced or drafted, and drafts released, as they happen.
+    pub fn milestone_events(&self) -> broadcast::Receiver<MilestoneEvent> {
+        self.watcher.subscribe()
     }
 
     /// Runs the dispatcher and the HTTP server until `shutdown` resolves, then lets
@@ -72,7 +107,23 @@ impl App {
         telegram::register_commands(&self.bot).await;
 
         let stop = CancellationToken::new();
-        let http = tokio::spawn(serve_http(self.listener, self.db.clone(), stop.clone()));
+        let ingest = self.config.ingest.token.is_some().then(|| {
+            Arc::new(Ingest {
+                store: self.store.clone(),
+                metrics: self.config.sketch.metrics.clone(),
+                config: self.config.ingest.clone(),
+            })
+        });
+        let http_state = crate::http::HttpState {
+            db: self.db.clone(),
+            ingest,
+        };
+        let http = tokio::spawn(serve_http(self.listener, http_state, stop.clone()));
+        let stop_flusher = CancellationToken::new();
+        let flusher = self
+            .store
+            .spawn_flusher(self.config.sketch.flush_interval, stop_flusher.clone());
+        let watcher = tokio::spawn(self.watcher.run(stop.clone()));
 
         let ctx = BotContext {
             db: self.db.clone(),
@@ -116,6 +167,16 @@ impl App {
         };
         stop.cancel();
         http.await.context("the HTTP server task")??;
+        watcher.await.context("the milestone watcher task")?;
+        // Ingest has stopped: the last flush sees every acknowledged id.
+        stop_flusher.cancel();
+        if let Some(flusher) = flusher {
+            flusher.await.context("the sketch flush task")?;
+        }
+        self.store
+            .flush()
+            .await
+            .context("flushing the sketch store on shutdown")?;
         self.db.close().await;
         tracing::info!("stopped");
         result
@@ -133,8 +194,12 @@ fn make_bot(config: &Config) -> Bot {
         .set_api_url(config.telegram.api_url.clone())
 }
 
-async fn serve_http(listener: TcpListener, db: Db, stop: CancellationToken) -> anyhow::Result<()> {
-    let router = crate::http::router(crate::http::HttpState { db });
+async fn serve_http(
+    listener: TcpListener,
+    state: crate::http::HttpState,
+    stop: CancellationToken,
+) -> anyhow::Result<()> {
+    let router = crate::http::router(state);
     axum::serve(listener, router)
         .with_graceful_shutdown(async move { stop.cancelled().await })
         .await

@@ -1,7 +1,10 @@
+use anyhow::Context;
 use clap::Parser;
 use milestone_bot::app::{self, App};
+use milestone_bot::cli::sketch::SketchCommand;
 use milestone_bot::cli::{self, Cli, Command};
-use milestone_bot::config::{Config, DatabaseConfig, ProcessEnv};
+use milestone_bot::config::{Config, DatabaseConfig, ProcessEnv, SketchBackend, SketchConfig};
+use milestone_bot::sketch::{Metric, SketchStore, SketchStoreKind};
 use milestone_bot::storage::{self, Db};
 use milestone_bot::telemetry;
 use std::process::ExitCode;
@@ -44,6 +47,82 @@ async fn run(command: Command) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Record(args) => {
+            let (config, store, db) = open_store().await?;
+            let metric = metric(&config, &args.metric)?;
+            let day = args.day.unwrap_or_else(today);
+            let (input, size) = cli::record::open(args.input.as_ref()).await?;
+            let bar = cli::record::progress(size);
+            let done = cli::record::record(&store, &metric, day, input, &bar).await?;
+            println!("{}", done.summary(&metric, day));
+            close(db).await;
+            Ok(())
+        }
+        Command::Count(args) => {
+            let (config, store, db) = open_store().await?;
+            let at = args.at.unwrap_or_else(today);
+            let metrics: Vec<Metric> = match &args.metric {
+                Some(name) => vec![metric(&config, name)?],
+                None => config.metrics.iter().cloned().collect(),
+            };
+            let mut rows = Vec::with_capacity(metrics.len());
+            for metric in metrics {
+                let estimate = store.count(&metric, at).await?;
+                rows.push((metric, estimate));
+            }
+            println!("{}", cli::count::table(at, &rows));
+            close(db).await;
+            Ok(())
+        }
+        Command::Sketch(command) => {
+            let (config, store, db) = open_store().await?;
+            let message = match command {
+                SketchCommand::Export(a) => {
+                    let name = metric(&config, &a.metric)?.name;
+                    let n = cli::sketch::export(&store, &name, a.day, &a.redis_url, &a.key).await?;
+                    cli::sketch::exported(&name, a.day, &a.key, n)
+                }
+                SketchCommand::Import(a) => {
+                    let name = metric(&config, &a.metric)?.name;
+                    let n = cli::sketch::import(&store, &name, a.day, &a.redis_url, &a.key).await?;
+                    cli::sketch::imported(&name, a.day, &a.key, n)
+                }
+            };
+            println!("{message}");
+            close(db).await;
+            Ok(())
+        }
+    }
+}
+
+/// The configured store; the database is opened only for the embedded backend.
+async fn open_store() -> anyhow::Result<(SketchConfig, SketchStoreKind, Option<Db>)> {
+    let config = SketchConfig::from_env(&ProcessEnv)?;
+    let db = match config.backend {
+        SketchBackend::Embedded => Some(open_db().await?),
+        SketchBackend::Redis { .. } => None,
+    };
+    let store = SketchStoreKind::open(&config, db.as_ref()).await?;
+    Ok((config, store, db))
+}
+
+/// A metric named on the command line must be one of `METRICS`.
+fn metric(config: &SketchConfig, name: &str) -> anyhow::Result<Metric> {
+    config.metrics.get(name).cloned().with_context(|| {
+        format!(
+            "unknown metric {name:?}; METRICS has {}",
+            config.metrics.names()
+        )
+    })
+}
+
+fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+async fn close(db: Option<Db>) {
+    if let Some(db) = db {
+        db.close().await;
     }
 }
 

@@ -2,6 +2,9 @@
 //! so `main` only parses and dispatches.
 
 pub mod chats;
+pub mod count;
+pub mod record;
+pub mod sketch;
 
 use clap::{Parser, Subcommand};
 
@@ -24,4 +27,11 @@ pub enum Command {
     Migrate,
     /// List the subscribed chats.
     Chats,
+    /// Record user ids (one per line, from FILE or stdin) into a metric's day sketch.
+    Record(record::RecordArgs),
+    /// Print each metric's estimate with its standard error and 95% interval.
+    Count(count::CountArgs),
+    /// Copy a day's sketch between the store and a Redis key.
+    #[command(subcommand)]
+    Sketch(sketch::SketchCommand),
 }

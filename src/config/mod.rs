@@ -6,10 +6,12 @@
 
 mod env;
 mod milestones;
+mod sketch;
 mod telegram;
 
 pub use env::{Env, ProcessEnv};
 pub use milestones::{MilestonesConfig, parse_rules};
+pub use sketch::{IngestConfig, IngestToken, SketchBackend, SketchConfig};
 pub use telegram::{TelegramConfig, Token};
 
 use std::net::SocketAddr;
@@ -73,6 +75,8 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub telegram: TelegramConfig,
     pub http: HttpConfig,
+    pub sketch: SketchConfig,
+    pub ingest: IngestConfig,
     pub milestones: MilestonesConfig,
 }
 
@@ -83,6 +87,8 @@ impl Config {
             database: DatabaseConfig::from_env(env)?,
             telegram: TelegramConfig::from_env(env)?,
             http: HttpConfig::from_env(env)?,
+            sketch: SketchConfig::from_env(env)?,
+            ingest: IngestConfig::from_env(env)?,
             milestones: MilestonesConfig::from_env(env)?,
         })
     }

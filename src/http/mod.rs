@@ -1,22 +1,32 @@
-//! The bot's small HTTP server: health now; ingest and metrics join it later.
+//! The bot's small HTTP server: health and ingest; metrics join it later.
+
+pub mod ingest;
 
 use crate::storage::Db;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::json;
+use std::sync::Arc;
 
 /// What the HTTP handlers share.
 #[derive(Clone)]
 pub struct HttpState {
     pub db: Db,
+    /// `POST /v1/events`; `None` (no `INGEST_TOKEN`) answers 404.
+    pub ingest: Option<Arc<ingest::Ingest>>,
 }
 
 pub fn router(state: HttpState) -> Router {
+    let body_limit = ingest::body_limit(state.ingest.as_deref());
     Router::new()
         .route("/health", get(health))
+        .route(
+            "/v1/events",
+            post(ingest::events).layer(DefaultBodyLimit::max(body_limit)),
+        )
         .with_state(state)
 }
 

@@ -12,6 +12,7 @@
 //! [`release`] (drafts, approval) and [`status`] (what `milestone-bot status` shows).
 
 mod apply;
+pub mod counter;
 pub mod country;
 pub mod detector;
 pub mod number;

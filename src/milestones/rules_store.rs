@@ -62,11 +62,9 @@ impl From<sqlx::Error> for RuleStoreError {
 
 /// Checks a metric name the way the sketch store does.
 pub fn check_metric(metric: &str) -> Result<(), RuleStoreError> {
-    let ok = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_';
-    if metric.is_empty() || metric.len() > 32 || !metric.bytes().all(ok) {
-        return Err(RuleStoreError::BadMetric(metric.to_owned()));
-    }
-    Ok(())
+    crate::sketch::MetricName::parse(metric)
+        .map(drop)
+        .map_err(|_| RuleStoreError::BadMetric(metric.to_owned()))
 }
 
 /// Reads and checks a rule as an admin typed it.

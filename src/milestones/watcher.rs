@@ -8,6 +8,7 @@
 //! in tests.
 
 use super::apply::{decide_and_apply, retention};
+pub use super::counter::{CountError, Counter, SketchCounter};
 use super::detector::Reading;
 use super::release::{HeldBecause, release_due};
 use super::rules_store::RuleStoreError;
@@ -16,31 +17,8 @@ use crate::storage::announcements::AnnouncementState;
 use crate::storage::milestones::readings;
 use crate::storage::{Db, StorageError};
 use chrono::{DateTime, Utc};
-use std::future::Future;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
-
-/// A count as the watcher needs it: an estimate and one standard error, in ids.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Count {
-    pub value: u64,
-    pub std_error: f64,
-}
-
-/// Why a metric could not be counted (no ids in the message, ever).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct CountError(pub String);
-
-/// Where the watcher's counts come from.
-pub trait Counter: Send + Sync {
-    /// The count of `metric` at `at`.
-    fn count(
-        &self,
-        metric: &str,
-        at: DateTime<Utc>,
-    ) -> impl Future<Output = Result<Count, CountError>> + Send;
-}
 
 /// A metric the watcher reads.
 #[derive(Debug, Clone, PartialEq, Eq)]

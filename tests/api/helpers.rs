@@ -35,8 +35,15 @@ macro_rules! on_every_backend {
 
 /// A throwaway database; removed when the test calls [`TestDatabase::drop_now`].
 pub enum TestDatabase {
-    Sqlite { dir: tempfile::TempDir, url: String },
-    Postgres { admin_url: String, name: String, url: String },
+    Sqlite {
+        dir: tempfile::TempDir,
+        url: String,
+    },
+    Postgres {
+        admin_url: String,
+        name: String,
+        url: String,
+    },
 }
 
 impl TestDatabase {
@@ -51,16 +58,24 @@ impl TestDatabase {
                 Some(TestDatabase::Sqlite { dir, url })
             }
             Backend::Postgres => {
-                let Some(admin_url) = service_url("TEST_POSTGRES_URL") else { return None };
+                let Some(admin_url) = service_url("TEST_POSTGRES_URL") else {
+                    return None;
+                };
                 let name = format!("mbtest_{}", rand::random::<u64>());
-                let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("TEST_POSTGRES_URL reachable");
+                let mut admin = sqlx::PgConnection::connect(&admin_url)
+                    .await
+                    .expect("TEST_POSTGRES_URL reachable");
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&mut admin)
                     .await
                     .expect("create the test database");
                 let mut url = url::Url::parse(&admin_url).expect("TEST_POSTGRES_URL is a URL");
                 url.set_path(&name);
-                Some(TestDatabase::Postgres { admin_url, name, url: url.to_string() })
+                Some(TestDatabase::Postgres {
+                    admin_url,
+                    name,
+                    url: url.to_string(),
+                })
             }
         }
     }
@@ -73,12 +88,16 @@ impl TestDatabase {
 
     /// Drops a PostgreSQL test database (SQLite's temp dir goes with the value).
     pub async fn drop_now(self) {
-        if let TestDatabase::Postgres { admin_url, name, .. } = &self
+        if let TestDatabase::Postgres {
+            admin_url, name, ..
+        } = &self
             && let Ok(mut admin) = sqlx::PgConnection::connect(admin_url).await
         {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                .execute(&mut admin)
-                .await;
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut admin)
+            .await;
         }
         if let TestDatabase::Sqlite { dir, .. } = self {
             drop(dir);
@@ -134,11 +153,20 @@ impl TestApp {
     }
 
     /// Like [`TestApp::spawn`], with a chance to change the settings first.
-    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut HashMap<String, String>)) -> Option<TestApp> {
+    pub async fn spawn_with(
+        backend: Backend,
+        tweak: impl FnOnce(&mut HashMap<String, String>),
+    ) -> Option<TestApp> {
         milestone_bot::telemetry::init();
         let database = TestDatabase::new(backend).await?;
-        let sim = TelegramSim::start(SimConfig::default()).await.expect("the simulator starts");
-        let token = format!("{}:TEST{}", 100_000 + rand::random::<u32>() % 900_000, rand::random::<u64>());
+        let sim = TelegramSim::start(SimConfig::default())
+            .await
+            .expect("the simulator starts");
+        let token = format!(
+            "{}:TEST{}",
+            100_000 + rand::random::<u32>() % 900_000,
+            rand::random::<u64>()
+        );
         let bot = sim.add_bot(&token, "milestone_test_bot");
         let mut env = test_env(&sim, &token, database.url());
         tweak(&mut env);
@@ -150,7 +178,16 @@ impl TestApp {
         let task = tokio::spawn(app.run_until_stopped(async move {
             let _ = stopped.await;
         }));
-        let test_app = TestApp { sim, token, bot, db, http_addr, database: Some(database), stop: Some(stop), task: Some(task) };
+        let test_app = TestApp {
+            sim,
+            token,
+            bot,
+            db,
+            http_addr,
+            database: Some(database),
+            stop: Some(stop),
+            task: Some(task),
+        };
         test_app.wait_until_polling().await;
         Some(test_app)
     }
@@ -161,7 +198,9 @@ impl TestApp {
         let token = self.token.clone();
         let started = self
             .sim
-            .wait_for(DEADLINE, move |sim| (!sim.commands(&token).is_empty()).then_some(()))
+            .wait_for(DEADLINE, move |sim| {
+                (!sim.commands(&token).is_empty()).then_some(())
+            })
             .await;
         assert!(started.is_some(), "the bot never registered its commands");
     }
@@ -172,8 +211,12 @@ impl TestApp {
             let _ = stop.send(());
         }
         if let Some(task) = self.task.take() {
-            let result = tokio::time::timeout(DEADLINE, task).await.expect("the bot stops within the deadline");
-            result.expect("the bot task did not panic").expect("the bot stopped without error");
+            let result = tokio::time::timeout(DEADLINE, task)
+                .await
+                .expect("the bot stops within the deadline");
+            result
+                .expect("the bot task did not panic")
+                .expect("the bot stopped without error");
         }
         if let Some(database) = self.database.take() {
             self.db.close().await;
@@ -193,7 +236,10 @@ where
         if let Some(v) = check().await {
             return v;
         }
-        assert!(tokio::time::Instant::now() < end, "timed out waiting for: {what}");
+        assert!(
+            tokio::time::Instant::now() < end,
+            "timed out waiting for: {what}"
+        );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }

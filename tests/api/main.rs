@@ -1,4 +1,6 @@
 //! End-to-end and integration tests: one binary, shared helpers.
 
 mod helpers;
+mod ingest;
 mod membership;
+mod sketch_store;

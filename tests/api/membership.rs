@@ -21,13 +21,23 @@ async fn stored(app: &TestApp, id: ChatId) -> Option<Chat> {
 }
 
 async fn a_channel_that_adds_the_bot_is_recorded_as_subscribed(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     let owner = app.sim.create_user("Olga");
-    let channel = app.sim.create_chat(ChatKind::Channel { username: Some("news".into()) }, "News");
+    let channel = app.sim.create_chat(
+        ChatKind::Channel {
+            username: Some("news".into()),
+        },
+        "News",
+    );
 
     app.sim.bot_added_to_chat(&app.token, channel, owner, true);
 
-    let chat = eventually("the channel is stored", || async { stored(&app, channel).await }).await;
+    let chat = eventually("the channel is stored", || async {
+        stored(&app, channel).await
+    })
+    .await;
     assert!(chat.subscribed);
     assert_eq!(chat.kind, StoredKind::Channel);
     assert_eq!(chat.title.as_deref(), Some("News"));
@@ -36,15 +46,26 @@ async fn a_channel_that_adds_the_bot_is_recorded_as_subscribed(backend: Backend)
 }
 
 async fn a_channel_that_removes_the_bot_is_marked_gone_and_kept(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     let owner = app.sim.create_user("Olga");
-    let channel = app.sim.create_chat(ChatKind::Channel { username: None }, "News");
+    let channel = app
+        .sim
+        .create_chat(ChatKind::Channel { username: None }, "News");
     app.sim.bot_added_to_chat(&app.token, channel, owner, true);
-    eventually("subscribed", || async { stored(&app, channel).await.filter(|c| c.subscribed) }).await;
+    eventually("subscribed", || async {
+        stored(&app, channel).await.filter(|c| c.subscribed)
+    })
+    .await;
 
-    app.sim.bot_removed_from_chat(&app.token, channel, owner, true);
+    app.sim
+        .bot_removed_from_chat(&app.token, channel, owner, true);
 
-    let chat = eventually("marked gone", || async { stored(&app, channel).await.filter(|c| !c.subscribed) }).await;
+    let chat = eventually("marked gone", || async {
+        stored(&app, channel).await.filter(|c| !c.subscribed)
+    })
+    .await;
     assert_eq!(chat.gone_reason.as_deref(), Some("kicked"));
     assert!(chat.gone_at.is_some());
     assert!(chats::list_subscribed(&app.db).await.unwrap().is_empty());
@@ -52,7 +73,9 @@ async fn a_channel_that_removes_the_bot_is_marked_gone_and_kept(backend: Backend
 }
 
 async fn a_group_migrated_to_a_supergroup_keeps_one_row_under_the_new_id(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     let owner = app.sim.create_user("Olga");
     let group = app.sim.create_chat(ChatKind::Group, "Fans");
     app.sim.bot_added_to_chat(&app.token, group, owner, false);
@@ -66,55 +89,108 @@ async fn a_group_migrated_to_a_supergroup_keeps_one_row_under_the_new_id(backend
     assert!(moved.subscribed);
     assert!(stored(&app, group).await.is_none(), "the old id is gone");
     let subscribed = chats::list_subscribed(&app.db).await.unwrap();
-    assert_eq!(subscribed.iter().map(|c| c.id).collect::<Vec<_>>(), vec![supergroup.0]);
+    assert_eq!(
+        subscribed.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![supergroup.0]
+    );
     app.stop().await;
 }
 
 async fn subscribe_by_a_group_admin_subscribes_the_group(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     let admin = app.sim.create_user("Ada");
-    let group = app.sim.create_chat(ChatKind::Supergroup { is_forum: false }, "Club");
-    app.sim.set_member_status(group, admin, MemberStatus::Administrator);
+    let group = app
+        .sim
+        .create_chat(ChatKind::Supergroup { is_forum: false }, "Club");
+    app.sim
+        .set_member_status(group, admin, MemberStatus::Administrator);
 
     app.sim.send_text(&app.token, group, admin, "/subscribe");
 
     let chat = eventually("group subscribed", || async { stored(&app, group).await }).await;
     assert!(chat.subscribed);
-    let reply = app.sim.wait_for(crate::helpers::DEADLINE, |sim| sim.messages(group).pop()).await.expect("a reply");
-    assert!(reply.text.as_deref().unwrap_or_default().contains("Subscribed"), "{reply:?}");
+    let reply = app
+        .sim
+        .wait_for(crate::helpers::DEADLINE, |sim| sim.messages(group).pop())
+        .await
+        .expect("a reply");
+    assert!(
+        reply
+            .text
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Subscribed"),
+        "{reply:?}"
+    );
     app.stop().await;
 }
 
 async fn subscribe_by_a_group_member_who_is_not_admin_changes_nothing(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     let member = app.sim.create_user("Max");
     let group = app.sim.create_chat(ChatKind::Group, "Club");
-    app.sim.set_member_status(group, member, MemberStatus::Member);
+    app.sim
+        .set_member_status(group, member, MemberStatus::Member);
 
     app.sim.send_text(&app.token, group, member, "/subscribe");
 
-    let reply = app.sim.wait_for(crate::helpers::DEADLINE, |sim| sim.messages(group).pop()).await.expect("a reply");
-    assert!(reply.text.as_deref().unwrap_or_default().contains("only this group's admins"), "{reply:?}");
+    let reply = app
+        .sim
+        .wait_for(crate::helpers::DEADLINE, |sim| sim.messages(group).pop())
+        .await
+        .expect("a reply");
+    assert!(
+        reply
+            .text
+            .as_deref()
+            .unwrap_or_default()
+            .contains("only this group's admins"),
+        "{reply:?}"
+    );
     assert!(stored(&app, group).await.is_none());
     app.stop().await;
 }
 
 async fn start_in_a_private_chat_answers_with_the_help_text(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
-    let private = app.sim.create_chat(ChatKind::Private { first_name: "Pat".into(), username: None }, "Pat");
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let private = app.sim.create_chat(
+        ChatKind::Private {
+            first_name: "Pat".into(),
+            username: None,
+        },
+        "Pat",
+    );
     let user = telegram_sim::UserId(private.0);
 
     app.sim.send_text(&app.token, private, user, "/start");
 
-    let reply = app.sim.wait_for(crate::helpers::DEADLINE, |sim| sim.messages(private).pop()).await.expect("a reply");
+    let reply = app
+        .sim
+        .wait_for(crate::helpers::DEADLINE, |sim| sim.messages(private).pop())
+        .await
+        .expect("a reply");
     let text = reply.text.unwrap_or_default();
-    assert!(text.contains("/subscribe") && text.contains("milestone"), "{text}");
-    assert!(stored(&app, private).await.is_none(), "/start alone subscribes nothing");
+    assert!(
+        text.contains("/subscribe") && text.contains("milestone"),
+        "{text}"
+    );
+    assert!(
+        stored(&app, private).await.is_none(),
+        "/start alone subscribes nothing"
+    );
     app.stop().await;
 }
 
 async fn an_update_with_an_unknown_chat_type_is_skipped_and_the_bot_goes_on(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     let owner = app.sim.create_user("Olga");
     app.sim.push_raw_update(
         &app.token,
@@ -129,10 +205,15 @@ async fn an_update_with_an_unknown_chat_type_is_skipped_and_the_bot_goes_on(back
             }
         }),
     );
-    let channel = app.sim.create_chat(ChatKind::Channel { username: None }, "After");
+    let channel = app
+        .sim
+        .create_chat(ChatKind::Channel { username: None }, "After");
     app.sim.bot_added_to_chat(&app.token, channel, owner, true);
 
-    eventually("the next update is handled", || async { stored(&app, channel).await }).await;
+    eventually("the next update is handled", || async {
+        stored(&app, channel).await
+    })
+    .await;
     assert!(stored(&app, ChatId(-555)).await.is_none());
     app.stop().await;
 }

@@ -1,0 +1,207 @@
+//! The embedded store's memory: day sketches by (metric, day), which of them hold
+//! adds not yet flushed, and which stored version each one has already merged in.
+//!
+//! Pure bookkeeping, no I/O: the store decides when to read and write the database.
+//! Because a HyperLogLog union is idempotent (register-wise max), merging the same
+//! stored sketch twice is harmless, which keeps every step here simple.
+
+use super::hll::Hll;
+use super::metric::MetricName;
+use chrono::NaiveDate;
+use std::collections::{HashMap, HashSet};
+
+pub(super) type Key = (MetricName, NaiveDate);
+
+struct Entry {
+    /// Everything known for this day: the stored sketch (at `version`) and local adds.
+    hll: Hll,
+    /// The `updated_at` of the stored row merged in; `None` if never read, `Some(0)`
+    /// when the row did not exist.
+    version: Option<i64>,
+    /// Logical clock of the last use, for evicting the least recently used.
+    used: u64,
+}
+
+pub(super) struct Cache {
+    entries: HashMap<Key, Entry>,
+    /// Keys with adds the database has not seen yet; never evicted.
+    dirty: HashSet<Key>,
+    /// Advances on every touch; orders entries for eviction.
+    clock: u64,
+    /// How many sketches (16 KiB each) to keep before evicting clean ones.
+    capacity: usize,
+}
+
+impl Cache {
+    pub(super) fn new(capacity: usize) -> Self {
+        Cache {
+            entries: HashMap::new(),
+            dirty: HashSet::new(),
+            clock: 0,
+            capacity: capacity.max(1),
+        }
+    }
+
+    fn touch(&mut self, key: &Key) -> &mut Entry {
+        self.clock += 1;
+        let clock = self.clock;
+        let entry = self.entries.entry(key.clone()).or_insert_with(|| Entry {
+            hll: Hll::new(),
+            version: None,
+            used: clock,
+        });
+        entry.used = clock;
+        entry
+    }
+
+    /// Adds ids to the day's sketch and marks it for the next flush.
+    pub(super) fn add<'a>(&mut self, key: &Key, ids: impl IntoIterator<Item = &'a [u8]>) {
+        self.touch(key).hll.add_many(ids);
+        self.dirty.insert(key.clone());
+        self.evict();
+    }
+
+    /// Merges a whole sketch in (an import) and marks it for the next flush.
+    pub(super) fn merge(&mut self, key: &Key, sketch: &Hll) {
+        self.touch(key).hll.merge(sketch);
+        self.dirty.insert(key.clone());
+        self.evict();
+    }
+
+    /// The dirty sketches, copied, with the dirty set cleared: what a flush writes.
+    pub(super) fn take_dirty(&mut self) -> Vec<(Key, Hll)> {
+        let keys: Vec<Key> = self.dirty.drain().collect();
+        keys.into_iter()
+            .filter_map(|key| {
+                let hll = self.entries.get(&key)?.hll.clone();
+                Some((key, hll))
+            })
+            .collect()
+    }
+
+    /// A flush failed: these keys still need writing.
+    pub(super) fn restore_dirty(&mut self, keys: impl IntoIterator<Item = Key>) {
+        self.dirty.extend(keys);
+    }
+
+    /// Records that the database holds `stored` at `version` for this day.
+    pub(super) fn stored(&mut self, key: &Key, stored: &Hll, version: i64) {
+        let entry = self.touch(key);
+        entry.hll.merge(stored);
+        entry.version = Some(entry.version.unwrap_or(0).max(version));
+        self.evict();
+    }
+
+    /// Whether the cached sketch already includes the stored row at `version` (0 for
+    /// no row): if not, the caller reads the row and calls [`Cache::stored`].
+    pub(super) fn is_current(&mut self, key: &Key, version: i64) -> bool {
+        match self.entries.get_mut(key) {
+            Some(entry) if entry.version.is_some_and(|v| v >= version) => true,
+            Some(entry) if version == 0 => {
+                entry.version = Some(0);
+                true
+            }
+            Some(_) => false,
+            None => version == 0,
+        }
+    }
+
+    /// Merges the cached sketches of `keys` into `into`; returns how many there were.
+    pub(super) fn union_into(&mut self, keys: &[Key], into: &mut Hll) -> usize {
+        self.clock += 1;
+        let mut found = 0;
+        for key in keys {
+            if let Some(entry) = self.entries.get_mut(key) {
+                entry.used = self.clock;
+                into.merge(&entry.hll);
+                found += 1;
+            }
+        }
+        found
+    }
+
+    #[cfg(test)]
+    pub(super) fn dirty_len(&self) -> usize {
+        self.dirty.len()
+    }
+
+    /// Drops the least recently used clean sketches beyond the capacity.
+    fn evict(&mut self) {
+        while self.entries.len() > self.capacity {
+            let oldest = self
+                .entries
+                .iter()
+                .filter(|(key, _)| !self.dirty.contains(*key))
+                .min_by_key(|(_, entry)| entry.used)
+                .map(|(key, _)| key.clone());
+            match oldest {
+                Some(key) => self.entries.remove(&key),
+                None => break,
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(metric: &str, day: u32) -> Key {
+        (
+            MetricName::parse(metric).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 11, day).unwrap(),
+        )
+    }
+
+    fn ids(range: std::ops::Range<u32>) -> Vec<Vec<u8>> {
+        range.map(|i| format!("user-{i}").into_bytes()).collect()
+    }
+
+    #[test]
+    fn adds_are_dirty_until_taken_and_taken_only_once() {
+        let mut cache = Cache::new(8);
+        let ids = ids(0..100);
+        cache.add(&key("mau", 1), ids.iter().map(Vec::as_slice));
+        let batch = cache.take_dirty();
+        assert_eq!(batch.len(), 1);
+        assert!((98..=102).contains(&batch[0].1.count()));
+        assert!(cache.take_dirty().is_empty());
+    }
+
+    #[test]
+    fn a_failed_flush_leaves_the_keys_dirty() {
+        let mut cache = Cache::new(8);
+        cache.add(&key("mau", 1), [b"a".as_slice()]);
+        let keys: Vec<Key> = cache.take_dirty().into_iter().map(|(k, _)| k).collect();
+        cache.restore_dirty(keys);
+        assert_eq!(cache.dirty_len(), 1);
+    }
+
+    #[test]
+    fn a_cached_day_is_current_only_for_the_version_it_merged() {
+        let mut cache = Cache::new(8);
+        let k = key("mau", 1);
+        assert!(
+            cache.is_current(&k, 0),
+            "no row and no entry: nothing to read"
+        );
+        assert!(!cache.is_current(&k, 5), "a row we never read");
+        cache.stored(&k, &Hll::new(), 5);
+        assert!(cache.is_current(&k, 5));
+        assert!(!cache.is_current(&k, 6), "someone else wrote since");
+    }
+
+    #[test]
+    fn eviction_drops_the_least_recently_used_clean_sketch_never_a_dirty_one() {
+        let mut cache = Cache::new(2);
+        cache.add(&key("mau", 1), [b"a".as_slice()]);
+        cache.stored(&key("mau", 2), &Hll::new(), 1);
+        cache.stored(&key("mau", 3), &Hll::new(), 1);
+        let mut union = Hll::new();
+        let found = cache.union_into(&[key("mau", 1), key("mau", 2), key("mau", 3)], &mut union);
+        assert_eq!(found, 2);
+        assert!(cache.is_current(&key("mau", 3), 1));
+        assert!(!cache.is_current(&key("mau", 2), 1), "day 2 was evicted");
+        assert_eq!(union.count(), 1, "the dirty day 1 stayed");
+    }
+}

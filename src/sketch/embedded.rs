@@ -1,0 +1,278 @@
+//! The embedded backend: day sketches as Redis-format blobs in the bot's SQL database
+//! (table `sketches`), with hot days kept in memory.
+//!
+//! Adds go to memory only; a background task flushes the changed days every
+//! `SKETCH_FLUSH_INTERVAL`, and the app flushes once more on shutdown. So a clean
+//! shutdown loses nothing acknowledged, and a crash loses at most the adds of the
+//! last interval.
+//!
+//! A flush reads, merges and writes each day in one transaction, so two processes
+//! writing the same day (the bot and `milestone-bot record`) keep each other's ids.
+//! Each write moves the row's `updated_at` strictly forward, and a count first asks
+//! for the window's `updated_at`s: a day is re-read only when someone else wrote it.
+
+use super::Estimate;
+use super::cache::{Cache, Key};
+use super::hll::Hll;
+use super::metric::{Metric, MetricName};
+use super::store::{SketchError, SketchStore};
+use crate::storage::{Backend, Db, Millis};
+use chrono::{NaiveDate, Utc};
+use sqlx::Row;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How many day sketches (16 KiB each in memory) stay cached: 1024 is 16 MiB, a
+/// year of days for a couple of metrics, or 30-day windows for thirty.
+pub const CACHE_SKETCHES: usize = 1024;
+
+/// The embedded sketch store; clones share the cache.
+#[derive(Clone)]
+pub struct EmbeddedStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Db,
+    /// Held only for memory work, never across an await.
+    cache: Mutex<Cache>,
+    /// One flush at a time per process (the background one or an explicit one), so
+    /// a key taken by one flush is not written concurrently by another.
+    flushing: tokio::sync::Mutex<()>,
+}
+
+const INSERT_NEW: &str = "INSERT INTO sketches (metric, day, bytes, updated_at) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT (metric, day) DO NOTHING";
+// On SQLite the INSERT above already took the database's write lock for the
+// transaction; PostgreSQL needs the row locked explicitly.
+const SELECT_FOR_MERGE_SQLITE: &str =
+    "SELECT bytes, updated_at FROM sketches WHERE metric = $1 AND day = $2";
+const SELECT_FOR_MERGE_POSTGRES: &str =
+    "SELECT bytes, updated_at FROM sketches WHERE metric = $1 AND day = $2 FOR UPDATE";
+const UPDATE_MERGED: &str =
+    "UPDATE sketches SET bytes = $3, updated_at = $4 WHERE metric = $1 AND day = $2";
+const SELECT_VERSIONS: &str = "SELECT day, updated_at FROM sketches \
+     WHERE metric = $1 AND day >= $2 AND day <= $3";
+const SELECT_ONE: &str = "SELECT bytes, updated_at FROM sketches WHERE metric = $1 AND day = $2";
+
+impl EmbeddedStore {
+    pub fn new(db: Db) -> Self {
+        EmbeddedStore {
+            inner: Arc::new(Inner {
+                db,
+                cache: Mutex::new(Cache::new(CACHE_SKETCHES)),
+                flushing: tokio::sync::Mutex::new(()),
+            }),
+        }
+    }
+
+    fn cache(&self) -> MutexGuard<'_, Cache> {
+        // A panic while holding the lock leaves plain maps behind; keep using them.
+        self.inner.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Flushes every `interval` until `stop` is cancelled. Errors are logged and the
+    /// days stay dirty for the next attempt.
+    pub async fn run_flusher(self, interval: Duration, stop: CancellationToken) {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                _ = ticker.tick() => {
+                    if let Err(err) = self.flush().await {
+                        tracing::warn!(error = %err, "sketch flush failed; retrying next interval");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The union of the stored and cached sketches of `days`; `None` if none exists.
+    async fn union(
+        &self,
+        metric: &MetricName,
+        days: &[NaiveDate],
+    ) -> Result<Option<Hll>, SketchError> {
+        let (Some(first), Some(last)) = (days.first(), days.last()) else {
+            return Ok(None);
+        };
+        let versions = self.stored_versions(metric, *first, *last).await?;
+        let keys: Vec<Key> = days.iter().map(|d| (metric.clone(), *d)).collect();
+        let stale: Vec<(NaiveDate, i64)> = {
+            let mut cache = self.cache();
+            keys.iter()
+                .map(|(_, day)| (*day, versions.get(day).copied().unwrap_or(0)))
+                .filter(|(day, version)| !cache.is_current(&(metric.clone(), *day), *version))
+                .collect()
+        };
+        let mut union = Hll::new();
+        let mut found = 0;
+        for (day, _) in stale {
+            if let Some((hll, version)) = self.load(metric, day).await? {
+                union.merge(&hll);
+                found += 1;
+                self.cache().stored(&(metric.clone(), day), &hll, version);
+            }
+        }
+        found += self.cache().union_into(&keys, &mut union);
+        Ok((found > 0).then_some(union))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn stored_versions(
+        &self,
+        metric: &MetricName,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> Result<HashMap<NaiveDate, i64>, SketchError> {
+        let rows = sqlx::query(SELECT_VERSIONS)
+            .bind(metric.to_string())
+            .bind(first.to_string())
+            .bind(last.to_string())
+            .fetch_all(self.inner.db.pool())
+            .await?;
+        let mut versions = HashMap::with_capacity(rows.len());
+        for row in rows {
+            let day: String = row.try_get("day")?;
+            let Ok(day) = day.parse::<NaiveDate>() else {
+                tracing::warn!(%metric, "a sketches row has a malformed day; ignored");
+                continue;
+            };
+            versions.insert(day, row.try_get::<i64, _>("updated_at")?);
+        }
+        Ok(versions)
+    }
+
+    #[tracing::instrument(skip_all, fields(%metric, %day))]
+    async fn load(
+        &self,
+        metric: &MetricName,
+        day: NaiveDate,
+    ) -> Result<Option<(Hll, i64)>, SketchError> {
+        let row = sqlx::query(SELECT_ONE)
+            .bind(metric.to_string())
+            .bind(day.to_string())
+            .fetch_optional(self.inner.db.pool())
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let bytes: Vec<u8> = row.try_get("bytes")?;
+        let hll = Hll::from_redis_bytes(&bytes).map_err(|source| SketchError::Corrupt {
+            metric: metric.clone(),
+            day,
+            source,
+        })?;
+        Ok(Some((hll, row.try_get("updated_at")?)))
+    }
+
+    /// Writes the batch in one transaction, each day merged with what is stored;
+    /// returns each day's merged sketch and its new version.
+    #[tracing::instrument(skip_all, fields(days = batch.len()))]
+    async fn write_batch(&self, batch: &[(Key, Hll)]) -> Result<Vec<(Hll, i64)>, SketchError> {
+        let select = match self.inner.db.backend() {
+            Backend::Sqlite => SELECT_FOR_MERGE_SQLITE,
+            Backend::Postgres => SELECT_FOR_MERGE_POSTGRES,
+        };
+        let mut tx = self.inner.db.pool().begin().await?;
+        let mut written = Vec::with_capacity(batch.len());
+        for ((metric, day), ours) in batch {
+            let now = Millis::from(Utc::now());
+            let inserted = sqlx::query(INSERT_NEW)
+                .bind(metric.to_string())
+                .bind(day.to_string())
+                .bind(ours.to_redis_bytes())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            if inserted.rows_affected() == 1 {
+                written.push((ours.clone(), now));
+                continue;
+            }
+            let row = sqlx::query(select)
+                .bind(metric.to_string())
+                .bind(day.to_string())
+                .fetch_one(&mut *tx)
+                .await?;
+            let mut merged = ours.clone();
+            match Hll::from_redis_bytes(&row.try_get::<Vec<u8>, _>("bytes")?) {
+                Ok(stored) => merged.merge(&stored),
+                // Unreadable bytes count nothing; keeping them would block this day
+                // forever, so they are replaced and the loss is said out loud.
+                Err(err) => tracing::error!(%metric, %day, error = %err,
+                    "the stored sketch was unreadable and is replaced by this process's"),
+            }
+            let version = now.max(row.try_get::<i64, _>("updated_at")? + 1);
+            sqlx::query(UPDATE_MERGED)
+                .bind(metric.to_string())
+                .bind(day.to_string())
+                .bind(merged.to_redis_bytes())
+                .bind(version)
+                .execute(&mut *tx)
+                .await?;
+            written.push((merged, version));
+        }
+        tx.commit().await?;
+        Ok(written)
+    }
+}
+
+impl SketchStore for EmbeddedStore {
+    async fn add(
+        &self,
+        metric: &MetricName,
+        day: NaiveDate,
+        ids: &[impl AsRef<[u8]> + Sync],
+    ) -> Result<usize, SketchError> {
+        self.cache()
+            .add(&(metric.clone(), day), ids.iter().map(AsRef::as_ref));
+        Ok(ids.len())
+    }
+
+    async fn count(&self, metric: &Metric, at: NaiveDate) -> Result<Estimate, SketchError> {
+        let union = self.union(&metric.name, &metric.window(at)).await?;
+        Ok(Estimate::new(union.map_or(0, |u| u.count())))
+    }
+
+    async fn day_sketch(
+        &self,
+        metric: &MetricName,
+        day: NaiveDate,
+    ) -> Result<Option<Hll>, SketchError> {
+        self.union(metric, &[day]).await
+    }
+
+    async fn put_day_sketch(
+        &self,
+        metric: &MetricName,
+        day: NaiveDate,
+        sketch: Hll,
+    ) -> Result<(), SketchError> {
+        self.cache().merge(&(metric.clone(), day), &sketch);
+        Ok(())
+    }
+
+    async fn flush(&self) -> Result<(), SketchError> {
+        let _one_at_a_time = self.inner.flushing.lock().await;
+        let batch = self.cache().take_dirty();
+        if batch.is_empty() {
+            return Ok(());
+        }
+        match self.write_batch(&batch).await {
+            Ok(written) => {
+                let mut cache = self.cache();
+                for ((key, _), (merged, version)) in batch.iter().zip(&written) {
+                    cache.stored(key, merged, *version);
+                }
+                tracing::debug!(days = batch.len(), "sketches flushed");
+                Ok(())
+            }
+            Err(err) => {
+                self.cache()
+                    .restore_dirty(batch.into_iter().map(|(key, _)| key));
+                Err(err)
+            }
+        }
+    }
+}
