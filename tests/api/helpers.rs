@@ -58,9 +58,7 @@ impl TestDatabase {
                 Some(TestDatabase::Sqlite { dir, url })
             }
             Backend::Postgres => {
-                let Some(admin_url) = service_url("TEST_POSTGRES_URL") else {
-                    return None;
-                };
+                let admin_url = service_url("TEST_POSTGRES_URL")?;
                 let name = format!("mbtest_{}", rand::random::<u64>());
                 let mut admin = sqlx::PgConnection::connect(&admin_url)
                     .await
@@ -125,6 +123,7 @@ pub struct TestApp {
     pub token: String,
     pub bot: BotUser,
     pub db: Db,
+    #[allow(dead_code)] // used by the HTTP suites
     pub http_addr: SocketAddr,
     database: Option<TestDatabase>,
     stop: Option<oneshot::Sender<()>>,

@@ -14,6 +14,8 @@ crate::on_every_backend!(
     subscribe_by_a_group_member_who_is_not_admin_changes_nothing,
     start_in_a_private_chat_answers_with_the_help_text,
     an_update_with_an_unknown_chat_type_is_skipped_and_the_bot_goes_on,
+    a_person_subscribes_and_unsubscribes_in_a_private_chat,
+    a_user_who_blocks_the_bot_is_marked_gone_as_blocked,
 );
 
 async fn stored(app: &TestApp, id: ChatId) -> Option<Chat> {
@@ -215,5 +217,78 @@ async fn an_update_with_an_unknown_chat_type_is_skipped_and_the_bot_goes_on(back
     })
     .await;
     assert!(stored(&app, ChatId(-555)).await.is_none());
+    app.stop().await;
+}
+
+async fn a_person_subscribes_and_unsubscribes_in_a_private_chat(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let private = app.sim.create_chat(
+        ChatKind::Private {
+            first_name: "Pat".into(),
+            username: Some("pat".into()),
+        },
+        "Pat",
+    );
+    let user = telegram_sim::UserId(private.0);
+
+    app.sim.send_text(&app.token, private, user, "/subscribe");
+    let chat = eventually("subscribed", || async {
+        stored(&app, private).await.filter(|c| c.subscribed)
+    })
+    .await;
+    assert_eq!(chat.kind, StoredKind::Private);
+
+    app.sim.send_text(&app.token, private, user, "/unsubscribe");
+    let chat = eventually("unsubscribed", || async {
+        stored(&app, private).await.filter(|c| !c.subscribed)
+    })
+    .await;
+    assert_eq!(chat.gone_reason.as_deref(), Some("unsubscribed"));
+    let replies = app
+        .sim
+        .wait_for(crate::helpers::DEADLINE, |sim| {
+            Some(sim.messages(private)).filter(|m| m.len() >= 2)
+        })
+        .await
+        .unwrap();
+    assert!(
+        replies[1]
+            .text
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Unsubscribed"),
+        "{replies:?}"
+    );
+    app.stop().await;
+}
+
+async fn a_user_who_blocks_the_bot_is_marked_gone_as_blocked(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let private = app.sim.create_chat(
+        ChatKind::Private {
+            first_name: "Pat".into(),
+            username: None,
+        },
+        "Pat",
+    );
+    app.sim.send_text(
+        &app.token,
+        private,
+        telegram_sim::UserId(private.0),
+        "/subscribe",
+    );
+    eventually("subscribed", || async { stored(&app, private).await }).await;
+
+    app.sim.user_blocks_bot(&app.token, private);
+
+    let chat = eventually("gone", || async {
+        stored(&app, private).await.filter(|c| !c.subscribed)
+    })
+    .await;
+    assert_eq!(chat.gone_reason.as_deref(), Some("blocked"));
     app.stop().await;
 }
