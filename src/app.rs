@@ -148,21 +148,24 @@ impl App {
             .await
             .build();
 
-        let dispatching = dispatcher.try_dispatch_with_listener(polling, Arc::new(LogErrors));
-        tokio::pin!(dispatching);
+        // The dispatcher runs in its own task so this one can ask it to stop while it
+        // keeps running the handlers in flight.
+        let mut dispatching = tokio::spawn(async move {
+            dispatcher
+                .try_dispatch_with_listener(polling, Arc::new(LogErrors))
+                .await
+                .map_err(|e| anyhow::anyhow!(crate::telemetry::redact(&e.to_string())))
+        });
         tokio::pin!(shutdown);
         let result = tokio::select! {
-            res = &mut dispatching => res.map_err(|e| anyhow::anyhow!(crate::telemetry::redact(&e.to_string()))),
+            res = &mut dispatching => res.context("the dispatcher task")?,
             () = &mut shutdown => {
                 tracing::info!("shutting down: finishing the work in flight");
-                loop {
-                    match token.shutdown() {
-                        Ok(done) => { done.await; break; }
-                        // Not dispatching yet: wait for it to start, then stop it.
-                        Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-                    }
+                // Not dispatching yet: wait for it to start, then stop it.
+                while token.shutdown().is_err() && !dispatching.is_finished() {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
                 }
-                dispatching.await.map_err(|e| anyhow::anyhow!(crate::telemetry::redact(&e.to_string())))
+                dispatching.await.context("the dispatcher task")?
             }
         };
         stop.cancel();

@@ -5,7 +5,7 @@ use super::{BotContext, HandlerResult, new_chat, replies};
 use crate::storage::chats;
 use chrono::Utc;
 use teloxide::prelude::*;
-use teloxide::types::{ParseMode, UserId};
+use teloxide::types::UserId;
 use teloxide::utils::command::BotCommands;
 
 /// Public commands; the doc comments are the command menu's descriptions.
@@ -52,9 +52,7 @@ pub async fn on_public(
             }
         }
     };
-    bot.send_message(msg.chat.id, reply)
-        .parse_mode(ParseMode::Html)
-        .await?;
+    super::reply_html(&bot, msg.chat.id, reply).await?;
     Ok(())
 }
 

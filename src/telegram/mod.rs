@@ -88,3 +88,28 @@ pub fn new_chat(chat: &teloxide::types::Chat) -> crate::storage::chats::NewChat 
         username: chat.username().map(str::to_owned),
     }
 }
+
+/// Sends an HTML reply to a person or group, waiting out Telegram's flood control
+/// (429 `retry_after`) a few times instead of dropping the answer.
+pub async fn reply_html(
+    bot: &Bot,
+    chat: ChatId,
+    text: impl Into<String>,
+) -> Result<Message, teloxide::RequestError> {
+    use teloxide::types::ParseMode;
+    let text = text.into();
+    let mut waits = 0;
+    loop {
+        match bot
+            .send_message(chat, text.clone())
+            .parse_mode(ParseMode::Html)
+            .await
+        {
+            Err(teloxide::RequestError::RetryAfter(after)) if waits < 3 => {
+                waits += 1;
+                tokio::time::sleep(after.duration()).await;
+            }
+            other => return other,
+        }
+    }
+}
