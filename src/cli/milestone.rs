@@ -52,7 +52,10 @@ pub async fn run(
         }
         MilestoneCommand::Remove { id } => {
             let removed = rules_store::remove_rule(db, id).await?;
-            format!("removed {} from {} (id {})", removed.rule, removed.metric, removed.id)
+            format!(
+                "removed {} from {} (id {})",
+                removed.rule, removed.metric, removed.id
+            )
         }
     })
 }
@@ -60,7 +63,11 @@ pub async fn run(
 /// The rules as an aligned plain-text table.
 pub fn table(rules: &[StoredRule]) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{:<6} {:<16} {:<32} ADDED (UTC)", "ID", "METRIC", "RULE");
+    let _ = writeln!(
+        out,
+        "{:<6} {:<16} {:<32} ADDED (UTC)",
+        "ID", "METRIC", "RULE"
+    );
     for r in rules {
         let _ = writeln!(
             out,

@@ -4,4 +4,5 @@ mod cli;
 mod helpers;
 mod ingest;
 mod membership;
+mod milestones;
 mod sketch_store;
