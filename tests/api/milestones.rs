@@ -659,3 +659,70 @@ async fn ids_ingested_past_a_milestone_become_one_announcement_with_a_delivery_p
     assert_eq!(chat_ids, expected);
     app.stop().await;
 }
+
+fn cli(database_url: &str, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_milestone-bot"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn the_milestone_commands_edit_the_rules_and_status_shows_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("bot.db").display());
+
+    let added = cli(&url, &["milestone", "add", "mau", "every", "10M"]);
+    let duplicate = cli(&url, &["milestone", "add", "mau", "every 10,000,000"]);
+    let invalid = cli(&url, &["milestone", "add", "mau", "10 apples"]);
+    let threshold = cli(&url, &["milestone", "add", "mau", "250M"]);
+    let listed = cli(&url, &["milestone", "list", "mau"]);
+    let removed = cli(&url, &["milestone", "remove", "2"]);
+    let missing = cli(&url, &["milestone", "remove", "2"]);
+    let status = cli(&url, &["status"]);
+
+    assert!(
+        added.0 && added.1.contains("added every 10M to mau (id 1)"),
+        "{added:?}"
+    );
+    assert!(
+        !duplicate.0
+            && duplicate
+                .1
+                .contains("already has the rule \"every 10M\" (id 1)"),
+        "{duplicate:?}"
+    );
+    assert!(
+        !invalid.0 && invalid.1.contains("unknown unit \"apples\""),
+        "{invalid:?}"
+    );
+    assert!(threshold.0, "{threshold:?}");
+    assert!(
+        listed.1.contains("every 10M")
+            && listed.1.contains("250M")
+            && listed.1.contains("2 rule(s)"),
+        "{listed:?}"
+    );
+    assert!(
+        removed.0 && removed.1.contains("removed 250M from mau"),
+        "{removed:?}"
+    );
+    assert!(
+        !missing.0 && missing.1.contains("no milestone rule with id 2"),
+        "{missing:?}"
+    );
+    assert!(
+        status.0
+            && status.1.contains("mau (monthly active users)")
+            && status.1.contains("rules: every 10M\n"),
+        "{status:?}"
+    );
+}
