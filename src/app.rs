@@ -4,6 +4,7 @@
 
 use crate::config::Config;
 use crate::http::ingest::Ingest;
+use crate::milestones::watcher::{MilestoneEvent, SketchCounter, Watcher};
 use crate::sketch::{SketchStore, SketchStoreKind};
 use crate::storage::Db;
 use crate::telegram::{self, BotContext};
@@ -18,6 +19,7 @@ use teloxide::prelude::*;
 use teloxide::types::AllowedUpdate;
 use teloxide::update_listeners::Polling;
 use tokio::net::TcpListener;
+use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 /// The bot, built and ready to run.
@@ -26,6 +28,8 @@ pub struct App {
     db: Db,
     /// The sketch store chosen by `SKETCH_BACKEND`, shared by ingest and the watcher.
     store: SketchStoreKind,
+    /// Reads the metrics every `WATCH_INTERVAL` and records milestones.
+    watcher: Watcher<SketchCounter>,
     bot: Bot,
     /// Bound at build time so tests (port 0) learn the address before running.
     listener: TcpListener,
@@ -45,6 +49,16 @@ impl App {
         let store = SketchStoreKind::open(&config.sketch, Some(&db))
             .await
             .context("opening the sketch store")?;
+        let counter = SketchCounter {
+            store: store.clone(),
+            metrics: config.sketch.metrics.clone(),
+        };
+        let watched = counter.watched();
+        let watcher = Watcher::new(db.clone(), counter, watched, config.milestones.clone());
+        watcher
+            .seed_rules()
+            .await
+            .context("seeding the default milestone rules")?;
         let bot = make_bot(&config);
         let listener = TcpListener::bind(config.http.addr)
             .await
@@ -53,6 +67,7 @@ impl App {
             config,
             db,
             store,
+            watcher,
             bot,
             listener,
         })
@@ -70,6 +85,11 @@ impl App {
 
     pub fn store(&self) -> &SketchStoreKind {
         &self.store
+    }
+
+    /// Milestones announced or drafted, and drafts released, as they happen.
+    pub fn milestone_events(&self) -> broadcast::Receiver<MilestoneEvent> {
+        self.watcher.subscribe()
     }
 
     /// Runs the dispatcher and the HTTP server until `shutdown` resolves, then lets
@@ -103,6 +123,7 @@ impl App {
         let flusher = self
             .store
             .spawn_flusher(self.config.sketch.flush_interval, stop_flusher.clone());
+        let watcher = tokio::spawn(self.watcher.run(stop.clone()));
 
         let ctx = BotContext {
             db: self.db.clone(),
@@ -158,6 +179,7 @@ impl App {
         };
         stop.cancel();
         http.await.context("the HTTP server task")??;
+        watcher.await.context("the milestone watcher task")?;
         // Ingest has stopped: the last flush sees every acknowledged id.
         stop_flusher.cancel();
         if let Some(flusher) = flusher {

@@ -8,7 +8,8 @@
 //!   table family (`chats`, `audit`, …).
 //! - [`telegram`]: the teloxide handler tree: membership tracking and commands.
 //! - [`sketch`]: HyperLogLog sketches (byte-compatible with Redis) and the sketch store.
-//! - [`milestones`]: rules, the pure detector, templates.
+//! - [`milestones`]: rules, the pure detector, templates, and the watcher that reads
+//!   each metric, records milestones and writes their announcements.
 //! - [`http`]: the bot's HTTP server (health, ingest).
 //! - [`cli`]: the subcommands of the `milestone-bot` binary.
 //! - [`telemetry`]: logging, and the one place secrets are scrubbed from output.

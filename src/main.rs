@@ -100,6 +100,22 @@ async fn run(command: Command) -> anyhow::Result<()> {
             close(db).await;
             Ok(())
         }
+        Command::Milestone(command) => {
+            let metrics = SketchConfig::from_env(&ProcessEnv)?.metrics;
+            let db = open_db().await?;
+            let result = cli::milestone::run(&db, &metrics, command).await;
+            db.close().await;
+            println!("{}", result?);
+            Ok(())
+        }
+        Command::Status => {
+            let metrics = SketchConfig::from_env(&ProcessEnv)?.metrics;
+            let db = open_db().await?;
+            let result = cli::status::run(&db, &metrics).await;
+            db.close().await;
+            println!("{}", result?);
+            Ok(())
+        }
     }
 }
 

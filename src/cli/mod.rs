@@ -4,8 +4,10 @@
 pub mod audit;
 pub mod chats;
 pub mod count;
+pub mod milestone;
 pub mod record;
 pub mod sketch;
+pub mod status;
 
 use clap::{Parser, Subcommand};
 
@@ -41,4 +43,9 @@ pub enum Command {
     /// Copy a day's sketch between the store and a Redis key.
     #[command(subcommand)]
     Sketch(sketch::SketchCommand),
+    /// Add, list or remove milestone rules.
+    #[command(subcommand)]
+    Milestone(milestone::MilestoneCommand),
+    /// Per metric: estimate ± error, last milestone, next milestone and when.
+    Status,
 }

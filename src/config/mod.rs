@@ -5,10 +5,12 @@
 //! names the variable. Each area of the bot owns a small struct in its own file.
 
 mod env;
+mod milestones;
 mod sketch;
 mod telegram;
 
 pub use env::{Env, ProcessEnv};
+pub use milestones::{MilestonesConfig, parse_rules};
 pub use sketch::{IngestConfig, IngestToken, SketchBackend, SketchConfig};
 pub use telegram::{TelegramConfig, Token};
 
@@ -75,6 +77,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub sketch: SketchConfig,
     pub ingest: IngestConfig,
+    pub milestones: MilestonesConfig,
 }
 
 impl Config {
@@ -86,6 +89,7 @@ impl Config {
             http: HttpConfig::from_env(env)?,
             sketch: SketchConfig::from_env(env)?,
             ingest: IngestConfig::from_env(env)?,
+            milestones: MilestonesConfig::from_env(env)?,
         })
     }
 }

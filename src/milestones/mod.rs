@@ -1,11 +1,28 @@
-//! Milestone rules, detection and templates.
+//! Milestones: rules, detection, templates, and the watcher that records them.
 //!
-//! Pure logic only, no I/O: [`number`] reads and prints counts, [`rules`] says
-//! which counts are milestones, [`detector`] decides when one fires, [`template`]
-//! renders the announcements, [`country`] compares a count with populations.
+//! Pure logic: [`number`] reads and prints counts, [`rules`] says which counts are
+//! milestones, [`detector`] decides when one fires, [`template`] renders the
+//! announcements, [`country`] compares a count with populations, [`release`]'s
+//! `release_for` picks an announcement's state.
+//!
+//! With the database: [`rules_store`] (rules admins add and remove), [`settings`]
+//! (release mode, approval timeout, minimum gap per metric), [`texts`] (templates
+//! and media per metric or milestone, preview), [`watcher`] (reads, decides and
+//! records every `WATCH_INTERVAL`; the transaction itself is `apply.rs`),
+//! [`release`] (drafts, approval) and [`status`] (what `milestone-bot status` shows).
 
+mod apply;
+pub mod counter;
 pub mod country;
 pub mod detector;
 pub mod number;
+pub mod release;
 pub mod rules;
+pub mod rules_store;
+pub mod settings;
+pub mod status;
 pub mod template;
+pub mod texts;
+pub mod watcher;
+
+pub use apply::dedupe_key;

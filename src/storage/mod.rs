@@ -9,6 +9,7 @@ pub mod admins;
 pub mod announcements;
 pub mod audit;
 pub mod chats;
+pub mod milestones;
 mod url;
 
 pub use url::{Backend, DatabaseUrl, UrlError};

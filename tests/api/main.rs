@@ -7,4 +7,5 @@ mod cli;
 mod hll_redis;
 mod ingest;
 mod membership;
+mod milestones;
 mod sketch_store;

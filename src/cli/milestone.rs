@@ -1,0 +1,83 @@
+//! `milestone-bot milestone add|list|remove`: the rules admins edit with
+//! `/milestone`, scriptable, on the same database as a running bot (which picks a
+//! change up on its next reading).
+
+use crate::milestones::rules_store::{self, StoredRule};
+use crate::sketch::Metrics;
+use crate::storage::Db;
+use clap::Subcommand;
+use std::fmt::Write;
+
+#[derive(Subcommand, Debug)]
+pub enum MilestoneCommand {
+    /// Add a rule: a threshold (200M, 1.5B, 200,000,000), a series (every 10M) or
+    /// round (1K, 2K, 5K, 10K, …).
+    Add {
+        /// The metric, e.g. mau.
+        metric: String,
+        /// The rule; `every 10M` may be written without quotes.
+        #[arg(required = true, num_args = 1..)]
+        rule: Vec<String>,
+    },
+    /// List the rules, of one metric or of all.
+    List {
+        /// Only this metric's rules.
+        metric: Option<String>,
+    },
+    /// Remove a rule by the id `list` shows.
+    Remove { id: i64 },
+}
+
+/// Runs the command; the text to print.
+pub async fn run(
+    db: &Db,
+    metrics: &Metrics,
+    command: MilestoneCommand,
+) -> Result<String, rules_store::RuleStoreError> {
+    Ok(match command {
+        MilestoneCommand::Add { metric, rule } => {
+            let added = rules_store::add_rule(db, &metric, &rule.join(" "), None).await?;
+            let mut out = format!("added {} to {} (id {})", added.rule, added.metric, added.id);
+            if metrics.get(&metric).is_none() {
+                let _ = write!(
+                    out,
+                    "\nnote: {metric} is not in METRICS ({}); the watcher does not read it",
+                    metrics.names()
+                );
+            }
+            out
+        }
+        MilestoneCommand::List { metric } => {
+            table(&rules_store::list_rules(db, metric.as_deref()).await?)
+        }
+        MilestoneCommand::Remove { id } => {
+            let removed = rules_store::remove_rule(db, id).await?;
+            format!(
+                "removed {} from {} (id {})",
+                removed.rule, removed.metric, removed.id
+            )
+        }
+    })
+}
+
+/// The rules as an aligned plain-text table.
+pub fn table(rules: &[StoredRule]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<6} {:<16} {:<32} ADDED (UTC)",
+        "ID", "METRIC", "RULE"
+    );
+    for r in rules {
+        let _ = writeln!(
+            out,
+            "{:<6} {:<16} {:<32} {}",
+            r.id,
+            r.metric,
+            r.rule,
+            r.created_at.format("%Y-%m-%d %H:%M")
+        );
+    }
+    let _ = write!(out, "{} rule(s)", rules.len());
+    out
+}

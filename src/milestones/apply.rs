@@ -1,0 +1,180 @@
+//! One metric's decision, made and recorded in one transaction: take the metric's
+//! lock, read what is recorded, run the pure detector, and write the outcome (the
+//! milestone rows, and for a firing the announcement with its deliveries). Two
+//! watchers on one database decide a metric one after the other, and the second
+//! sees what the first recorded; the unique keys on `milestones_reached` and the
+//! announcement's `dedupe_key` are the backstop.
+
+use super::detector::{Decision, DetectorConfig, MetricHistory, Reading, decide};
+use super::release::{Release, release_for};
+use super::rules_store::rules_of;
+use super::settings::{ReleaseSettings, effective};
+use super::template::TemplateContext;
+use super::template::vars::MAX_METRIC_LABEL_LEN;
+use super::texts::compose;
+use super::watcher::{Applied, WatchError, WatchedMetric};
+use crate::storage::announcements::{self, AnnouncementKind, NewAnnouncement};
+use crate::storage::milestones::reached::{self, Reached, Reason};
+use crate::storage::milestones::{metrics, readings};
+use chrono::{DateTime, Duration, Utc};
+use sqlx::AnyConnection;
+
+/// The dedupe key of a milestone's announcement.
+pub fn dedupe_key(metric: &str, milestone: u64) -> String {
+    format!("milestone:{metric}:{milestone}")
+}
+
+/// Decides for `metric` at `now` and records the outcome, inside the caller's
+/// transaction (which the caller commits).
+pub(super) async fn decide_and_apply(
+    conn: &mut AnyConnection,
+    metric: &WatchedMetric,
+    detector: &DetectorConfig,
+    release: &ReleaseSettings,
+    now: DateTime<Utc>,
+) -> Result<Applied, WatchError> {
+    let name = metric.name.as_str();
+    metrics::ensure(conn, name, now).await?;
+    metrics::lock(conn, name, now).await?;
+    let row = metrics::get(conn, name)
+        .await?
+        .ok_or_else(|| WatchError::Vanished(name.to_owned()))?;
+    let rules = rules_of(conn, name).await?;
+    let highest = reached::highest(conn, name).await?;
+    let recent = readings::since_cutoff(conn, name, now - detector.hold()).await?;
+    let Some(newest) = recent.last().copied() else {
+        return Ok(Applied::Nothing);
+    };
+    let initialized = row.baseline_version >= row.rules_version;
+    if !initialized && newest.estimate == 0 {
+        // Nothing counted yet (ingest not running?): baselining now would let the
+        // first import announce its backlog. Wait for a count.
+        return Ok(Applied::Nothing);
+    }
+    let history = MetricHistory {
+        highest_reached: highest.as_ref().map(|h| h.milestone),
+        initialized,
+        recent: &recent,
+    };
+    match decide(detector, &rules, &history, now) {
+        Decision::Nothing => Ok(Applied::Nothing),
+        Decision::Pending {
+            milestone,
+            clears_at,
+        } => Ok(Applied::Pending {
+            milestone,
+            clears_at,
+        }),
+        Decision::Baseline { reached } => {
+            let mut recorded = Vec::new();
+            for milestone in reached {
+                let row = reached_row(name, milestone, Reason::Baseline, &newest, now);
+                if reached::insert(conn, &row).await? {
+                    recorded.push(milestone);
+                }
+            }
+            metrics::mark_baselined(conn, name, row.rules_version).await?;
+            Ok(Applied::Baseline {
+                milestones: recorded,
+            })
+        }
+        Decision::Fire { milestone, skipped } => {
+            let settings = effective(Some(&row), release);
+            fire(conn, metric, milestone, &skipped, &newest, &settings, now).await
+        }
+    }
+}
+
+fn reached_row(
+    metric: &str,
+    milestone: u64,
+    reason: Reason,
+    reading: &Reading,
+    now: DateTime<Utc>,
+) -> Reached {
+    Reached {
+        metric: metric.to_owned(),
+        milestone,
+        reason,
+        reached_at: now,
+        estimate: reading.estimate,
+        std_error: reading.std_error,
+        announcement_id: None,
+    }
+}
+
+/// Records `milestone` as announced and `skipped` as passed over, and writes the
+/// announcement with one pending delivery per subscribed chat.
+async fn fire(
+    conn: &mut AnyConnection,
+    metric: &WatchedMetric,
+    milestone: u64,
+    skipped: &[u64],
+    newest: &Reading,
+    settings: &ReleaseSettings,
+    now: DateTime<Utc>,
+) -> Result<Applied, WatchError> {
+    let name = metric.name.as_str();
+    let previous = reached::last_announced(conn, name).await?;
+    let row = reached_row(name, milestone, Reason::Announced, newest, now);
+    if !reached::insert(conn, &row).await? {
+        return Ok(Applied::AlreadyRecorded { milestone });
+    }
+    for &m in skipped {
+        reached::insert(conn, &reached_row(name, m, Reason::Skipped, newest, now)).await?;
+    }
+    let ctx = TemplateContext {
+        milestone,
+        metric: name.to_owned(),
+        metric_label: metric.label.chars().take(MAX_METRIC_LABEL_LEN).collect(),
+        count: newest.estimate.max(milestone),
+        date: now.date_naive(),
+        days_since_previous: previous
+            .as_ref()
+            .map(|p| (now.date_naive() - p.reached_at.date_naive()).num_days()),
+    };
+    let posts = compose(conn, &ctx).await?;
+    let Release {
+        state,
+        release_at,
+        held,
+    } = release_for(settings, previous.as_ref().map(|p| p.reached_at), now);
+    let new = NewAnnouncement {
+        dedupe_key: dedupe_key(name, milestone),
+        kind: AnnouncementKind::Milestone,
+        metric: Some(name.to_owned()),
+        milestone: Some(milestone),
+        state,
+        announce_text: Some(posts.announce),
+        thanks_text: Some(posts.thanks),
+        media_kind: posts.media.as_ref().map(|m| m.kind.as_str().to_owned()),
+        media_ref: posts.media.map(|m| m.reference),
+        options: "{}".to_owned(),
+        created_by: None,
+        created_at: now,
+        release_at,
+    };
+    let announcement_id = announcements::create(conn, &new).await?;
+    match announcement_id {
+        Some(id) => reached::set_announcement(conn, name, milestone, id).await?,
+        None => tracing::warn!(
+            metric = name,
+            milestone,
+            "an announcement with this milestone's key already exists; recorded without a new one"
+        ),
+    }
+    Ok(Applied::Announced {
+        milestone,
+        skipped: skipped.to_vec(),
+        announcement_id,
+        state,
+        release_at,
+        held,
+    })
+}
+
+/// How far back readings are kept: the growth window and the hold, with a day to
+/// spare. Older ones are pruned (the newest before the cutoff stays).
+pub fn retention(detector: &DetectorConfig) -> Duration {
+    super::status::GROWTH_WINDOW.max(detector.hold()) + Duration::days(1)
+}

@@ -1,0 +1,60 @@
+//! Where the watcher's counts come from: the [`Counter`] trait, so tests can use a
+//! fake, and [`SketchCounter`], the sketch store the app runs with.
+
+use super::watcher::WatchedMetric;
+use crate::sketch::{Estimate, Metrics, SketchStore, SketchStoreKind};
+use chrono::{DateTime, Utc};
+use std::future::Future;
+
+/// Why a metric could not be counted (no ids in the message, ever).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CountError(pub String);
+
+/// A source of counts.
+pub trait Counter: Send + Sync {
+    /// The count of `metric` at `at`, with its standard error.
+    fn count(
+        &self,
+        metric: &str,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Estimate, CountError>> + Send;
+}
+
+/// The configured metrics, counted by the sketch store over their windows.
+#[derive(Clone)]
+pub struct SketchCounter {
+    pub store: SketchStoreKind,
+    pub metrics: Metrics,
+}
+
+impl SketchCounter {
+    /// The metrics to watch, with their labels.
+    pub fn watched(&self) -> Vec<WatchedMetric> {
+        watched(&self.metrics)
+    }
+}
+
+/// `METRICS` as the watcher sees them.
+pub fn watched(metrics: &Metrics) -> Vec<WatchedMetric> {
+    metrics
+        .iter()
+        .map(|m| WatchedMetric {
+            name: m.name.to_string(),
+            label: m.label.clone(),
+        })
+        .collect()
+}
+
+impl Counter for SketchCounter {
+    async fn count(&self, metric: &str, at: DateTime<Utc>) -> Result<Estimate, CountError> {
+        let metric = self
+            .metrics
+            .get(metric)
+            .ok_or_else(|| CountError(format!("{metric} is not in METRICS")))?;
+        self.store
+            .count(metric, at.date_naive())
+            .await
+            .map_err(|e| CountError(e.to_string()))
+    }
+}

@@ -1,0 +1,187 @@
+//! When a fired milestone's announcement goes out: at once, or as a draft (approve
+//! mode, or held by the minimum gap), and how drafts leave that state.
+//!
+//! Admin hooks: [`drafts`] lists what waits, [`approve`] queues one; the watcher
+//! calls [`release_due`] on every tick. New drafts are also announced as
+//! [`MilestoneEvent`](super::watcher::MilestoneEvent)s by the watcher.
+
+use super::settings::{ReleaseMode, ReleaseSettings};
+use crate::storage::announcements::AnnouncementState;
+use crate::storage::milestones::drafts;
+use crate::storage::{Db, StorageError};
+use chrono::{DateTime, Utc};
+
+pub use crate::storage::milestones::drafts::Draft;
+
+/// Why an announcement was written as a draft.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeldBecause {
+    /// The metric's release mode is `approve`.
+    Approval,
+    /// The previous announcement of the metric was less than the minimum gap ago.
+    MinGap,
+}
+
+/// The state a new announcement is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Release {
+    pub state: AnnouncementState,
+    /// When a draft goes out by itself; `None` for queued ones and for drafts that
+    /// wait for an admin.
+    pub release_at: Option<DateTime<Utc>>,
+    /// Why it is a draft; `None` when queued.
+    pub held: Option<HeldBecause>,
+}
+
+/// Decides how a milestone firing at `now` is released (pure). In approve mode the
+/// draft goes out after the approval timeout, but never inside the minimum gap.
+pub fn release_for(
+    settings: &ReleaseSettings,
+    previous_announced_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Release {
+    let gap_ends = settings
+        .min_gap
+        .and_then(|gap| chrono::Duration::from_std(gap).ok())
+        .zip(previous_announced_at)
+        .map(|(gap, previous)| previous + gap)
+        .filter(|&end| end > now);
+    match settings.mode {
+        ReleaseMode::Approve => {
+            let timeout = settings
+                .approve_timeout
+                .and_then(|t| chrono::Duration::from_std(t).ok())
+                .map(|t| now + t);
+            Release {
+                state: AnnouncementState::Draft,
+                release_at: timeout.map(|t| gap_ends.map_or(t, |g| g.max(t))),
+                held: Some(HeldBecause::Approval),
+            }
+        }
+        ReleaseMode::Auto => match gap_ends {
+            Some(end) => Release {
+                state: AnnouncementState::Draft,
+                release_at: Some(end),
+                held: Some(HeldBecause::MinGap),
+            },
+            None => Release {
+                state: AnnouncementState::Queued,
+                release_at: None,
+                held: None,
+            },
+        },
+    }
+}
+
+/// Every milestone announcement waiting as a draft, oldest first.
+pub async fn drafts(db: &Db) -> Result<Vec<Draft>, StorageError> {
+    let mut conn = db.pool().acquire().await?;
+    drafts::list(&mut conn).await
+}
+
+/// Queues a draft now (an admin approved it); `false` if it is not a draft.
+pub async fn approve(db: &Db, announcement_id: i64) -> Result<bool, StorageError> {
+    let mut conn = db.pool().acquire().await?;
+    let queued = drafts::queue(&mut conn, announcement_id).await?;
+    if queued {
+        tracing::info!(announcement_id, "milestone draft approved");
+    }
+    Ok(queued)
+}
+
+/// Queues every draft whose release time has passed; their ids.
+pub async fn release_due(db: &Db, now: DateTime<Utc>) -> Result<Vec<i64>, StorageError> {
+    let mut conn = db.pool().acquire().await?;
+    drafts::queue_due(&mut conn, now).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use std::time::Duration;
+
+    fn at(hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 26, hour, 0, 0).unwrap()
+    }
+
+    fn settings(mode: ReleaseMode, timeout_h: Option<u64>, gap_h: Option<u64>) -> ReleaseSettings {
+        let hours = |h: u64| Duration::from_secs(h * 3600);
+        ReleaseSettings {
+            mode,
+            approve_timeout: timeout_h.map(hours),
+            min_gap: gap_h.map(hours),
+        }
+    }
+
+    #[test]
+    fn release_follows_mode_timeout_and_gap() {
+        use AnnouncementState::{Draft, Queued};
+        use HeldBecause::{Approval, MinGap};
+        // (settings, previous announcement at hour, expected state, release at hour, held)
+        let cases = [
+            (
+                settings(ReleaseMode::Auto, None, None),
+                Some(11),
+                Queued,
+                None,
+                None,
+            ),
+            (
+                settings(ReleaseMode::Auto, None, Some(6)),
+                None,
+                Queued,
+                None,
+                None,
+            ),
+            (
+                settings(ReleaseMode::Auto, None, Some(6)),
+                Some(2),
+                Queued,
+                None,
+                None,
+            ),
+            (
+                settings(ReleaseMode::Auto, None, Some(6)),
+                Some(10),
+                Draft,
+                Some(16),
+                Some(MinGap),
+            ),
+            (
+                settings(ReleaseMode::Approve, None, None),
+                None,
+                Draft,
+                None,
+                Some(Approval),
+            ),
+            (
+                settings(ReleaseMode::Approve, Some(2), None),
+                None,
+                Draft,
+                Some(14),
+                Some(Approval),
+            ),
+            (
+                settings(ReleaseMode::Approve, Some(2), Some(6)),
+                Some(10),
+                Draft,
+                Some(16),
+                Some(Approval),
+            ),
+            (
+                settings(ReleaseMode::Approve, Some(8), Some(6)),
+                Some(10),
+                Draft,
+                Some(20),
+                Some(Approval),
+            ),
+        ];
+        for (i, (settings, previous, state, release_at, held)) in cases.into_iter().enumerate() {
+            let got = release_for(&settings, previous.map(at), at(12));
+            assert_eq!(got.state, state, "case {i}");
+            assert_eq!(got.release_at, release_at.map(at), "case {i}");
+            assert_eq!(got.held, held, "case {i}");
+        }
+    }
+}

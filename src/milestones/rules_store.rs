@@ -1,0 +1,211 @@
+//! Milestone rules in the database: what admins add, list and remove (through
+//! `/milestone` or `milestone-bot milestone …`), and the configured defaults
+//! (`MILESTONE_RULES`) copied in once, the first time a metric is watched. After
+//! that the database is the truth: a default an admin removed stays removed.
+//!
+//! Every change bumps the metric's rule version, so the watcher records the new
+//! rules' already-passed milestones as a baseline instead of announcing them (see
+//! the detector's "Rule changes").
+
+use super::rules::Rule;
+use super::rules::RuleError;
+use crate::storage::milestones::{metrics, rules};
+use crate::storage::{Db, StorageError};
+use chrono::{DateTime, Utc};
+use sqlx::AnyConnection;
+
+pub use crate::storage::milestones::rules::StoredRule;
+
+/// The largest milestone the database can record (`BIGINT`).
+pub const MAX_MILESTONE: u64 = i64::MAX as u64;
+
+/// Why a rule operation was refused. Messages are shown to admins as they are.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleStoreError {
+    /// Metric names are what the sketch store accepts: `a-z`, `0-9`, `_`, 1–32.
+    #[error("\"{0}\" is not a metric name; use 1 to 32 lowercase letters, digits or _")]
+    BadMetric(String),
+    /// The rule text could not be read (the inner message names the input).
+    #[error(transparent)]
+    Invalid(#[from] RuleError),
+    /// The milestone cannot be stored.
+    #[error(
+        "{rule} is beyond the largest milestone the bot can record (9,223,372,036,854,775,807)"
+    )]
+    TooLarge { rule: String },
+    /// The metric already has this rule (compared in canonical form: 200M = 200,000,000).
+    #[error("{metric} already has the rule \"{rule}\" (id {id})")]
+    Duplicate {
+        metric: String,
+        rule: String,
+        id: i64,
+    },
+    /// `remove` with an id no rule has.
+    #[error("there is no milestone rule with id {0}; `milestone list` shows the ids")]
+    NotFound(i64),
+    /// A stored rule this version cannot read.
+    #[error("the stored rule \"{rule}\" of {metric} is unreadable: {source}")]
+    Corrupt {
+        metric: String,
+        rule: String,
+        source: RuleError,
+    },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<sqlx::Error> for RuleStoreError {
+    fn from(e: sqlx::Error) -> Self {
+        RuleStoreError::Storage(e.into())
+    }
+}
+
+/// Checks a metric name the way the sketch store does.
+pub fn check_metric(metric: &str) -> Result<(), RuleStoreError> {
+    crate::sketch::MetricName::parse(metric)
+        .map(drop)
+        .map_err(|_| RuleStoreError::BadMetric(metric.to_owned()))
+}
+
+/// Reads and checks a rule as an admin typed it.
+pub fn parse_rule(text: &str) -> Result<Rule, RuleStoreError> {
+    let rule = Rule::parse(text)?;
+    let largest = match rule {
+        Rule::Threshold(n) | Rule::Every(n) => n.get(),
+        Rule::RoundNumbers => 0,
+    };
+    if largest > MAX_MILESTONE {
+        return Err(RuleStoreError::TooLarge {
+            rule: rule.to_string(),
+        });
+    }
+    Ok(rule)
+}
+
+/// Adds a rule to a metric; returns it as stored (canonical text, id).
+pub async fn add_rule(
+    db: &Db,
+    metric: &str,
+    rule: &str,
+    by: Option<i64>,
+) -> Result<StoredRule, RuleStoreError> {
+    check_metric(metric)?;
+    let rule = parse_rule(rule)?;
+    let now = Utc::now();
+    let mut tx = db.pool().begin().await?;
+    metrics::ensure(&mut tx, metric, now).await?;
+    let Some(id) = rules::insert(&mut tx, metric, &rule.to_string(), now, by).await? else {
+        let existing = rules::list_for(&mut tx, metric).await?;
+        let id = existing
+            .iter()
+            .find(|r| r.rule == rule.to_string())
+            .map_or(0, |r| r.id);
+        return Err(RuleStoreError::Duplicate {
+            metric: metric.to_owned(),
+            rule: rule.to_string(),
+            id,
+        });
+    };
+    metrics::bump_rules_version(&mut tx, metric).await?;
+    tx.commit().await?;
+    tracing::info!(metric, rule = %rule, id, "milestone rule added");
+    Ok(StoredRule {
+        id,
+        metric: metric.to_owned(),
+        rule: rule.to_string(),
+        created_at: DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now),
+        created_by: by,
+    })
+}
+
+/// Removes a rule by id; returns what was removed.
+pub async fn remove_rule(db: &Db, id: i64) -> Result<StoredRule, RuleStoreError> {
+    let mut tx = db.pool().begin().await?;
+    let removed = rules::delete(&mut tx, id)
+        .await?
+        .ok_or(RuleStoreError::NotFound(id))?;
+    metrics::bump_rules_version(&mut tx, &removed.metric).await?;
+    tx.commit().await?;
+    tracing::info!(metric = %removed.metric, rule = %removed.rule, id, "milestone rule removed");
+    Ok(removed)
+}
+
+/// The rules of one metric, or of all, by metric then id.
+pub async fn list_rules(db: &Db, metric: Option<&str>) -> Result<Vec<StoredRule>, RuleStoreError> {
+    let mut conn = db.pool().acquire().await?;
+    Ok(match metric {
+        Some(metric) => rules::list_for(&mut conn, metric).await?,
+        None => rules::list_all(&mut conn).await?,
+    })
+}
+
+/// A metric's rules, parsed, for the detector.
+pub async fn rules_of(conn: &mut AnyConnection, metric: &str) -> Result<Vec<Rule>, RuleStoreError> {
+    rules::list_for(conn, metric)
+        .await?
+        .into_iter()
+        .map(|stored| {
+            Rule::parse(&stored.rule).map_err(|source| RuleStoreError::Corrupt {
+                metric: stored.metric,
+                rule: stored.rule,
+                source,
+            })
+        })
+        .collect()
+}
+
+/// Copies the configured default rules of each watched metric into the database,
+/// once per metric ever (safe to call on every start, and from two instances).
+pub async fn seed_defaults(
+    db: &Db,
+    watched: &[String],
+    defaults: &[(String, Rule)],
+) -> Result<(), RuleStoreError> {
+    let now = Utc::now();
+    for metric in watched {
+        let mut tx = db.pool().begin().await?;
+        metrics::ensure(&mut tx, metric, now).await?;
+        if metrics::mark_seeded(&mut tx, metric, now).await? {
+            for (_, rule) in defaults.iter().filter(|(m, _)| m == metric) {
+                rules::insert(&mut tx, metric, &rule.to_string(), now, None).await?;
+            }
+            metrics::bump_rules_version(&mut tx, metric).await?;
+            tracing::info!(metric, "default milestone rules seeded");
+        }
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_names_follow_the_sketch_store() {
+        for good in ["mau", "dau", "signups_2", &"x".repeat(32)] {
+            assert!(check_metric(good).is_ok(), "{good}");
+        }
+        for bad in ["", "MAU", "m-au", "m au", &"x".repeat(33)] {
+            assert!(check_metric(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn rules_beyond_what_the_database_stores_are_refused_with_the_reason() {
+        let err = parse_rule("18,446,744,073,709,551,615").unwrap_err();
+        assert!(matches!(err, RuleStoreError::TooLarge { .. }), "{err}");
+        assert!(err.to_string().contains("largest milestone"), "{err}");
+        assert!(parse_rule("every 10E").is_err());
+        assert_eq!(
+            parse_rule("9,223,372,036,854,775,807").unwrap().to_string(),
+            "9,223,372,036,854,775,807"
+        );
+    }
+
+    #[test]
+    fn invalid_rules_keep_the_parser_message() {
+        let err = parse_rule("every 0").unwrap_err();
+        assert!(err.to_string().contains("zero"), "{err}");
+    }
+}

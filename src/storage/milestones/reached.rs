@@ -1,0 +1,152 @@
+//! `milestones_reached`: every milestone a metric passed, and how. The row is
+//! unique per (metric, milestone): the first writer wins, later ones change nothing.
+
+use super::super::{Millis, StorageError};
+use super::{from_db, to_db};
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use std::fmt;
+
+/// How a milestone came to be reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// It fired: an announcement was written (queued or draft).
+    Announced,
+    /// It was passed before the bot watched the metric (or before its rule existed).
+    Baseline,
+    /// A jump passed it together with a higher one, which was announced instead.
+    Skipped,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Announced => "announced",
+            Reason::Baseline => "baseline",
+            Reason::Skipped => "skipped",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self, StorageError> {
+        Ok(match s {
+            "announced" => Reason::Announced,
+            "baseline" => Reason::Baseline,
+            "skipped" => Reason::Skipped,
+            other => return Err(StorageError::Corrupt(format!("milestone reason {other:?}"))),
+        })
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A reached milestone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reached {
+    pub metric: String,
+    pub milestone: u64,
+    pub reason: Reason,
+    pub reached_at: DateTime<Utc>,
+    /// The reading that decided it.
+    pub estimate: u64,
+    pub std_error: f64,
+    /// The announcement written for it (`Announced` only).
+    pub announcement_id: Option<i64>,
+}
+
+fn from_row(row: &AnyRow) -> Result<Reached, StorageError> {
+    Ok(Reached {
+        metric: row.try_get("metric")?,
+        milestone: from_db(row.try_get("milestone")?)?,
+        reason: Reason::parse(&row.try_get::<String, _>("reason")?)?,
+        reached_at: Millis::to(row.try_get("reached_at")?)?,
+        estimate: from_db(row.try_get("estimate")?)?,
+        std_error: row.try_get("std_error")?,
+        announcement_id: row.try_get("announcement_id")?,
+    })
+}
+
+/// Records a milestone; `false` (and nothing written) when it was already recorded.
+pub async fn insert(conn: &mut AnyConnection, reached: &Reached) -> Result<bool, StorageError> {
+    let done = sqlx::query(
+        "INSERT INTO milestones_reached
+           (metric, milestone, reason, reached_at, estimate, std_error, announcement_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (metric, milestone) DO NOTHING",
+    )
+    .bind(reached.metric.clone())
+    .bind(to_db(reached.milestone)?)
+    .bind(reached.reason.as_str())
+    .bind(Millis::from(reached.reached_at))
+    .bind(to_db(reached.estimate)?)
+    .bind(reached.std_error)
+    .bind(reached.announcement_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Links an announced milestone to its announcement.
+pub async fn set_announcement(
+    conn: &mut AnyConnection,
+    metric: &str,
+    milestone: u64,
+    announcement_id: i64,
+) -> Result<(), StorageError> {
+    sqlx::query(
+        "UPDATE milestones_reached SET announcement_id = $3 WHERE metric = $1 AND milestone = $2",
+    )
+    .bind(metric.to_owned())
+    .bind(to_db(milestone)?)
+    .bind(announcement_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The highest milestone recorded for the metric, however it was reached.
+pub async fn highest(
+    conn: &mut AnyConnection,
+    metric: &str,
+) -> Result<Option<Reached>, StorageError> {
+    let row = sqlx::query(
+        "SELECT metric, milestone, reason, reached_at, estimate, std_error, announcement_id
+         FROM milestones_reached WHERE metric = $1 ORDER BY milestone DESC LIMIT 1",
+    )
+    .bind(metric.to_owned())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// The most recently announced milestone of the metric.
+pub async fn last_announced(
+    conn: &mut AnyConnection,
+    metric: &str,
+) -> Result<Option<Reached>, StorageError> {
+    let row = sqlx::query(
+        "SELECT metric, milestone, reason, reached_at, estimate, std_error, announcement_id
+         FROM milestones_reached WHERE metric = $1 AND reason = 'announced'
+         ORDER BY reached_at DESC, milestone DESC LIMIT 1",
+    )
+    .bind(metric.to_owned())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Every milestone of the metric, lowest first.
+pub async fn list(conn: &mut AnyConnection, metric: &str) -> Result<Vec<Reached>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT metric, milestone, reason, reached_at, estimate, std_error, announcement_id
+         FROM milestones_reached WHERE metric = $1 ORDER BY milestone",
+    )
+    .bind(metric.to_owned())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}

@@ -1,0 +1,86 @@
+//! `milestone_rules`: a metric's rules as their canonical text.
+
+use super::super::{Millis, StorageError};
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+/// A rule as stored; `rule` is the canonical text of a `milestones::rules::Rule`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRule {
+    /// What `milestone remove <id>` takes.
+    pub id: i64,
+    pub metric: String,
+    pub rule: String,
+    pub created_at: DateTime<Utc>,
+    /// The admin who added it; `None` for configuration and the CLI.
+    pub created_by: Option<i64>,
+}
+
+fn from_row(row: &AnyRow) -> Result<StoredRule, StorageError> {
+    Ok(StoredRule {
+        id: row.try_get("id")?,
+        metric: row.try_get("metric")?,
+        rule: row.try_get("rule")?,
+        created_at: Millis::to(row.try_get("created_at")?)?,
+        created_by: row.try_get("created_by")?,
+    })
+}
+
+/// Inserts a rule; `None` when the metric already has it.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    metric: &str,
+    rule: &str,
+    at: DateTime<Utc>,
+    by: Option<i64>,
+) -> Result<Option<i64>, StorageError> {
+    let row = sqlx::query(
+        "INSERT INTO milestone_rules (metric, rule, created_at, created_by) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (metric, rule) DO NOTHING RETURNING id",
+    )
+    .bind(metric.to_owned())
+    .bind(rule.to_owned())
+    .bind(Millis::from(at))
+    .bind(by)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| r.try_get("id")).transpose().map_err(Into::into)
+}
+
+/// Deletes a rule; the deleted row, or `None` when there is no such id.
+pub async fn delete(conn: &mut AnyConnection, id: i64) -> Result<Option<StoredRule>, StorageError> {
+    let row = sqlx::query(
+        "DELETE FROM milestone_rules WHERE id = $1
+         RETURNING id, metric, rule, created_at, created_by",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Every rule, by metric then id.
+pub async fn list_all(conn: &mut AnyConnection) -> Result<Vec<StoredRule>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT id, metric, rule, created_at, created_by FROM milestone_rules ORDER BY metric, id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// One metric's rules, by id.
+pub async fn list_for(
+    conn: &mut AnyConnection,
+    metric: &str,
+) -> Result<Vec<StoredRule>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT id, metric, rule, created_at, created_by FROM milestone_rules
+         WHERE metric = $1 ORDER BY id",
+    )
+    .bind(metric.to_owned())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
