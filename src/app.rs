@@ -30,6 +30,8 @@ pub struct App {
     store: SketchStoreKind,
     /// Reads the metrics every `WATCH_INTERVAL` and records milestones.
     watcher: Watcher<SketchCounter>,
+    /// The metrics the watcher reads, for admin status and previews.
+    watched: Vec<crate::milestones::watcher::WatchedMetric>,
     bot: Bot,
     /// Bound at build time so tests (port 0) learn the address before running.
     listener: TcpListener,
@@ -54,7 +56,12 @@ impl App {
             metrics: config.sketch.metrics.clone(),
         };
         let watched = counter.watched();
-        let watcher = Watcher::new(db.clone(), counter, watched, config.milestones.clone());
+        let watcher = Watcher::new(
+            db.clone(),
+            counter,
+            watched.clone(),
+            config.milestones.clone(),
+        );
         watcher
             .seed_rules()
             .await
@@ -67,6 +74,7 @@ impl App {
             config,
             db,
             store,
+            watched,
             watcher,
             bot,
             listener,
@@ -137,6 +145,7 @@ impl App {
                     .collect(),
             ),
             confirm_ttl: self.config.telegram.confirm_ttl,
+            watched: Arc::new(self.watched.clone()),
         };
         let mut dispatcher = Dispatcher::builder(self.bot.clone(), telegram::handler_tree())
             .dependencies(dptree::deps![ctx])

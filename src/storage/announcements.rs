@@ -195,3 +195,82 @@ pub async fn release(
     .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// An announcement with its deliveries counted by state, for admins.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub id: i64,
+    pub kind: String,
+    pub metric: Option<String>,
+    pub milestone: Option<i64>,
+    pub state: String,
+    pub created_at: DateTime<Utc>,
+    /// Deliveries per state (`pending`, `sent`, `failed`, …).
+    pub tally: Vec<(String, i64)>,
+}
+
+impl Summary {
+    /// `sent 10 · skipped 1 · failed 0 · left 3`, the line admins read.
+    pub fn tally_line(&self) -> String {
+        let get = |s: &str| {
+            self.tally
+                .iter()
+                .find(|(k, _)| k == s)
+                .map_or(0, |(_, n)| *n)
+        };
+        let left = get("pending") + get("in_flight");
+        let mut line = format!(
+            "sent {} · skipped {} · failed {} · left {left}",
+            get("sent"),
+            get("skipped"),
+            get("failed")
+        );
+        if get("unknown") > 0 {
+            line.push_str(&format!(" · unknown {}", get("unknown")));
+        }
+        line
+    }
+}
+
+async fn summaries(
+    conn: &mut AnyConnection,
+    rows: Vec<sqlx::any::AnyRow>,
+) -> Result<Vec<Summary>, StorageError> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id: i64 = row.try_get("id")?;
+        out.push(Summary {
+            id,
+            kind: row.try_get("kind")?,
+            metric: row.try_get("metric")?,
+            milestone: row.try_get("milestone")?,
+            state: row.try_get("state")?,
+            created_at: Millis::to(row.try_get("created_at")?)?,
+            tally: delivery_counts(conn, id).await?,
+        });
+    }
+    Ok(out)
+}
+
+/// The most recent announcements, newest first.
+pub async fn recent(conn: &mut AnyConnection, limit: i64) -> Result<Vec<Summary>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT id, kind, metric, milestone, state, created_at FROM announcements
+         ORDER BY created_at DESC, id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    summaries(conn, rows).await
+}
+
+/// Announcements being broadcast (queued, sending or paused).
+pub async fn active(conn: &mut AnyConnection) -> Result<Vec<Summary>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT id, kind, metric, milestone, state, created_at FROM announcements
+         WHERE state IN ('queued', 'sending', 'paused') ORDER BY id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    summaries(conn, rows).await
+}

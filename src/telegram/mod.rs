@@ -28,6 +28,8 @@ pub struct BotContext {
     pub metrics: Arc<Vec<String>>,
     /// How long a Send button stays valid.
     pub confirm_ttl: std::time::Duration,
+    /// The metrics the watcher reads, with their labels.
+    pub watched: Arc<Vec<crate::milestones::watcher::WatchedMetric>>,
 }
 
 /// The error type of every handler; logged (redacted) by the dispatcher.

@@ -16,6 +16,11 @@ crate::on_every_backend!(
     a_stale_or_cancelled_confirmation_starts_nothing,
     commands_addressed_to_another_bot_are_ignored,
     the_admin_menu_is_registered_for_admins_and_the_public_one_for_everyone,
+    rules_are_added_listed_and_removed_from_telegram,
+    a_template_is_saved_with_a_preview_or_refused_with_the_exact_error,
+    preview_sends_both_posts_to_the_admin_only,
+    a_manual_announcement_is_queued_after_send_and_listed_in_broadcasts,
+    status_shows_metrics_chats_and_broadcasts,
 );
 
 /// The private chat with the configured admin (same id as the admin).
@@ -482,5 +487,192 @@ async fn the_admin_menu_is_registered_for_admins_and_the_public_one_for_everyone
     assert!(names("default").contains(&"help".to_owned()), "{sets:?}");
     assert!(!names("default").contains(&"milestone".to_owned()));
     assert!(names("chat").contains(&"milestone".to_owned()), "{sets:?}");
+    app.stop().await;
+}
+
+async fn rules_are_added_listed_and_removed_from_telegram(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let chat = admin_chat(&app);
+
+    let added = text_of(
+        &ask(
+            &app,
+            chat,
+            app.admin,
+            "/milestone add mau 250M Quarter of a billion!",
+        )
+        .await,
+    );
+    assert!(
+        added.contains("Added #") && added.contains("250M"),
+        "{added}"
+    );
+    let id: i64 = added
+        .split('#')
+        .nth(1)
+        .unwrap()
+        .split(':')
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let duplicate = text_of(&ask(&app, chat, app.admin, "/milestone add mau 250,000,000").await);
+    assert!(duplicate.contains("already has"), "{duplicate}");
+    let listed = text_of(&ask(&app, chat, app.admin, "/milestone list mau").await);
+    assert!(listed.contains(&format!("#{id} mau: 250M")), "{listed}");
+
+    let removed = text_of(&ask(&app, chat, app.admin, &format!("/milestone remove {id}")).await);
+    assert!(removed.contains("Removed"), "{removed}");
+    let again = text_of(&ask(&app, chat, app.admin, &format!("/milestone remove {id}")).await);
+    assert!(
+        again.contains(&format!("no milestone rule with id {id}")),
+        "{again}"
+    );
+    let after = text_of(&ask(&app, chat, app.admin, "/milestone list mau").await);
+    assert!(!after.contains("250M"), "{after}");
+    app.stop().await;
+}
+
+async fn a_template_is_saved_with_a_preview_or_refused_with_the_exact_error(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let chat = admin_chat(&app);
+
+    let typo = text_of(
+        &ask(
+            &app,
+            chat,
+            app.admin,
+            "/milestone template mau announce We passed {milestone_wrds}!",
+        )
+        .await,
+    );
+    assert!(typo.contains("unknown variable {milestone_wrds}"), "{typo}");
+    let html = text_of(
+        &ask(
+            &app,
+            chat,
+            app.admin,
+            "/milestone template mau announce <b>We passed {milestone}",
+        )
+        .await,
+    );
+    assert!(
+        html.to_lowercase().contains("<b>") || html.contains("&lt;b&gt;"),
+        "{html}"
+    );
+    assert!(html.contains("⚠️"), "{html}");
+    let long = format!("/milestone template mau thanks {}", "y".repeat(4200));
+    let too_long = text_of(&ask(&app, chat, app.admin, &long).await);
+    assert!(
+        too_long.contains("over the 4096-character limit by"),
+        "{too_long}"
+    );
+
+    let saved = text_of(
+        &ask(
+            &app,
+            chat,
+            app.admin,
+            "/milestone template mau announce We passed <b>{milestone_words}</b> {metric_label}!",
+        )
+        .await,
+    );
+    assert!(saved.contains("Saved the announcement template"), "{saved}");
+    assert!(
+        saved.contains("monthly active users"),
+        "the preview is rendered: {saved}"
+    );
+    app.stop().await;
+}
+
+async fn preview_sends_both_posts_to_the_admin_only(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let owner = app.sim.create_user("Olga");
+    let channel = app
+        .sim
+        .create_chat(ChatKind::Channel { username: None }, "News");
+    app.sim.bot_added_to_chat(&app.token, channel, owner, true);
+    let chat = admin_chat(&app);
+
+    app.sim
+        .send_text(&app.token, chat, app.admin, "/milestone preview mau 200M");
+
+    let sent = app
+        .sim
+        .wait_for(DEADLINE, |sim| {
+            Some(sim.messages(chat)).filter(|m| m.len() >= 3)
+        })
+        .await
+        .expect("announcement, thank-you note and a closing line");
+    assert!(
+        text_of(&sent[0]).contains("200,000,000") || text_of(&sent[0]).contains("200 million"),
+        "{sent:?}"
+    );
+    assert!(
+        text_of(&sent[1]).to_lowercase().contains("thank"),
+        "{sent:?}"
+    );
+    assert!(text_of(&sent[2]).contains("nothing was sent"), "{sent:?}");
+    assert!(app.sim.messages(channel).is_empty());
+    app.stop().await;
+}
+
+async fn a_manual_announcement_is_queued_after_send_and_listed_in_broadcasts(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let owner = app.sim.create_user("Olga");
+    let channel = app
+        .sim
+        .create_chat(ChatKind::Channel { username: None }, "News");
+    app.sim.bot_added_to_chat(&app.token, channel, owner, true);
+    eventually("subscribed", || async {
+        milestone_bot::storage::chats::get(&app.db, channel.0)
+            .await
+            .unwrap()
+    })
+    .await;
+    let chat = admin_chat(&app);
+
+    let confirm = ask(&app, chat, app.admin, "/milestone announce mau 200M").await;
+    assert!(text_of(&confirm).contains("reaches 1 chat"), "{confirm:?}");
+    let press = app.sim.press_button(
+        &app.token,
+        chat,
+        confirm.message_id,
+        app.admin,
+        &button_data(&confirm, "Send"),
+    );
+    answer_to(&app, &press).await;
+    eventually("queued", || async {
+        (announcement_state(&app).await != vec!["draft"]).then_some(())
+    })
+    .await;
+
+    let listed = text_of(&ask(&app, chat, app.admin, "/milestone broadcasts").await);
+    assert!(listed.contains("200M mau"), "{listed}");
+    let approve = text_of(&ask(&app, chat, app.admin, "/milestone approve 999").await);
+    assert!(approve.contains("not a draft"), "{approve}");
+    app.stop().await;
+}
+
+async fn status_shows_metrics_chats_and_broadcasts(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let chat = admin_chat(&app);
+
+    let status = text_of(&ask(&app, chat, app.admin, "/milestone status").await);
+
+    assert!(status.contains("mau") && status.contains("dau"), "{status}");
+    assert!(status.contains("Subscribed chats:</b> 0"), "{status}");
+    assert!(status.contains("No broadcast in progress"), "{status}");
     app.stop().await;
 }

@@ -2,6 +2,7 @@
 //! user-supplied piece escaped).
 
 use super::confirm::{self, Pending};
+use super::milestone_actions;
 use super::parse::{AdminAction, USAGE};
 use crate::milestones::template::escape_html;
 use crate::storage::{admins, announcements, chats};
@@ -66,7 +67,24 @@ pub async fn run(
             }
         }
         AdminAction::Thanks { text } => thanks(bot, ctx, admin, chat, text).await,
-        // TEMPORARY until the milestone and broadcast operations are merged.
+        AdminAction::Status => milestone_actions::status(ctx).await,
+        AdminAction::List { metric } => milestone_actions::list(ctx, metric).await,
+        AdminAction::Add { metric, rule, text } => {
+            milestone_actions::add(ctx, admin, metric, rule, text).await
+        }
+        AdminAction::Remove { id } => milestone_actions::remove(ctx, id).await,
+        AdminAction::Template { metric, part, text } => {
+            milestone_actions::template(ctx, metric, part, text).await
+        }
+        AdminAction::Preview { metric, target } => {
+            milestone_actions::preview(bot, ctx, chat, metric, target).await
+        }
+        AdminAction::Announce { metric, target } => {
+            milestone_actions::announce(bot, ctx, admin, chat, metric, target).await
+        }
+        AdminAction::Approve { id } => milestone_actions::approve(ctx, admin, chat, id).await,
+        AdminAction::Broadcasts => broadcasts(ctx).await,
+        // TEMPORARY until the broadcast operations are merged.
         other => Err(ActionError::User(format!(
             "{other:?} is not available yet."
         ))),
@@ -207,4 +225,37 @@ async fn thanks(
     )
     .await?;
     Ok(String::new())
+}
+
+async fn broadcasts(ctx: &BotContext) -> Result<String, ActionError> {
+    let mut conn = ctx
+        .db
+        .pool()
+        .acquire()
+        .await
+        .map_err(crate::storage::StorageError::from)?;
+    let recent = announcements::recent(&mut conn, 10).await?;
+    if recent.is_empty() {
+        return Ok("No announcements yet.".into());
+    }
+    let mut out = String::from("<b>Recent announcements</b>\n");
+    for a in recent {
+        let what = match (&a.metric, a.milestone) {
+            (Some(metric), Some(value)) => format!(
+                "{} {}",
+                crate::milestones::number::format_short(value as u64),
+                escape_html(metric)
+            ),
+            _ => a.kind.clone(),
+        };
+        let _ = writeln!(
+            out,
+            "#{} {what} ({}, {}): {}",
+            a.id,
+            a.state,
+            a.created_at.format("%Y-%m-%d %H:%M"),
+            a.tally_line()
+        );
+    }
+    Ok(out)
 }

@@ -8,6 +8,7 @@
 pub mod actions;
 pub mod confirm;
 pub mod gate;
+mod milestone_actions;
 pub mod parse;
 
 use super::{BotContext, HandlerResult, reply_html};

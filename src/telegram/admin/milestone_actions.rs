@@ -1,0 +1,356 @@
+//! Admin actions on milestones: status, rules, templates, previews, manual
+//! announcements and approvals. Built on `milestones::{rules_store, texts, status,
+//! release}`; this module only adapts them to replies.
+
+use super::actions::ActionError;
+use super::confirm::{self, Pending};
+use super::parse::{Part, Target};
+use crate::milestones::rules::Rule;
+use crate::milestones::rules_store::{self, RuleStoreError};
+use crate::milestones::template::{Template, TemplateContext, TemplateKind, escape_html};
+use crate::milestones::texts::{self, Slot, TextsError};
+use crate::milestones::{number, status};
+use crate::storage::announcements::{self, AnnouncementKind, AnnouncementState, NewAnnouncement};
+use crate::telegram::{BotContext, reply_html};
+use chrono::{Duration, Utc};
+use std::fmt::Write;
+use teloxide::prelude::*;
+
+impl From<RuleStoreError> for ActionError {
+    fn from(e: RuleStoreError) -> Self {
+        match e {
+            RuleStoreError::Storage(inner) => ActionError::Internal(inner.into()),
+            other => ActionError::User(other.to_string()),
+        }
+    }
+}
+
+impl From<TextsError> for ActionError {
+    fn from(e: TextsError) -> Self {
+        match e {
+            TextsError::Storage(inner) => ActionError::Internal(inner.into()),
+            other => ActionError::User(other.to_string()),
+        }
+    }
+}
+
+pub async fn status(ctx: &BotContext) -> Result<String, ActionError> {
+    let now = Utc::now();
+    let statuses = status::status(&ctx.db, &ctx.watched, now).await?;
+    let mut out = format!(
+        "<b>Status</b>\n<pre>{}</pre>\n",
+        escape_html(&status::render(&statuses, now))
+    );
+    let counts = crate::storage::chats::count_subscribed_by_kind(&ctx.db).await?;
+    let total: i64 = counts.iter().map(|(_, n)| n).sum();
+    let by_kind: Vec<String> = counts.iter().map(|(k, n)| format!("{k}: {n}")).collect();
+    let _ = writeln!(
+        out,
+        "<b>Subscribed chats:</b> {total} ({})",
+        by_kind.join(", ")
+    );
+    let mut conn = ctx
+        .db
+        .pool()
+        .acquire()
+        .await
+        .map_err(crate::storage::StorageError::from)?;
+    let active = announcements::active(&mut conn).await?;
+    if active.is_empty() {
+        out.push_str("No broadcast in progress.");
+    }
+    for a in active {
+        let _ = writeln!(out, "Broadcast #{} ({}): {}", a.id, a.state, a.tally_line());
+    }
+    Ok(out)
+}
+
+pub async fn list(ctx: &BotContext, metric: Option<String>) -> Result<String, ActionError> {
+    let rules = rules_store::list_rules(&ctx.db, metric.as_deref()).await?;
+    if rules.is_empty() {
+        return Ok(
+            "No milestone rules yet. Add one with <code>/milestone add mau 200M</code>.".into(),
+        );
+    }
+    let mut out = String::from("<b>Milestone rules</b>\n");
+    for r in rules {
+        let _ = writeln!(
+            out,
+            "#{} {}: {}",
+            r.id,
+            escape_html(&r.metric),
+            escape_html(&r.rule)
+        );
+    }
+    Ok(out)
+}
+
+pub async fn add(
+    ctx: &BotContext,
+    admin: i64,
+    metric: String,
+    rule: Rule,
+    text: Option<String>,
+) -> Result<String, ActionError> {
+    let threshold = match rule {
+        Rule::Threshold(v) => Some(v.get()),
+        _ => None,
+    };
+    if let Some(text) = &text {
+        if threshold.is_none() {
+            return Err(ActionError::User(
+                "a text can be given only with a single threshold; for a series use /milestone template".into(),
+            ));
+        }
+        Template::parse(text, TemplateKind::Text).map_err(|e| ActionError::User(e.to_string()))?;
+    }
+    let stored = rules_store::add_rule(&ctx.db, &metric, &rule.to_string(), Some(admin)).await?;
+    if let (Some(text), Some(value)) = (&text, threshold) {
+        texts::set_template(&ctx.db, &metric, Some(value), Slot::Announce, Some(text)).await?;
+    }
+    Ok(format!(
+        "Added #{}: {} {}{}",
+        stored.id,
+        escape_html(&stored.metric),
+        escape_html(&stored.rule),
+        if text.is_some() {
+            " with its own announcement text"
+        } else {
+            ""
+        }
+    ))
+}
+
+pub async fn remove(ctx: &BotContext, id: i64) -> Result<String, ActionError> {
+    let removed = rules_store::remove_rule(&ctx.db, id).await?;
+    Ok(format!(
+        "Removed #{}: {} {}",
+        removed.id,
+        escape_html(&removed.metric),
+        escape_html(&removed.rule)
+    ))
+}
+
+pub async fn template(
+    ctx: &BotContext,
+    metric: String,
+    part: Part,
+    text: String,
+) -> Result<String, ActionError> {
+    let slot = match part {
+        Part::Announce => Slot::Announce,
+        Part::Thanks => Slot::Thanks,
+    };
+    texts::set_template(&ctx.db, &metric, None, slot, Some(&text)).await?;
+    let sample = sample_context(ctx, &metric, None).await?;
+    let composed = texts::preview(&ctx.db, &sample).await?;
+    let shown = match part {
+        Part::Announce => composed.announce,
+        Part::Thanks => composed.thanks,
+    };
+    Ok(format!(
+        "Saved the {} template of {}. Preview for {}:\n\n{shown}",
+        if part == Part::Announce {
+            "announcement"
+        } else {
+            "thank-you"
+        },
+        escape_html(&metric),
+        number::format_short(sample.milestone)
+    ))
+}
+
+/// Sends the rendered announcement and thank-you note to the admin only.
+pub async fn preview(
+    bot: &Bot,
+    ctx: &BotContext,
+    chat: ChatId,
+    metric: Option<String>,
+    target: Target,
+) -> Result<String, ActionError> {
+    let (metric, value) = resolve_target(ctx, metric, target).await?;
+    let sample = sample_context(ctx, &metric, Some(value)).await?;
+    let composed = texts::preview(&ctx.db, &sample).await?;
+    reply_html(bot, chat, composed.announce)
+        .await
+        .map_err(anyhow::Error::from)?;
+    reply_html(bot, chat, composed.thanks)
+        .await
+        .map_err(anyhow::Error::from)?;
+    Ok(format!(
+        "That was the preview of {} {}; nothing was sent to any channel.",
+        number::format_short(value),
+        escape_html(&metric)
+    ))
+}
+
+/// A manual announcement: rendered, written as a draft, shown with Send / Cancel.
+pub async fn announce(
+    bot: &Bot,
+    ctx: &BotContext,
+    admin: i64,
+    chat: ChatId,
+    metric: Option<String>,
+    target: Target,
+) -> Result<String, ActionError> {
+    let (metric, value) = resolve_target(ctx, metric, target).await?;
+    let sample = sample_context(ctx, &metric, Some(value)).await?;
+    let composed = texts::preview(&ctx.db, &sample).await?;
+    let now = Utc::now();
+    let new = NewAnnouncement {
+        dedupe_key: format!(
+            "manual:{metric}:{value}:{}:{:08x}",
+            now.timestamp_millis(),
+            rand::random::<u32>()
+        ),
+        kind: AnnouncementKind::Manual,
+        metric: Some(metric.clone()),
+        milestone: Some(value),
+        state: AnnouncementState::Draft,
+        announce_text: Some(composed.announce.clone()),
+        thanks_text: Some(composed.thanks.clone()),
+        media_kind: composed.media.as_ref().map(|m| m.kind.as_str().to_owned()),
+        media_ref: composed.media.as_ref().map(|m| m.reference.clone()),
+        options: "{}".into(),
+        created_by: Some(admin),
+        created_at: now,
+        release_at: None,
+    };
+    let mut conn = ctx
+        .db
+        .pool()
+        .acquire()
+        .await
+        .map_err(crate::storage::StorageError::from)?;
+    let id = announcements::create(&mut conn, &new)
+        .await?
+        .expect("a fresh dedupe key");
+    let reach = announcements::delivery_count(&mut conn, id).await?;
+    drop(conn);
+    let text = format!(
+        "<b>Announcement #{id}</b> of {} {}, reaches {reach} chat(s):\n\n{}\n\n<b>Then the thank-you note:</b>\n\n{}",
+        number::format_short(value),
+        escape_html(&metric),
+        composed.announce,
+        composed.thanks
+    );
+    confirm::ask(
+        bot,
+        ctx,
+        admin,
+        chat,
+        text,
+        &Pending::Release {
+            announcement_id: id,
+        },
+    )
+    .await?;
+    Ok(String::new())
+}
+
+pub async fn approve(
+    ctx: &BotContext,
+    admin: i64,
+    chat: ChatId,
+    id: i64,
+) -> Result<String, ActionError> {
+    if announcements::release(&ctx.db, id, admin, chat.0, Utc::now()).await? {
+        Ok(format!("Approved: announcement #{id} is on its way."))
+    } else {
+        Err(ActionError::User(format!(
+            "announcement #{id} is not a draft waiting for approval"
+        )))
+    }
+}
+
+/// `#3` is rule 3; `200M` is that value; a plain `7` is rule 7 if it exists, else 7.
+async fn resolve_target(
+    ctx: &BotContext,
+    metric: Option<String>,
+    target: Target,
+) -> Result<(String, u64), ActionError> {
+    let rule_id = match target {
+        Target::Id(id) => Some(id),
+        Target::IdOrValue(n) => Some(n as i64),
+        Target::Value(_) => None,
+    };
+    if let Some(id) = rule_id {
+        let rules = rules_store::list_rules(&ctx.db, metric.as_deref()).await?;
+        if let Some(rule) = rules.into_iter().find(|r| r.id == id) {
+            return match Rule::parse(&rule.rule) {
+                Ok(Rule::Threshold(v)) => Ok((rule.metric, v.get())),
+                Ok(series) => {
+                    let count = latest_count(ctx, &rule.metric).await?;
+                    let next = series.next_above(count).ok_or_else(|| {
+                        ActionError::User("that series has no next milestone".into())
+                    })?;
+                    Ok((rule.metric, next))
+                }
+                Err(e) => Err(ActionError::User(e.to_string())),
+            };
+        }
+        if let Target::Id(id) = target {
+            return Err(ActionError::User(format!(
+                "there is no milestone rule with id {id}; /milestone list shows the ids"
+            )));
+        }
+    }
+    let value = match target {
+        Target::Value(v) | Target::IdOrValue(v) => v,
+        Target::Id(_) => unreachable!("handled above"),
+    };
+    let metric = metric.unwrap_or_else(|| default_metric(ctx));
+    Ok((metric, value))
+}
+
+/// `mau` when it is watched, else the first watched metric.
+fn default_metric(ctx: &BotContext) -> String {
+    ctx.watched
+        .iter()
+        .find(|m| m.name == "mau")
+        .or_else(|| ctx.watched.first())
+        .map(|m| m.name.clone())
+        .unwrap_or_else(|| "mau".into())
+}
+
+async fn latest_count(ctx: &BotContext, metric: &str) -> Result<u64, ActionError> {
+    let mut conn = ctx
+        .db
+        .pool()
+        .acquire()
+        .await
+        .map_err(crate::storage::StorageError::from)?;
+    let recent = crate::storage::milestones::readings::since(
+        &mut conn,
+        metric,
+        Utc::now() - Duration::days(30),
+    )
+    .await?;
+    Ok(recent.last().map(|r| r.estimate).unwrap_or(0))
+}
+
+/// The values a preview renders with: the milestone (or the next round one), today,
+/// and the latest count when it is above the milestone.
+async fn sample_context(
+    ctx: &BotContext,
+    metric: &str,
+    milestone: Option<u64>,
+) -> Result<TemplateContext, ActionError> {
+    let count = latest_count(ctx, metric).await?;
+    let milestone =
+        milestone.unwrap_or_else(|| Rule::RoundNumbers.next_above(count).unwrap_or(1_000_000));
+    let label = ctx
+        .watched
+        .iter()
+        .find(|m| m.name == metric)
+        .map(|m| m.label.clone())
+        .unwrap_or_else(|| metric.to_owned());
+    Ok(TemplateContext {
+        milestone,
+        metric: metric.to_owned(),
+        metric_label: label,
+        count: count.max(milestone),
+        date: Utc::now().date_naive(),
+        days_since_previous: None,
+    })
+}
