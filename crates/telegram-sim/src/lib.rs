@@ -13,6 +13,8 @@
 //!   HTML checks, pure logic with unit tests.
 //! - `state` is the world behind one lock; [`model`] the public records.
 
+#![warn(missing_docs)]
+
 mod control;
 pub mod error;
 pub mod faults;

@@ -52,11 +52,12 @@ impl TelegramSim {
         let mut st = self.shared.lock();
         let bot_id = st.bot(token).expect("unknown bot token").user.id;
         let c = st.chat(chat);
-        let old = c
-            .members
-            .get(&bot_id)
-            .copied()
-            .unwrap_or(MemberStatus::Left);
+        // A user chatting with the bot has started it; elsewhere it starts outside.
+        let absent = match c.kind {
+            ChatKind::Private { .. } => MemberStatus::Member,
+            _ => MemberStatus::Left,
+        };
+        let old = c.members.get(&bot_id).copied().unwrap_or(absent);
         let update = json::member_updated(c, user(&st, by), user(&st, bot_id), old, new);
         st.chat_mut(chat).members.insert(bot_id, new);
         st.push_update(token, json!({ "my_chat_member": update }));

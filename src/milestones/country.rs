@@ -1,0 +1,217 @@
+//! "If it were a country": a count compared with the world's populations.
+//!
+//! The populations are `data/countries.csv` (World Bank SP.POP.TOTL, latest year,
+//! countries and territories only; `data/README.md` says how it was made), compiled
+//! into the binary.
+
+use std::sync::LazyLock;
+
+use super::number::ordinal;
+
+const CSV: &str = include_str!("../../data/countries.csv");
+
+/// One row of `data/countries.csv`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Country {
+    /// Common English short name, as it reads in an announcement.
+    pub name: &'static str,
+    /// ISO 3166-1 alpha-3 (World Bank code; Kosovo is `XKX`).
+    pub iso3: &'static str,
+    pub population: u64,
+}
+
+/// Every country, most populous first.
+pub fn countries() -> &'static [Country] {
+    static COUNTRIES: LazyLock<Vec<Country>> = LazyLock::new(|| {
+        let mut rows: Vec<Country> = CSV.lines().skip(1).map(parse_row).collect();
+        rows.sort_by(|a, b| b.population.cmp(&a.population).then(a.name.cmp(b.name)));
+        rows
+    });
+    &COUNTRIES
+}
+
+/// The file is ours and tested, so a malformed row is a bug, not an input error.
+fn parse_row(line: &'static str) -> Country {
+    let fields: Vec<&'static str> = line.split(',').collect();
+    let [name, iso3, population] = fields[..] else {
+        panic!("data/countries.csv: expected 3 fields in {line:?}");
+    };
+    Country {
+        name,
+        iso3,
+        population: population
+            .parse()
+            .unwrap_or_else(|_| panic!("data/countries.csv: bad population in {line:?}")),
+    }
+}
+
+/// Where a count would rank among countries by population.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CountryRank {
+    /// At least as many as the most populous country.
+    LargerThanAll { largest: &'static Country },
+    /// `rank` = 1 + the number of countries with more people than the count (so at
+    /// least 2); `next_smaller` is the most populous country with at most as many,
+    /// `None` when the count is below every country.
+    Rank {
+        rank: usize,
+        next_smaller: Option<&'static Country>,
+    },
+}
+
+/// Ranks `n` among the countries of `data/countries.csv`.
+pub fn country_rank(n: u64) -> CountryRank {
+    let all = countries();
+    let larger = all.partition_point(|c| c.population > n);
+    if larger == 0 {
+        return CountryRank::LargerThanAll { largest: &all[0] };
+    }
+    CountryRank::Rank {
+        rank: larger + 1,
+        next_smaller: all.get(larger),
+    }
+}
+
+impl CountryRank {
+    /// The phrase for `{country_rank}`, lower case, without final punctuation:
+    /// "if it were a country, it would be the 8th most populous in the world,
+    /// ahead of Bangladesh".
+    pub fn phrase(&self) -> String {
+        match self {
+            CountryRank::LargerThanAll { .. } => {
+                "that is more people than live in any country on Earth".to_string()
+            }
+            CountryRank::Rank {
+                rank,
+                next_smaller: Some(smaller),
+            } => format!(
+                "if it were a country, it would be the {} most populous in the world, ahead of {}",
+                ordinal(*rank as u64),
+                smaller.name
+            ),
+            CountryRank::Rank {
+                rank,
+                next_smaller: None,
+            } => format!(
+                "if it were a country, it would be the {} most populous in the world",
+                ordinal(*rank as u64)
+            ),
+        }
+    }
+}
+
+/// The longest phrase [`CountryRank::phrase`] can produce, in UTF-16 units (what
+/// Telegram counts), for template length checks.
+pub fn longest_phrase() -> String {
+    let all = countries();
+    let candidates = std::iter::once(all[0].population)
+        .chain(all.iter().map(|c| c.population))
+        .chain([0]);
+    candidates
+        .map(|n| country_rank(n).phrase())
+        .max_by_key(|p| p.encode_utf16().count())
+        .expect("at least one candidate")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_line_of_the_data_file_has_three_fields_and_a_population() {
+        for line in CSV.lines().skip(1) {
+            let country = parse_row(line);
+            assert!(country.population > 0, "{line}");
+            assert_eq!(country.iso3.len(), 3, "{line}");
+        }
+        assert_eq!(CSV.lines().next(), Some("country,iso3,population"));
+    }
+
+    #[test]
+    fn the_data_file_holds_countries_and_no_aggregates() {
+        let all = countries();
+        assert!((190..=230).contains(&all.len()), "{} rows", all.len());
+        for aggregate in [
+            "WLD", "HIC", "EMU", "SSF", "IDA", "OED", "ARB", "EUU", "LMY",
+        ] {
+            assert!(
+                all.iter().all(|c| c.iso3 != aggregate),
+                "{aggregate} present"
+            );
+        }
+        let world: u64 = all.iter().map(|c| c.population).sum();
+        assert!(world < 9_000_000_000, "sum {world} suggests aggregates");
+    }
+
+    #[test]
+    fn the_rank_is_one_plus_the_number_of_more_populous_countries() {
+        let all = countries();
+        for n in [
+            200_000_000,
+            1_000_000,
+            50_000_000,
+            all[5].population,
+            all[5].population + 1,
+        ] {
+            let larger = all.iter().filter(|c| c.population > n).count();
+            let smaller = all
+                .iter()
+                .filter(|c| c.population <= n)
+                .max_by_key(|c| c.population);
+            assert_eq!(
+                country_rank(n),
+                CountryRank::Rank {
+                    rank: larger + 1,
+                    next_smaller: smaller,
+                },
+                "n = {n}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_count_above_the_most_populous_country_is_larger_than_all() {
+        let largest = &countries()[0];
+        for n in [largest.population, largest.population + 1, u64::MAX] {
+            assert_eq!(country_rank(n), CountryRank::LargerThanAll { largest });
+        }
+    }
+
+    #[test]
+    fn a_count_below_every_country_has_no_smaller_neighbour() {
+        let all = countries();
+        let smallest = all.last().unwrap().population;
+        assert_eq!(
+            country_rank(smallest - 1),
+            CountryRank::Rank {
+                rank: all.len() + 1,
+                next_smaller: None,
+            }
+        );
+    }
+
+    #[test]
+    fn phrases_name_the_rank_and_the_country_just_below() {
+        let all = countries();
+        let phrase = country_rank(all[7].population + 1).phrase();
+        assert_eq!(
+            phrase,
+            format!(
+                "if it were a country, it would be the 8th most populous in the world, ahead of {}",
+                all[7].name
+            )
+        );
+        assert_eq!(
+            country_rank(u64::MAX).phrase(),
+            "that is more people than live in any country on Earth"
+        );
+    }
+
+    #[test]
+    fn the_longest_phrase_is_at_least_as_long_as_any_phrase() {
+        let longest = longest_phrase().encode_utf16().count();
+        for n in [0, 1, 200_000_000, 1_000_000_000, u64::MAX] {
+            assert!(country_rank(n).phrase().encode_utf16().count() <= longest);
+        }
+    }
+}
