@@ -4,9 +4,11 @@
 //! process environment, and every problem is reported as one [`ConfigError`] line that
 //! names the variable. Each area of the bot owns a small struct in its own file.
 
+mod broadcast;
 mod env;
 mod telegram;
 
+pub use broadcast::BroadcastConfig;
 pub use env::{Env, ProcessEnv};
 pub use telegram::{TelegramConfig, Token};
 
@@ -71,6 +73,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub telegram: TelegramConfig,
     pub http: HttpConfig,
+    pub broadcast: BroadcastConfig,
 }
 
 impl Config {
@@ -80,6 +83,7 @@ impl Config {
             database: DatabaseConfig::from_env(env)?,
             telegram: TelegramConfig::from_env(env)?,
             http: HttpConfig::from_env(env)?,
+            broadcast: BroadcastConfig::from_env(env)?,
         })
     }
 }
