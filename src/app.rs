@@ -129,14 +129,18 @@ impl App {
             () = &mut shutdown => {
                 tracing::info!("shutting down: finishing the work in flight");
                 broadcast_stop.cancel();
+                // Ask the dispatcher to stop (retrying until it has started) while
+                // still driving it: it only winds down while it is polled.
+                let mut asked = false;
                 loop {
-                    match token.shutdown() {
-                        Ok(done) => { done.await; break; }
-                        // Not dispatching yet: wait for it to start, then stop it.
-                        Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                    if !asked {
+                        asked = token.shutdown().is_ok();
+                    }
+                    tokio::select! {
+                        res = &mut dispatching => break res.map_err(|e| anyhow::anyhow!(crate::telemetry::redact(&e.to_string()))),
+                        () = tokio::time::sleep(Duration::from_millis(50)), if !asked => {}
                     }
                 }
-                dispatching.await.map_err(|e| anyhow::anyhow!(crate::telemetry::redact(&e.to_string())))
             }
         };
         stop.cancel();

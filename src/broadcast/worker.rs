@@ -117,18 +117,22 @@ impl Worker {
             .context("recovering deliveries left in flight")?;
         progress.report_unknown(&unknown).await?;
 
+        // The lease renewer and the progress reporter run inside this task (not
+        // spawned), so a worker that dies takes its lease renewals with it.
         let background = stop.child_token();
-        let renewer = tokio::spawn(self.clone().renew_lease(background.clone()));
-        let reporter = tokio::spawn(report_progress(progress, background.clone()));
-
-        let result = self.claim_loop(&stop).await;
-
-        // Drain: every permit back means every claimed row has its outcome written.
-        let all = u32::try_from(inner.config.in_flight).unwrap_or(u32::MAX);
-        let _drained = inner.in_flight.acquire_many(all).await;
-        background.cancel();
-        let _ = reporter.await;
-        let _ = renewer.await;
+        let work = async {
+            let result = self.claim_loop(&stop).await;
+            // Drain: every permit back means every claimed row has its outcome.
+            let all = u32::try_from(inner.config.in_flight).unwrap_or(u32::MAX);
+            let _drained = inner.in_flight.acquire_many(all).await;
+            background.cancel();
+            result
+        };
+        let (result, (), ()) = tokio::join!(
+            work,
+            self.clone().renew_lease(background.clone()),
+            report_progress(progress, background.clone()),
+        );
         inner.lease.release().await;
         tracing::info!("broadcast sender stopped");
         result
