@@ -2,6 +2,7 @@
 //! [`App::run_until_stopped`] runs them until the shutdown future resolves. Tests
 //! build the app through the same code as `main`.
 
+use crate::broadcast::{BroadcastHandle, Worker};
 use crate::config::Config;
 use crate::http::ingest::Ingest;
 use crate::milestones::watcher::{MilestoneEvent, SketchCounter, Watcher};
@@ -35,6 +36,8 @@ pub struct App {
     bot: Bot,
     /// Bound at build time so tests (port 0) learn the address before running.
     listener: TcpListener,
+    /// The broadcast sender, run beside the dispatcher when enabled.
+    broadcaster: Worker,
 }
 
 impl App {
@@ -70,6 +73,13 @@ impl App {
         let listener = TcpListener::bind(config.http.addr)
             .await
             .with_context(|| format!("binding the HTTP server to {}", config.http.addr))?;
+        let broadcaster = Worker::new(
+            db.clone(),
+            make_broadcast_bot(&config),
+            config.broadcast.clone(),
+            config.telegram.admin_ids.clone(),
+            config.telegram.token.bot_id(),
+        );
         Ok(App {
             config,
             db,
@@ -78,6 +88,7 @@ impl App {
             watcher,
             bot,
             listener,
+            broadcaster,
         })
     }
 
@@ -98,6 +109,11 @@ impl App {
     /// Milestones announced or drafted, and drafts released, as they happen.
     pub fn milestone_events(&self) -> broadcast::Receiver<MilestoneEvent> {
         self.watcher.subscribe()
+    }
+
+    /// Wakes the broadcast worker when something queues work.
+    pub fn broadcast(&self) -> BroadcastHandle {
+        self.broadcaster.handle()
     }
 
     /// Runs the dispatcher and the HTTP server until `shutdown` resolves, then lets
@@ -132,6 +148,14 @@ impl App {
             .store
             .spawn_flusher(self.config.sketch.flush_interval, stop_flusher.clone());
         let watcher = tokio::spawn(self.watcher.run(stop.clone()));
+        // The sender stops claiming as soon as shutdown starts; its requests in
+        // flight finish and are recorded while the dispatcher winds down.
+        let broadcast_stop = stop.child_token();
+        let broadcasting = self
+            .config
+            .broadcast
+            .enabled
+            .then(|| tokio::spawn(self.broadcaster.clone().run(broadcast_stop.clone())));
 
         let ctx = BotContext {
             db: self.db.clone(),
@@ -179,6 +203,7 @@ impl App {
             res = &mut dispatching => res.context("the dispatcher task")?,
             () = &mut shutdown => {
                 tracing::info!("shutting down: finishing the work in flight");
+                broadcast_stop.cancel();
                 // Not dispatching yet: wait for it to start, then stop it.
                 while token.shutdown().is_err() && !dispatching.is_finished() {
                     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -187,6 +212,9 @@ impl App {
             }
         };
         stop.cancel();
+        if let Some(broadcasting) = broadcasting {
+            broadcasting.await.context("the broadcast worker task")??;
+        }
         http.await.context("the HTTP server task")??;
         watcher.await.context("the milestone watcher task")?;
         // Ingest has stopped: the last flush sees every acknowledged id.
@@ -209,6 +237,18 @@ impl App {
 fn make_bot(config: &Config) -> Bot {
     let client = teloxide::net::default_reqwest_settings()
         .timeout(config.telegram.poll_timeout + Duration::from_secs(10))
+        .build()
+        .expect("the HTTP client builds with default settings");
+    Bot::with_client(config.telegram.token.expose(), client)
+        .set_api_url(config.telegram.api_url.clone())
+}
+
+/// The broadcast's own client: its timeout bounds one send, which is far shorter
+/// than a long poll.
+fn make_broadcast_bot(config: &Config) -> Bot {
+    let client = teloxide::net::default_reqwest_settings()
+        .timeout(config.broadcast.request_timeout)
+        .pool_max_idle_per_host(config.broadcast.in_flight)
         .build()
         .expect("the HTTP client builds with default settings");
     Bot::with_client(config.telegram.token.expose(), client)

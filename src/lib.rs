@@ -6,6 +6,8 @@
 //! - [`app`]: builds every part from a `Config` and runs them under one shutdown.
 //! - [`storage`]: the SQL database (SQLite or PostgreSQL), migrations, one module per
 //!   table family (`chats`, `audit`, …).
+//! - [`broadcast`]: the delivery queue, pace, worker, error mapping, progress and
+//!   admin operations on broadcasts.
 //! - [`telegram`]: the teloxide handler tree: membership tracking and commands.
 //! - [`sketch`]: HyperLogLog sketches (byte-compatible with Redis) and the sketch store.
 //! - [`milestones`]: rules, the pure detector, templates, and the watcher that reads
@@ -15,6 +17,7 @@
 //! - [`telemetry`]: logging, and the one place secrets are scrubbed from output.
 
 pub mod app;
+pub mod broadcast;
 pub mod cli;
 pub mod config;
 pub mod http;

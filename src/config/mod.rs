@@ -4,11 +4,13 @@
 //! process environment, and every problem is reported as one [`ConfigError`] line that
 //! names the variable. Each area of the bot owns a small struct in its own file.
 
+mod broadcast;
 mod env;
 mod milestones;
 mod sketch;
 mod telegram;
 
+pub use broadcast::BroadcastConfig;
 pub use env::{Env, ProcessEnv};
 pub use milestones::{MilestonesConfig, parse_rules};
 pub use sketch::{IngestConfig, IngestToken, SketchBackend, SketchConfig};
@@ -78,6 +80,7 @@ pub struct Config {
     pub sketch: SketchConfig,
     pub ingest: IngestConfig,
     pub milestones: MilestonesConfig,
+    pub broadcast: BroadcastConfig,
 }
 
 impl Config {
@@ -90,6 +93,7 @@ impl Config {
             sketch: SketchConfig::from_env(env)?,
             ingest: IngestConfig::from_env(env)?,
             milestones: MilestonesConfig::from_env(env)?,
+            broadcast: BroadcastConfig::from_env(env)?,
         })
     }
 }

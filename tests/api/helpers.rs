@@ -267,3 +267,152 @@ where
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
+
+/// Broadcast settings that keep tests quick: idle polls, retries, progress edits and
+/// the lease all in milliseconds rather than seconds.
+pub fn fast_broadcast(env: &mut HashMap<String, String>) {
+    for (k, v) in [
+        ("BROADCAST_POLL_INTERVAL", "50ms"),
+        ("BROADCAST_RETRY_BASE", "50ms"),
+        ("BROADCAST_PROGRESS_INTERVAL", "200ms"),
+        ("BROADCAST_LEASE_TTL", "2s"),
+        ("BROADCAST_REQUEST_TIMEOUT", "2s"),
+    ] {
+        env.insert(k.to_owned(), v.to_owned());
+    }
+}
+
+/// Creates `n` chats of `kind` in the simulator and records them as subscribed (the
+/// way membership updates would, in one transaction, so thousands take a moment).
+pub async fn subscribed_chats(
+    sim: &TelegramSim,
+    db: &Db,
+    kind: telegram_sim::ChatKind,
+    n: usize,
+) -> Vec<telegram_sim::ChatId> {
+    let stored = match &kind {
+        telegram_sim::ChatKind::Private { .. } => "private",
+        telegram_sim::ChatKind::Group => "group",
+        telegram_sim::ChatKind::Supergroup { .. } => "supergroup",
+        telegram_sim::ChatKind::Channel { .. } => "channel",
+    };
+    let ids: Vec<_> = (0..n)
+        .map(|i| sim.create_chat(kind.clone(), &format!("{stored} {i}")))
+        .collect();
+    let mut tx = db.pool().begin().await.expect("a transaction");
+    for id in &ids {
+        sqlx::query(
+            "INSERT INTO chats (id, kind, title, subscribed, subscribed_at, updated_at) VALUES ($1, $2, $3, 1, $4, $4)",
+        )
+        .bind(id.0)
+        .bind(stored)
+        .bind(format!("chat {}", id.0))
+        .bind(chrono::Utc::now().timestamp_millis())
+        .execute(&mut *tx)
+        .await
+        .expect("insert a chat");
+    }
+    tx.commit().await.expect("commit the chats");
+    ids
+}
+
+/// A queued announcement with its thank-you note (if any), created the way the
+/// watcher creates one: with its deliveries, in one transaction.
+pub async fn queue_announcement(
+    db: &Db,
+    new: milestone_bot::storage::announcements::NewAnnouncement,
+) -> i64 {
+    let mut tx = db.pool().begin().await.expect("a transaction");
+    let id = milestone_bot::storage::announcements::create(&mut tx, &new)
+        .await
+        .expect("create the announcement")
+        .expect("a new dedupe key");
+    tx.commit().await.expect("commit the announcement");
+    id
+}
+
+/// An announcement ready to queue: text, optional note, no media, created by `admin`.
+pub fn announcement(
+    announce: &str,
+    thanks: Option<&str>,
+    admin: Option<i64>,
+) -> milestone_bot::storage::announcements::NewAnnouncement {
+    use milestone_bot::storage::announcements::{
+        AnnouncementKind, AnnouncementState, NewAnnouncement,
+    };
+    NewAnnouncement {
+        dedupe_key: format!("test:{}", rand::random::<u64>()),
+        kind: AnnouncementKind::Manual,
+        metric: Some("mau".into()),
+        milestone: Some(1_000_000),
+        state: AnnouncementState::Queued,
+        announce_text: Some(announce.to_owned()),
+        thanks_text: thanks.map(str::to_owned),
+        media_kind: None,
+        media_ref: None,
+        options: "{}".into(),
+        created_by: admin,
+        created_at: chrono::Utc::now(),
+        release_at: None,
+    }
+}
+
+/// The announcement's state as stored.
+pub async fn announcement_state(db: &Db, id: i64) -> String {
+    use sqlx::Row;
+    sqlx::query("SELECT state FROM announcements WHERE id = $1")
+        .bind(id)
+        .fetch_one(db.pool())
+        .await
+        .expect("the announcement exists")
+        .get("state")
+}
+
+/// Waits (up to `deadline`) until the announcement reaches `state`.
+pub async fn wait_for_state(db: &Db, id: i64, state: &str, deadline: Duration) {
+    let end = tokio::time::Instant::now() + deadline;
+    loop {
+        let now = announcement_state(db, id).await;
+        if now == state {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < end,
+            "announcement {id} is {now}, not {state}, after {deadline:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// One delivery row, for asserts: (state, step, attempts, announce id, thanks id, last error).
+pub async fn delivery(
+    db: &Db,
+    announcement_id: i64,
+    chat: i64,
+) -> (
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+) {
+    use sqlx::Row;
+    let r = sqlx::query(
+        "SELECT state, step, CAST(attempts AS BIGINT) AS attempts, announce_message_id, thanks_message_id, last_error
+         FROM deliveries WHERE announcement_id = $1 AND chat_id = $2",
+    )
+    .bind(announcement_id)
+    .bind(chat)
+    .fetch_one(db.pool())
+    .await
+    .expect("the delivery exists");
+    (
+        r.get("state"),
+        r.get("step"),
+        r.get("attempts"),
+        r.get("announce_message_id"),
+        r.get("thanks_message_id"),
+        r.get("last_error"),
+    )
+}

@@ -30,7 +30,7 @@ crate::on_every_backend!(
     a_milestone_inside_the_minimum_gap_is_held_as_a_draft_until_the_gap_has_passed,
     two_watchers_at_once_on_one_database_announce_a_milestone_once,
     templates_are_checked_when_saved_and_rendered_into_the_announcement,
-    ids_ingested_past_a_milestone_become_one_announcement_with_a_delivery_per_chat,
+    ids_ingested_past_a_milestone_become_one_announcement_delivered_once_to_every_chat,
 );
 
 const M: u64 = 1_000_000;
@@ -588,7 +588,7 @@ async fn ingest(app: &TestApp, from: u64, to: u64) {
     );
 }
 
-async fn ids_ingested_past_a_milestone_become_one_announcement_with_a_delivery_per_chat(
+async fn ids_ingested_past_a_milestone_become_one_announcement_delivered_once_to_every_chat(
     backend: Backend,
 ) {
     let Some(app) = TestApp::spawn_with(backend, |env| {
@@ -646,17 +646,38 @@ async fn ids_ingested_past_a_milestone_become_one_announcement_with_a_delivery_p
     .await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(announcements(&app.db).await, 1);
-    let chat_ids: Vec<i64> = sqlx::query("SELECT chat_id FROM deliveries WHERE announcement_id = $1 AND state = 'pending' ORDER BY chat_id")
-        .bind(id)
-        .fetch_all(app.db.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.try_get(0).unwrap())
-        .collect();
+    let chat_ids: Vec<i64> =
+        sqlx::query("SELECT chat_id FROM deliveries WHERE announcement_id = $1 ORDER BY chat_id")
+            .bind(id)
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get(0).unwrap())
+            .collect();
     let mut expected: Vec<i64> = channels.iter().map(|c| c.0).collect();
     expected.sort();
-    assert_eq!(chat_ids, expected);
+    assert_eq!(chat_ids, expected, "one delivery per subscribed chat");
+    // The broadcast worker then takes each delivery to its channel: the announcement
+    // and the thank-you note, once each, in that order.
+    for &channel in &channels {
+        let posts = app
+            .sim
+            .wait_for(crate::helpers::DEADLINE, |sim| {
+                Some(sim.messages(channel)).filter(|m| m.len() >= 2)
+            })
+            .await
+            .expect("both posts arrive");
+        assert_eq!(posts.len(), 2, "{posts:?}");
+        assert!(
+            posts[0]
+                .text
+                .as_deref()
+                .unwrap_or_default()
+                .contains("1,000"),
+            "{posts:?}"
+        );
+    }
     app.stop().await;
 }
 

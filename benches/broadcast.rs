@@ -1,0 +1,183 @@
+//! Broadcast throughput against the simulator: 10,000 chats, 150 ms latency, the
+//! simulator enforcing Telegram's limits; at the free pace (30/s) and the paid one
+//! (1000/s). Prints a markdown table.
+//!
+//! `cargo bench --bench broadcast -- [--chats N] [--slow-chats N]`
+//! (`--slow-chats` sets the 30/s row's chats: 10,000 at 30/s take 333 s).
+
+use milestone_bot::broadcast::{Worker, progress};
+use milestone_bot::config::BroadcastConfig;
+use milestone_bot::storage::Db;
+use milestone_bot::storage::announcements::{
+    self, AnnouncementKind, AnnouncementState, NewAnnouncement,
+};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use telegram_sim::{ChatId, ChatKind, Faults, Limits, SimConfig, TelegramSim};
+use tokio_util::sync::CancellationToken;
+
+struct Row {
+    pace: f64,
+    paid: bool,
+    chats: usize,
+    messages: usize,
+    wall: Duration,
+    server_span: Duration,
+    too_many: u64,
+    duplicates: usize,
+    losses: usize,
+    peak_kib: u64,
+}
+
+fn arg(name: &str) -> Option<usize> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+}
+
+fn peak_memory_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(str::to_owned)
+        })
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+async fn run(chats: usize, paid: bool) -> anyhow::Result<Row> {
+    let faults = Faults {
+        latency: Duration::from_millis(150),
+        ..Faults::default()
+    };
+    let sim = TelegramSim::start(SimConfig {
+        limits: Limits::default(),
+        faults,
+    })
+    .await?;
+    let token = "424242:BENCH";
+    sim.add_bot(token, "bench_bot");
+    let dir = tempfile::tempdir()?;
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("bench.db").display()
+    );
+    let db = Db::connect_and_migrate(&url).await?;
+
+    let ids: Vec<ChatId> = (0..chats)
+        .map(|i| sim.create_chat(ChatKind::Channel { username: None }, &format!("c{i}")))
+        .collect();
+    let mut tx = db.pool().begin().await?;
+    for id in &ids {
+        sqlx::query("INSERT INTO chats (id, kind, title, subscribed, subscribed_at, updated_at) VALUES ($1, 'channel', 'c', 1, 0, 0)")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let new = NewAnnouncement {
+        dedupe_key: "bench".into(),
+        kind: AnnouncementKind::Manual,
+        metric: None,
+        milestone: None,
+        state: AnnouncementState::Queued,
+        announce_text: Some("<b>10,000</b> chats".into()),
+        thanks_text: None,
+        media_kind: None,
+        media_ref: None,
+        options: "{}".into(),
+        created_by: None,
+        created_at: chrono::Utc::now(),
+        release_at: None,
+    };
+    let id = announcements::create(&mut tx, &new).await?.expect("new");
+    tx.commit().await?;
+
+    let env: HashMap<String, String> = [
+        ("BROADCAST_PAID", if paid { "true" } else { "false" }),
+        ("BROADCAST_POLL_INTERVAL", "50ms"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let config = BroadcastConfig::from_env(&env)?;
+    let pace = config.pace();
+    let client = teloxide::net::default_reqwest_settings()
+        .timeout(config.request_timeout)
+        .build()?;
+    let bot = teloxide::Bot::with_client(token, client).set_api_url(sim.api_url().parse()?);
+    let worker = Worker::new(db.clone(), bot, config, vec![], "424242");
+    let stop = CancellationToken::new();
+    let started = Instant::now();
+    let task = tokio::spawn(worker.run(stop.clone()));
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if progress::tally(&db, id).await?.left == 0 {
+            break;
+        }
+    }
+    let wall = started.elapsed();
+    stop.cancel();
+    task.await??;
+
+    let all = sim.all_messages();
+    let mut per_chat: HashMap<ChatId, usize> = HashMap::new();
+    for m in &all {
+        *per_chat.entry(m.chat_id).or_default() += 1;
+    }
+    let first = all.iter().map(|m| m.at).min().expect("messages");
+    let last = all.iter().map(|m| m.at).max().expect("messages");
+    Ok(Row {
+        pace,
+        paid,
+        chats,
+        messages: all.len(),
+        wall,
+        server_span: last - first,
+        too_many: sim.stats(token).too_many_requests,
+        duplicates: per_chat.values().map(|n| n.saturating_sub(1)).sum(),
+        losses: ids.iter().filter(|c| !per_chat.contains_key(c)).count(),
+        peak_kib: peak_memory_kib(),
+    })
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let chats = arg("--chats").unwrap_or(10_000);
+    let slow_chats = arg("--slow-chats").unwrap_or(chats);
+    let mut rows = Vec::new();
+    for (n, paid) in [(chats, true), (slow_chats, false)] {
+        eprintln!("broadcasting to {n} chats, paid={paid} …");
+        rows.push(run(n, paid).await?);
+    }
+    println!(
+        "| pace | chats | messages | wall time | server span | achieved ÷ pace | 429s | duplicates | losses | peak memory (VmHWM) |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for r in rows {
+        let achieved = (r.messages.saturating_sub(1)) as f64 / r.server_span.as_secs_f64();
+        let note = if r.paid { " (paid)" } else { "" };
+        println!(
+            "| {:.0}/s{note} | {} | {} | {:.1} s | {:.1} s | {:.3} ({:.1}/s) | {} | {} | {} | {:.1} MiB |",
+            r.pace,
+            r.chats,
+            r.messages,
+            r.wall.as_secs_f64(),
+            r.server_span.as_secs_f64(),
+            achieved / r.pace,
+            achieved,
+            r.too_many,
+            r.duplicates,
+            r.losses,
+            r.peak_kib as f64 / 1024.0
+        );
+    }
+    println!(
+        "\nLatency 150 ms per call; the simulator enforces 30/s, 1000/s paid, 1/s per chat; SQLite; \
+              peak memory is the whole process (bot and simulator), cumulative over the rows."
+    );
+    Ok(())
+}

@@ -1,0 +1,97 @@
+//! One sender per bot token across instances: a lease row with an expiry.
+//!
+//! Telegram's limits are per bot, so two processes sending for one token would
+//! share (and break) one pace. The holder renews its lease well before it expires;
+//! an instance that finds the lease expired takes it over, which is how a crashed
+//! sender's work resumes elsewhere. A holder that cannot renew in time stops
+//! claiming work before anyone else may take over.
+
+use crate::storage::{Db, Millis, StorageError};
+use chrono::Utc;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// This process's claim on the sender role for one bot.
+#[derive(Debug)]
+pub struct Lease {
+    db: Db,
+    /// The token's numeric prefix: the scope of Telegram's limits, safe to store.
+    bot_id: String,
+    /// Who we are in the lease table: host, pid and a random part.
+    holder: String,
+    ttl: Duration,
+    /// Until when we may act as the sender by our own clock (renewal time + ttl,
+    /// less a margin for clock and query delays).
+    valid_until: Mutex<Option<Instant>>,
+}
+
+impl Lease {
+    pub fn new(db: Db, bot_id: &str, ttl: Duration) -> Self {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+        let holder = format!(
+            "{host}:{}:{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        );
+        Self {
+            db,
+            bot_id: bot_id.to_owned(),
+            holder,
+            ttl,
+            valid_until: Mutex::new(None),
+        }
+    }
+
+    pub fn holder(&self) -> &str {
+        &self.holder
+    }
+
+    /// Takes the lease if it is free, expired or already ours, and extends it.
+    /// Returns whether we hold it now.
+    pub async fn acquire_or_renew(&self) -> Result<bool, StorageError> {
+        let started = Instant::now();
+        let now = Millis::from(Utc::now());
+        let expires = now + self.ttl.as_millis() as i64;
+        let done = sqlx::query(
+            "INSERT INTO broadcast_leases (bot_id, holder, expires_at) VALUES ($1, $2, $3)
+             ON CONFLICT (bot_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+             WHERE broadcast_leases.holder = excluded.holder OR broadcast_leases.expires_at < $4",
+        )
+        .bind(self.bot_id.clone())
+        .bind(self.holder.clone())
+        .bind(expires)
+        .bind(now)
+        .execute(self.db.pool())
+        .await?;
+        let held = done.rows_affected() > 0;
+        let mut valid = self.valid_until.lock().expect("not poisoned");
+        *valid = held.then(|| started + self.ttl.mul_f64(0.8));
+        Ok(held)
+    }
+
+    /// Whether we may still act as the sender.
+    pub fn is_valid(&self) -> bool {
+        self.valid_until
+            .lock()
+            .expect("not poisoned")
+            .is_some_and(|until| Instant::now() < until)
+    }
+
+    /// How often to renew: a third of the lease, so two renewals may fail in a row.
+    pub fn renew_every(&self) -> Duration {
+        self.ttl / 3
+    }
+
+    /// Gives the lease up at a clean shutdown, so another instance need not wait.
+    pub async fn release(&self) {
+        *self.valid_until.lock().expect("not poisoned") = None;
+        let result = sqlx::query("DELETE FROM broadcast_leases WHERE bot_id = $1 AND holder = $2")
+            .bind(self.bot_id.clone())
+            .bind(self.holder.clone())
+            .execute(self.db.pool())
+            .await;
+        if let Err(err) = result {
+            tracing::warn!(error = %err, "could not release the sender lease; it expires by itself");
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! The broadcast engine: deliveries go from the queue to Telegram at Telegram's pace,
+//! every Bot API error handled, crash-safe, with live progress for admins.
+//!
+//! # Layout
+//! - [`pace`]: the rate arithmetic (global spacing, per chat, per group), pure.
+//! - [`queue`]: the SQL: claim due deliveries (in flight before the request),
+//!   finish them after, recover what a crash left in flight.
+//! - [`send`]: the Bot API calls (HTML, media by file id, previews, pins, topics).
+//! - [`outcome`]: Telegram's errors mapped to what the worker does, pure.
+//! - [`worker`]: the loop, several requests in flight, drivable step by step.
+//! - [`lease`]: one sender per bot token across instances.
+//! - [`progress`]: the admins' live progress message and the final tally.
+//! - [`ops`]: pause, resume, cancel, resend unknown, edit, withdraw.
+
+pub mod lease;
+pub mod ops;
+pub mod outcome;
+pub mod pace;
+pub mod progress;
+pub mod queue;
+pub mod send;
+pub mod worker;
+
+pub use worker::{StepOutcome, Worker};
+
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Wakes the worker when work is queued, instead of waiting for its next poll.
+#[derive(Clone, Debug)]
+pub struct BroadcastHandle {
+    wake: Arc<Notify>,
+}
+
+impl BroadcastHandle {
+    /// Call after queueing an announcement or an operation on one.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+}

@@ -1,0 +1,263 @@
+//! Building the Bot API calls of a broadcast: what channels expect (HTML, media with
+//! a caption, link previews, silent posts, pins, forum topics) in one place.
+
+use serde::Deserialize;
+use std::sync::Mutex;
+use teloxide::RequestError;
+use teloxide::prelude::*;
+use teloxide::types::{InputFile, LinkPreviewOptions, MessageId, ParseMode, Recipient, ThreadId};
+
+/// Photo or animation, as Telegram distinguishes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaKind {
+    Photo,
+    Animation,
+}
+
+impl MediaKind {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "photo" => Some(Self::Photo),
+            "animation" => Some(Self::Animation),
+            _ => None,
+        }
+    }
+}
+
+/// The media of an announcement: uploaded once, then re-sent by the `file_id`
+/// Telegram returned for that first upload.
+#[derive(Debug)]
+pub struct Media {
+    pub kind: MediaKind,
+    /// A local file path, an http(s) URL, or already a Telegram file id.
+    pub source: String,
+    /// The file id once Telegram has one for this media.
+    pub file_id: Mutex<Option<String>>,
+}
+
+impl Media {
+    /// `true` until a first send has returned a file id (and the source is a file or
+    /// URL); such a send must go alone, so the file is uploaded once.
+    pub fn needs_upload(&self) -> bool {
+        self.file_id.lock().expect("not poisoned").is_none()
+    }
+
+    fn input(&self) -> InputFile {
+        if let Some(id) = self.file_id.lock().expect("not poisoned").clone() {
+            return InputFile::file_id(id.into());
+        }
+        let src = &self.source;
+        if src.starts_with("http://") || src.starts_with("https://") {
+            InputFile::url(src.parse().expect("checked scheme"))
+        } else if std::path::Path::new(src).exists() {
+            InputFile::file(src)
+        } else {
+            InputFile::file_id(src.clone().into())
+        }
+    }
+}
+
+/// Per-announcement options, stored as JSON in `announcements.options`; anything
+/// missing falls back to the configured defaults.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct StoredOptions {
+    pub silent: Option<bool>,
+    pub pin: Option<bool>,
+    /// `false` turns link previews off.
+    pub link_preview: Option<bool>,
+}
+
+/// The options in force for one announcement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PostOptions {
+    pub silent: bool,
+    pub pin: bool,
+    pub link_preview: bool,
+    /// Send with `allow_paid_broadcast` (the bot's setting, not the announcement's).
+    pub paid: bool,
+}
+
+/// Everything needed to post one announcement anywhere.
+#[derive(Debug)]
+pub struct Content {
+    pub announce_text: Option<String>,
+    pub thanks_text: Option<String>,
+    pub media: Option<Media>,
+    pub options: PostOptions,
+}
+
+/// Which of the pair a call is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Announcement,
+    Thanks,
+}
+
+/// Where a message goes: a chat and, in a forum, its topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    pub chat_id: i64,
+    pub thread_id: Option<i64>,
+}
+
+impl Target {
+    fn recipient(&self) -> Recipient {
+        Recipient::Id(ChatId(self.chat_id))
+    }
+
+    fn thread(&self) -> Option<ThreadId> {
+        self.thread_id
+            .and_then(|t| i32::try_from(t).ok())
+            .map(|t| ThreadId(MessageId(t)))
+    }
+}
+
+/// A message Telegram accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posted {
+    pub message_id: i64,
+    /// The media's file id, when this call carried media.
+    pub file_id: Option<String>,
+}
+
+fn preview(options: &PostOptions) -> LinkPreviewOptions {
+    LinkPreviewOptions {
+        is_disabled: !options.link_preview,
+        url: None,
+        prefer_small_media: false,
+        prefer_large_media: false,
+        show_above_text: false,
+    }
+}
+
+/// Sends one part of the pair into `target`. The announcement carries the media
+/// (with its text as the caption); the thank-you note is always text.
+pub async fn post(
+    bot: &Bot,
+    target: Target,
+    content: &Content,
+    part: Part,
+) -> Result<Posted, RequestError> {
+    let opts = &content.options;
+    let text = match part {
+        Part::Announcement => content.announce_text.clone(),
+        Part::Thanks => content.thanks_text.clone(),
+    }
+    .unwrap_or_default();
+    let media = match part {
+        Part::Announcement => content.media.as_ref(),
+        Part::Thanks => None,
+    };
+    let message = match media {
+        None => {
+            let mut req = bot
+                .send_message(target.recipient(), text)
+                .parse_mode(ParseMode::Html)
+                .link_preview_options(preview(opts))
+                .disable_notification(opts.silent)
+                .allow_paid_broadcast(opts.paid);
+            if let Some(thread) = target.thread() {
+                req = req.message_thread_id(thread);
+            }
+            req.await?
+        }
+        Some(m) if m.kind == MediaKind::Photo => {
+            let mut req = bot
+                .send_photo(target.recipient(), m.input())
+                .caption(text)
+                .parse_mode(ParseMode::Html)
+                .disable_notification(opts.silent)
+                .allow_paid_broadcast(opts.paid);
+            if let Some(thread) = target.thread() {
+                req = req.message_thread_id(thread);
+            }
+            req.await?
+        }
+        Some(m) => {
+            let mut req = bot
+                .send_animation(target.recipient(), m.input())
+                .caption(text)
+                .parse_mode(ParseMode::Html)
+                .disable_notification(opts.silent)
+                .allow_paid_broadcast(opts.paid);
+            if let Some(thread) = target.thread() {
+                req = req.message_thread_id(thread);
+            }
+            req.await?
+        }
+    };
+    let file_id = if let Some(photo) = message.photo() {
+        photo.last().map(|p| p.file.id.to_string())
+    } else {
+        message.animation().map(|a| a.file.id.to_string())
+    };
+    if let (Some(m), Some(id)) = (media, &file_id) {
+        m.file_id
+            .lock()
+            .expect("not poisoned")
+            .get_or_insert_with(|| id.clone());
+    }
+    Ok(Posted {
+        message_id: i64::from(message.id.0),
+        file_id,
+    })
+}
+
+/// Pins a just-posted announcement, quietly; not having the right is not an error
+/// worth failing the delivery for.
+pub async fn pin(bot: &Bot, target: Target, message_id: i64) {
+    let Ok(id) = i32::try_from(message_id) else {
+        return;
+    };
+    if let Err(err) = bot
+        .pin_chat_message(target.recipient(), MessageId(id))
+        .disable_notification(true)
+        .await
+    {
+        tracing::info!(chat = target.chat_id, error = %err, "could not pin the announcement");
+    }
+}
+
+/// Replaces the text (or the caption, for media) of an already posted part.
+pub async fn edit(
+    bot: &Bot,
+    target: Target,
+    message_id: i64,
+    content: &Content,
+    part: Part,
+) -> Result<(), RequestError> {
+    let id = MessageId(i32::try_from(message_id).unwrap_or(i32::MAX));
+    let (text, has_media) = match part {
+        Part::Announcement => (content.announce_text.clone(), content.media.is_some()),
+        Part::Thanks => (content.thanks_text.clone(), false),
+    };
+    let text = text.unwrap_or_default();
+    let result = if has_media {
+        bot.edit_message_caption(target.recipient(), id)
+            .caption(text)
+            .parse_mode(ParseMode::Html)
+            .await
+            .map(drop)
+    } else {
+        bot.edit_message_text(target.recipient(), id, text)
+            .parse_mode(ParseMode::Html)
+            .link_preview_options(preview(&content.options))
+            .await
+            .map(drop)
+    };
+    match result {
+        // Editing to the same text is not a failure: the chat shows what we want.
+        Err(RequestError::Api(teloxide::ApiError::MessageNotModified)) => Ok(()),
+        other => other,
+    }
+}
+
+/// Deletes a posted message; one already gone counts as deleted.
+pub async fn delete(bot: &Bot, target: Target, message_id: i64) -> Result<(), RequestError> {
+    let id = MessageId(i32::try_from(message_id).unwrap_or(i32::MAX));
+    match bot.delete_message(target.recipient(), id).await {
+        Ok(_) | Err(RequestError::Api(teloxide::ApiError::MessageToDeleteNotFound)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}

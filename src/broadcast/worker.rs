@@ -1,0 +1,523 @@
+//! The sender: claims due deliveries, spaces them at Telegram's pace, keeps enough
+//! requests in flight for the pace to hold despite latency, and records each outcome.
+//!
+//! [`Worker::run`] is the loop `App` runs; [`Worker::try_execute_step`] does one
+//! delivery and returns, so tests can drive the queue without timing.
+
+use super::BroadcastHandle;
+use super::lease::Lease;
+use super::outcome::{self, Action};
+use super::pace::{PaceRules, Pacer, Slot};
+use super::progress::Progress;
+use super::queue::{self, Finish, Job, Step};
+use super::send::{self, Content, Part, Target};
+use crate::config::BroadcastConfig;
+use crate::storage::{Db, Millis, chats};
+use anyhow::Context;
+use chrono::Utc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use teloxide::prelude::*;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+/// How far ahead of its slot a delivery is claimed: long enough to batch claims,
+/// short enough that few rows sit in flight before their request.
+const LOOKAHEAD: Duration = Duration::from_millis(100);
+
+/// What one step of the worker did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepOutcome {
+    /// A delivery was attempted; this is how it ended (or went back to the queue).
+    Executed { delivery_id: i64, finish: Finish },
+    /// Nothing is due.
+    EmptyQueue,
+}
+
+/// The broadcast sender of one bot.
+#[derive(Clone)]
+pub struct Worker {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Db,
+    /// A client of its own, with the broadcast's request timeout.
+    bot: Bot,
+    config: BroadcastConfig,
+    /// The bot's one schedule, shared with the progress messages.
+    pacer: Arc<Mutex<Pacer>>,
+    /// Requests (and claimed rows) in flight; a claimed row holds a permit until
+    /// its outcome is written, so at most this many rows are ever `in_flight`.
+    in_flight: Arc<Semaphore>,
+    wake: Arc<Notify>,
+    lease: Lease,
+    admin_ids: Vec<i64>,
+}
+
+impl Worker {
+    /// A worker for the bot whose token starts with `bot_id`; `bot` should have a
+    /// client whose timeout is `config.request_timeout`.
+    pub fn new(
+        db: Db,
+        bot: Bot,
+        config: BroadcastConfig,
+        admin_ids: Vec<i64>,
+        bot_id: &str,
+    ) -> Self {
+        let rules = PaceRules::new(
+            config.pace(),
+            config.per_chat_interval,
+            config.group_per_minute,
+        );
+        let lease = Lease::new(db.clone(), bot_id, config.lease_ttl);
+        Self {
+            inner: Arc::new(Inner {
+                in_flight: Arc::new(Semaphore::new(config.in_flight)),
+                pacer: Arc::new(Mutex::new(Pacer::new(rules))),
+                wake: Arc::new(Notify::new()),
+                db,
+                bot,
+                config,
+                lease,
+                admin_ids,
+            }),
+        }
+    }
+
+    /// A handle to wake the worker when work is queued.
+    pub fn handle(&self) -> BroadcastHandle {
+        BroadcastHandle {
+            wake: self.inner.wake.clone(),
+        }
+    }
+
+    /// Runs until `stop` is cancelled: waits for the sender lease, reports what a
+    /// crash left unknown, then sends. On stop it claims nothing more, lets requests
+    /// on the wire finish and records their outcome, and gives the lease up.
+    pub async fn run(self, stop: CancellationToken) -> anyhow::Result<()> {
+        let inner = &self.inner;
+        if !self.wait_for_lease(&stop).await? {
+            return Ok(());
+        }
+        tracing::info!(
+            holder = inner.lease.holder(),
+            "this instance is the broadcast sender"
+        );
+        let progress = Progress::new(
+            inner.db.clone(),
+            inner.bot.clone(),
+            inner.admin_ids.clone(),
+            inner.config.progress_interval,
+            inner.pacer.clone(),
+        );
+        let unknown = queue::recover_in_flight(&inner.db)
+            .await
+            .context("recovering deliveries left in flight")?;
+        progress.report_unknown(&unknown).await?;
+
+        // The lease renewer and the progress reporter run inside this task (not
+        // spawned), so a worker that dies takes its lease renewals with it.
+        let background = stop.child_token();
+        let work = async {
+            let result = self.claim_loop(&stop).await;
+            // Drain: every permit back means every claimed row has its outcome.
+            let all = u32::try_from(inner.config.in_flight).unwrap_or(u32::MAX);
+            let _drained = inner.in_flight.acquire_many(all).await;
+            background.cancel();
+            result
+        };
+        let (result, (), ()) = tokio::join!(
+            work,
+            self.clone().renew_lease(background.clone()),
+            report_progress(progress, background.clone()),
+        );
+        inner.lease.release().await;
+        tracing::info!("broadcast sender stopped");
+        result
+    }
+
+    /// Waits until this instance holds the lease; `false` if stopped first.
+    async fn wait_for_lease(&self, stop: &CancellationToken) -> anyhow::Result<bool> {
+        let lease = &self.inner.lease;
+        let mut said = false;
+        loop {
+            match lease.acquire_or_renew().await {
+                Ok(true) => return Ok(true),
+                Ok(false) if !said => {
+                    tracing::info!("another instance is sending for this bot; standing by");
+                    said = true;
+                }
+                Ok(false) => {}
+                Err(err) => tracing::warn!(error = %err, "could not check the sender lease"),
+            }
+            tokio::select! {
+                () = stop.cancelled() => return Ok(false),
+                () = tokio::time::sleep(lease.renew_every()) => {}
+            }
+        }
+    }
+
+    async fn renew_lease(self, stop: CancellationToken) {
+        let lease = &self.inner.lease;
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(lease.renew_every()) => {}
+            }
+            match lease.acquire_or_renew().await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::error!("lost the sender lease to another instance; not claiming")
+                }
+                Err(err) => tracing::warn!(error = %err, "could not renew the sender lease"),
+            }
+        }
+    }
+
+    async fn claim_loop(&self, stop: &CancellationToken) -> anyhow::Result<()> {
+        let inner = &self.inner;
+        let rules = inner.pacer.lock().expect("not poisoned").rules();
+        let batch = rules.slots_in(LOOKAHEAD);
+        while !stop.is_cancelled() {
+            if !inner.lease.is_valid() {
+                nap(stop, Duration::from_millis(200)).await;
+                continue;
+            }
+            // Claim only shortly before the next slot, so rows are not in flight
+            // long before their request (a 429 hold lands here too).
+            let next = inner
+                .pacer
+                .lock()
+                .expect("not poisoned")
+                .next_global(Instant::now());
+            if let Some(wait) = next.checked_duration_since(Instant::now() + LOOKAHEAD / 2) {
+                nap(stop, wait).await;
+                continue;
+            }
+            let first = tokio::select! {
+                p = inner.in_flight.clone().acquire_owned() => p.expect("never closed"),
+                () = stop.cancelled() => break,
+            };
+            let mut permits = vec![first];
+            while permits.len() < batch {
+                match inner.in_flight.clone().try_acquire_owned() {
+                    Ok(p) => permits.push(p),
+                    Err(_) => break,
+                }
+            }
+            let jobs = match self.claim(permits.len()).await {
+                Ok(jobs) => jobs,
+                Err(err) => {
+                    tracing::error!(error = %err, "claiming deliveries failed; retrying shortly");
+                    nap(stop, Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            if jobs.is_empty() {
+                drop(permits);
+                self.idle(stop).await;
+                continue;
+            }
+            let contents = self.contents(&jobs).await?;
+            for (job, permit) in jobs.into_iter().zip(permits) {
+                let content = contents[&job.announcement_id].clone();
+                let uploads = job.step == Step::Announce
+                    && content.media.as_ref().is_some_and(|m| m.needs_upload());
+                let worker = self.clone();
+                let stop = stop.clone();
+                if uploads {
+                    // The first post with media goes alone: its file id serves every
+                    // later chat, so the file is uploaded once.
+                    worker.process(job, content, stop, permit).await;
+                } else {
+                    tokio::spawn(async move { worker.process(job, content, stop, permit).await });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn claim(&self, n: usize) -> Result<Vec<Job>, crate::storage::StorageError> {
+        queue::start_due_announcements(&self.inner.db).await?;
+        queue::claim(&self.inner.db, n).await
+    }
+
+    /// Sleeps until woken, until the next delivery falls due, or the poll interval.
+    async fn idle(&self, stop: &CancellationToken) {
+        let inner = &self.inner;
+        let notified = inner.wake.notified();
+        let mut wait = inner.config.poll_interval;
+        if let Ok(Some(due)) = queue::next_due(&inner.db).await {
+            let ms = (due - Millis::from(Utc::now())).max(0) as u64;
+            wait = wait.min(Duration::from_millis(ms));
+        }
+        tokio::select! {
+            () = notified => {}
+            () = stop.cancelled() => {}
+            () = tokio::time::sleep(wait) => {}
+        }
+    }
+
+    async fn contents(&self, jobs: &[Job]) -> anyhow::Result<HashMap<i64, Arc<Content>>> {
+        let mut out = HashMap::new();
+        let mut ids: Vec<i64> = jobs.iter().map(|j| j.announcement_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            let c = queue::load_content(&self.inner.db, id, &self.inner.config)
+                .await
+                .context("loading an announcement")?;
+            out.insert(id, Arc::new(c));
+        }
+        Ok(out)
+    }
+
+    /// Claims, sends and records one due delivery, honouring the pace; returns at
+    /// once with [`StepOutcome::EmptyQueue`] when nothing is due. For tests and
+    /// tools: it does not take the sender lease.
+    pub async fn try_execute_step(&self) -> anyhow::Result<StepOutcome> {
+        let Some(job) = self.claim(1).await?.pop() else {
+            return Ok(StepOutcome::EmptyQueue);
+        };
+        let content =
+            self.contents(std::slice::from_ref(&job)).await?[&job.announcement_id].clone();
+        let delivery_id = job.id;
+        let permit = self
+            .inner
+            .in_flight
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("never closed");
+        let finish = self
+            .process(job, content, CancellationToken::new(), permit)
+            .await;
+        Ok(StepOutcome::Executed {
+            delivery_id,
+            finish,
+        })
+    }
+
+    /// Paces, sends and records one claimed delivery; the permit is released once
+    /// its outcome is written.
+    async fn process(
+        &self,
+        job: Job,
+        content: Arc<Content>,
+        stop: CancellationToken,
+        permit: OwnedSemaphorePermit,
+    ) -> Finish {
+        let finish = match self.wait_for_slot(&job, &stop).await {
+            Err(finish) => finish,
+            Ok(()) => self.execute(&job, &content).await,
+        };
+        if let Err(err) = queue::finish(&self.inner.db, &job, &finish).await {
+            // The row stays in flight and becomes unknown at the next start: never
+            // sent twice, reported to admins.
+            tracing::error!(delivery = job.id, error = %err, "could not record a delivery's outcome");
+        }
+        if matches!(finish, Finish::MovedTo(_)) {
+            self.inner.wake.notify_one();
+        }
+        drop(permit);
+        finish
+    }
+
+    /// Waits for the delivery's slot; a delivery that should not go now gets the
+    /// finish that puts it back.
+    async fn wait_for_slot(&self, job: &Job, stop: &CancellationToken) -> Result<(), Finish> {
+        if job.chat_gone.is_some() && job.step.posts() {
+            return Ok(());
+        }
+        loop {
+            let (slot, epoch) = {
+                let mut pacer = self.inner.pacer.lock().expect("not poisoned");
+                (
+                    pacer.schedule(job.chat_id, job.is_group(), Instant::now()),
+                    pacer.epoch(),
+                )
+            };
+            let at = match slot {
+                Slot::Defer(until) => return Err(Finish::Release { at: at_ms(until) }),
+                Slot::At(at) => at,
+            };
+            tokio::select! {
+                () = tokio::time::sleep_until(at.into()) => {}
+                () = stop.cancelled() => return Err(Finish::Release { at: at_ms(Instant::now()) }),
+            }
+            // A 429 arrived while we waited: our slot is void, take a new one.
+            if self.inner.pacer.lock().expect("not poisoned").epoch() == epoch {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Makes the call the delivery's step asks for and decides what follows.
+    async fn execute(&self, job: &Job, content: &Content) -> Finish {
+        let inner = &self.inner;
+        if let (Some(reason), true) = (&job.chat_gone, job.step.posts()) {
+            return Finish::Skipped(reason.clone());
+        }
+        let target = Target {
+            chat_id: job.chat_id,
+            thread_id: job.thread_id,
+        };
+        let result = match job.step {
+            Step::Announce | Step::Thanks => {
+                let part = if job.step == Step::Announce {
+                    Part::Announcement
+                } else {
+                    Part::Thanks
+                };
+                match send::post(&inner.bot, target, content, part).await {
+                    Ok(posted) => return self.posted(job, content, target, posted).await,
+                    Err(e) => e,
+                }
+            }
+            Step::EditAnnounce | Step::EditThanks => {
+                let (mid, part) = if job.step == Step::EditAnnounce {
+                    (job.announce_message_id, Part::Announcement)
+                } else {
+                    (job.thanks_message_id, Part::Thanks)
+                };
+                let Some(mid) = mid else {
+                    return Finish::Changed;
+                };
+                match send::edit(&inner.bot, target, mid, content, part).await {
+                    Ok(()) => return Finish::Changed,
+                    Err(e) => e,
+                }
+            }
+            Step::Withdraw => {
+                let mut failed = None;
+                for mid in [job.thanks_message_id, job.announce_message_id]
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Err(e) = send::delete(&inner.bot, target, mid).await {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+                match failed {
+                    None => return Finish::Changed,
+                    Some(e) => e,
+                }
+            }
+        };
+        self.failed(job, outcome::classify(&result)).await
+    }
+
+    async fn posted(
+        &self,
+        job: &Job,
+        content: &Content,
+        target: Target,
+        posted: send::Posted,
+    ) -> Finish {
+        let inner = &self.inner;
+        if let Some(file_id) = &posted.file_id
+            && let Err(err) = queue::save_file_id(&inner.db, job.announcement_id, file_id).await
+        {
+            tracing::warn!(error = %err, "could not store the media's file id; it stays in memory");
+        }
+        let then = if job.step == Step::Announce {
+            if content.options.pin {
+                send::pin(&inner.bot, target, posted.message_id).await;
+            }
+            content.thanks_text.as_ref().map(|_| {
+                // The note follows only after the announcement is acknowledged, and
+                // no sooner than the chat's own limit allows.
+                let gap = inner
+                    .pacer
+                    .lock()
+                    .expect("not poisoned")
+                    .rules()
+                    .chat_interval(job.is_group());
+                (
+                    Step::Thanks,
+                    Millis::from(Utc::now()) + gap.as_millis() as i64,
+                )
+            })
+        } else {
+            None
+        };
+        Finish::Posted {
+            message_id: posted.message_id,
+            then,
+        }
+    }
+
+    async fn failed(&self, job: &Job, action: Action) -> Finish {
+        let inner = &self.inner;
+        let now = Utc::now();
+        match action {
+            Action::WaitAll(wait) => {
+                tracing::warn!(retry_after = ?wait, "Telegram asked the bot to slow down; the whole sender waits");
+                let until = Instant::now() + wait;
+                inner.pacer.lock().expect("not poisoned").hold(until);
+                Finish::Release { at: at_ms(until) }
+            }
+            Action::ChatGone(reason) => {
+                if let Err(err) = chats::mark_gone(&inner.db, job.chat_id, &reason, now).await {
+                    tracing::warn!(chat = job.chat_id, error = %err, "could not mark the chat gone");
+                }
+                tracing::info!(chat = job.chat_id, reason, "chat is gone; delivery skipped");
+                Finish::Skipped(reason)
+            }
+            Action::Migrated(to) => {
+                if let Err(err) = chats::migrate(&inner.db, job.chat_id, to, now).await {
+                    tracing::warn!(from = job.chat_id, to, error = %err, "could not move the migrated chat");
+                }
+                Finish::MovedTo(to)
+            }
+            Action::Fail(description) => Finish::Failed(description),
+            Action::Unknown(description) => Finish::Unknown(description),
+            Action::Retry(error) => {
+                let attempt = job.attempts + 1;
+                if attempt >= inner.config.max_attempts {
+                    Finish::Failed(format!("{error} (after {attempt} attempts)"))
+                } else {
+                    let delay =
+                        outcome::backoff(attempt, inner.config.retry_base, rand::random::<f64>());
+                    Finish::Retry {
+                        at: Millis::from(now) + delay.as_millis() as i64,
+                        error,
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// An `Instant` as UTC milliseconds, for `next_attempt_at`.
+fn at_ms(at: Instant) -> i64 {
+    let ahead = at.saturating_duration_since(Instant::now());
+    Millis::from(Utc::now()) + ahead.as_millis() as i64
+}
+
+async fn nap(stop: &CancellationToken, d: Duration) {
+    tokio::select! {
+        () = stop.cancelled() => {}
+        () = tokio::time::sleep(d) => {}
+    }
+}
+
+/// Updates progress messages twice a second (each message is edited no more often
+/// than its interval), and once more after the sender stops.
+async fn report_progress(mut progress: Progress, stop: CancellationToken) {
+    loop {
+        if let Err(err) = progress.tick().await {
+            tracing::warn!(error = %err, "updating broadcast progress failed");
+        }
+        tokio::select! {
+            () = stop.cancelled() => break,
+            () = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+    }
+    if let Err(err) = progress.tick().await {
+        tracing::warn!(error = %err, "updating broadcast progress failed");
+    }
+}
