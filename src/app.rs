@@ -170,6 +170,7 @@ impl App {
             ),
             confirm_ttl: self.config.telegram.confirm_ttl,
             watched: Arc::new(self.watched.clone()),
+            broadcast: self.broadcaster.handle(),
         };
         let mut dispatcher = Dispatcher::builder(self.bot.clone(), telegram::handler_tree())
             .dependencies(dptree::deps![ctx])

@@ -272,6 +272,8 @@ impl Progress {
                     .execute(self.db.pool())
                     .await?;
                 }
+                // Flood control on the admin's chat: try again on the next tick.
+                Err(teloxide::RequestError::RetryAfter(_)) => {}
                 Err(err) => {
                     tracing::warn!(announcement = id, chat, error = %err, "could not update the progress message");
                     if is_final {

@@ -274,3 +274,15 @@ pub async fn active(conn: &mut AnyConnection) -> Result<Vec<Summary>, StorageErr
     .await?;
     summaries(conn, rows).await
 }
+
+/// Whether an announcement is a thank-you note on its own (no announcement part).
+pub async fn is_thanks_only(db: &super::Db, id: i64) -> Result<bool, StorageError> {
+    let row = sqlx::query("SELECT announce_text FROM announcements WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(match row {
+        Some(row) => row.try_get::<Option<String>, _>("announce_text")?.is_none(),
+        None => false,
+    })
+}

@@ -30,6 +30,8 @@ pub struct BotContext {
     pub confirm_ttl: std::time::Duration,
     /// The metrics the watcher reads, with their labels.
     pub watched: Arc<Vec<crate::milestones::watcher::WatchedMetric>>,
+    /// Wakes the broadcast worker when an admin queues or changes a broadcast.
+    pub broadcast: crate::broadcast::BroadcastHandle,
 }
 
 /// The error type of every handler; logged (redacted) by the dispatcher.

@@ -21,6 +21,9 @@ crate::on_every_backend!(
     preview_sends_both_posts_to_the_admin_only,
     a_manual_announcement_is_queued_after_send_and_listed_in_broadcasts,
     status_shows_metrics_chats_and_broadcasts,
+    a_confirmed_thanks_note_reaches_every_channel_with_a_live_progress_message,
+    an_announcement_is_edited_and_withdrawn_in_every_chat_after_send,
+    broadcast_controls_refuse_unknown_ids_and_wrong_states,
 );
 
 /// The private chat with the configured admin (same id as the admin).
@@ -28,14 +31,27 @@ fn admin_chat(app: &TestApp) -> ChatId {
     ChatId(app.admin.0)
 }
 
-/// Sends `text` from `from` in `chat` and waits for the bot's next message there.
+/// Sends `text` from `from` in `chat` and waits for the bot's reply there (skipping
+/// broadcast progress messages, which arrive on their own schedule).
 async fn ask(app: &TestApp, chat: ChatId, from: UserId, text: &str) -> SentMessage {
     let before = app.sim.messages(chat).len();
     app.sim.send_text(&app.token, chat, from, text);
     app.sim
-        .wait_for(DEADLINE, |sim| sim.messages(chat).get(before).cloned())
+        .wait_for(DEADLINE, |sim| {
+            sim.messages(chat)
+                .into_iter()
+                .skip(before)
+                .find(|m| !is_progress(m))
+        })
         .await
         .unwrap_or_else(|| panic!("no reply to {text:?}"))
+}
+
+fn is_progress(msg: &SentMessage) -> bool {
+    let text = text_of(msg);
+    ["✅", "⛔", "⏸", "📣"]
+        .iter()
+        .any(|mark| text.starts_with(&format!("{mark} <b>Broadcast #")))
 }
 
 fn text_of(msg: &SentMessage) -> String {
@@ -674,5 +690,199 @@ async fn status_shows_metrics_chats_and_broadcasts(backend: Backend) {
     assert!(status.contains("mau") && status.contains("dau"), "{status}");
     assert!(status.contains("Subscribed chats:</b> 0"), "{status}");
     assert!(status.contains("No broadcast in progress"), "{status}");
+    app.stop().await;
+}
+
+/// Subscribes `n` channels and waits until the database has them.
+async fn channels(app: &TestApp, n: usize) -> Vec<ChatId> {
+    let owner = app.sim.create_user("Olga");
+    let chats: Vec<ChatId> = (0..n)
+        .map(|i| {
+            app.sim
+                .create_chat(ChatKind::Channel { username: None }, &format!("News {i}"))
+        })
+        .collect();
+    for &c in &chats {
+        app.sim.bot_added_to_chat(&app.token, c, owner, true);
+    }
+    eventually("channels subscribed", || async {
+        (milestone_bot::storage::chats::list_subscribed(&app.db)
+            .await
+            .unwrap()
+            .len()
+            == n)
+            .then_some(())
+    })
+    .await;
+    chats
+}
+
+/// Sends a thank-you note through the confirmation and waits until every channel has it.
+async fn send_thanks(app: &TestApp, chats: &[ChatId], text: &str) -> i64 {
+    let chat = admin_chat(app);
+    let confirm = ask(app, chat, app.admin, &format!("/milestone thanks {text}")).await;
+    let id: i64 = text_of(&confirm)
+        .split("note #")
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let press = app.sim.press_button(
+        &app.token,
+        chat,
+        confirm.message_id,
+        app.admin,
+        &button_data(&confirm, "Send"),
+    );
+    answer_to(app, &press).await;
+    for &c in chats {
+        app.sim
+            .wait_for(DEADLINE, |sim| (!sim.messages(c).is_empty()).then_some(()))
+            .await
+            .expect("the note reaches every channel");
+    }
+    id
+}
+
+async fn a_confirmed_thanks_note_reaches_every_channel_with_a_live_progress_message(
+    backend: Backend,
+) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let chats = channels(&app, 3).await;
+
+    let id = send_thanks(&app, &chats, "Thank you, <b>everyone</b>!").await;
+
+    for &c in &chats {
+        let got = app.sim.messages(c);
+        assert_eq!(got.len(), 1, "exactly once: {got:?}");
+        assert_eq!(text_of(&got[0]), "Thank you, <b>everyone</b>!");
+    }
+    let progress = app
+        .sim
+        .wait_for(DEADLINE, |sim| {
+            sim.messages(admin_chat(&app))
+                .into_iter()
+                .find(|m| text_of(m).contains(&format!("Broadcast #{id} finished")))
+        })
+        .await
+        .expect("the progress message ends with the final tally");
+    assert!(text_of(&progress).contains('3'), "{progress:?}");
+    app.stop().await;
+}
+
+async fn an_announcement_is_edited_and_withdrawn_in_every_chat_after_send(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let chats = channels(&app, 2).await;
+    let id = send_thanks(&app, &chats, "Thanks!").await;
+    let chat = admin_chat(&app);
+    eventually("done", || async {
+        (announcement_state(&app).await == vec!["done"]).then_some(())
+    })
+    .await;
+
+    let confirm = ask(
+        &app,
+        chat,
+        app.admin,
+        &format!("/milestone edit {id} Thanks, <i>truly</i>!"),
+    )
+    .await;
+    assert!(text_of(&confirm).contains("2 chat(s)"), "{confirm:?}");
+    let press = app.sim.press_button(
+        &app.token,
+        chat,
+        confirm.message_id,
+        app.admin,
+        &button_data(&confirm, "Send"),
+    );
+    answer_to(&app, &press).await;
+    for &c in &chats {
+        let edited = app
+            .sim
+            .wait_for(DEADLINE, |sim| {
+                sim.messages(c)
+                    .pop()
+                    .filter(|m| text_of(m) == "Thanks, <i>truly</i>!")
+            })
+            .await
+            .expect("edited in every chat");
+        assert_eq!(
+            edited.history.len(),
+            1,
+            "one edit, the old text kept in history"
+        );
+    }
+
+    eventually("the edit finished", || async {
+        (announcement_state(&app).await == vec!["done"]).then_some(())
+    })
+    .await;
+    let confirm = ask(&app, chat, app.admin, &format!("/milestone withdraw {id}")).await;
+    let press = app.sim.press_button(
+        &app.token,
+        chat,
+        confirm.message_id,
+        app.admin,
+        &button_data(&confirm, "Send"),
+    );
+    answer_to(&app, &press).await;
+    for &c in &chats {
+        app.sim
+            .wait_for(DEADLINE, |sim| sim.messages(c).pop().filter(|m| m.deleted))
+            .await
+            .expect("deleted in every chat");
+    }
+    app.stop().await;
+}
+
+async fn broadcast_controls_refuse_unknown_ids_and_wrong_states(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let chats = channels(&app, 1).await;
+    let id = send_thanks(&app, &chats, "Thanks!").await;
+    eventually("done", || async {
+        (announcement_state(&app).await == vec!["done"]).then_some(())
+    })
+    .await;
+    let chat = admin_chat(&app);
+
+    for cmd in [
+        "pause 999",
+        "resume 999",
+        "cancel 999",
+        "withdraw 999",
+        "resend-unknown 999",
+    ] {
+        let reply = text_of(&ask(&app, chat, app.admin, &format!("/milestone {cmd}")).await);
+        assert!(reply.contains("no broadcast #999"), "{cmd}: {reply}");
+    }
+    let resume = text_of(&ask(&app, chat, app.admin, &format!("/milestone resume {id}")).await);
+    assert!(resume.contains("is done"), "{resume}");
+    let resend = text_of(
+        &ask(
+            &app,
+            chat,
+            app.admin,
+            &format!("/milestone resend-unknown {id}"),
+        )
+        .await,
+    );
+    assert!(
+        resend.contains("no deliveries of unknown outcome"),
+        "{resend}"
+    );
+    assert_eq!(
+        app.sim.messages(chats[0]).len(),
+        1,
+        "nothing was sent again"
+    );
     app.stop().await;
 }

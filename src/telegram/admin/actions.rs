@@ -2,8 +2,8 @@
 //! user-supplied piece escaped).
 
 use super::confirm::{self, Pending};
-use super::milestone_actions;
 use super::parse::{AdminAction, USAGE};
+use super::{broadcast_actions, milestone_actions};
 use crate::milestones::template::escape_html;
 use crate::storage::{admins, announcements, chats};
 use crate::telegram::BotContext;
@@ -84,10 +84,18 @@ pub async fn run(
         }
         AdminAction::Approve { id } => milestone_actions::approve(ctx, admin, chat, id).await,
         AdminAction::Broadcasts => broadcasts(ctx).await,
-        // TEMPORARY until the broadcast operations are merged.
-        other => Err(ActionError::User(format!(
-            "{other:?} is not available yet."
-        ))),
+        AdminAction::Pause { id } => broadcast_actions::pause(ctx, id).await,
+        AdminAction::Resume { id } => broadcast_actions::resume(ctx, id).await,
+        AdminAction::Cancel { id } => broadcast_actions::cancel(ctx, id).await,
+        AdminAction::ResendUnknown { id } => {
+            broadcast_actions::ask_resend_unknown(bot, ctx, admin, chat, id).await
+        }
+        AdminAction::Edit { id, text } => {
+            broadcast_actions::ask_edit(bot, ctx, admin, chat, id, text).await
+        }
+        AdminAction::Withdraw { id } => {
+            broadcast_actions::ask_withdraw(bot, ctx, admin, chat, id).await
+        }
     }
 }
 
@@ -104,14 +112,16 @@ pub async fn confirmed(
             let released =
                 announcements::release(&ctx.db, *announcement_id, admin, chat.0, Utc::now())
                     .await?;
+            if released {
+                ctx.broadcast.wake();
+            }
             Ok(if released {
                 format!("Announcement #{announcement_id} is on its way.")
             } else {
                 format!("Announcement #{announcement_id} is no longer a draft; nothing changed.")
             })
         }
-        // TEMPORARY until the broadcast operations are merged.
-        other => Ok(format!("{other:?} is not available yet.")),
+        other => broadcast_actions::confirmed(ctx, other).await,
     }
 }
 

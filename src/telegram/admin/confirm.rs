@@ -17,8 +17,13 @@ use teloxide::types::{
 pub enum Pending {
     /// Queue an announcement that was written as a draft for this confirmation.
     Release { announcement_id: i64 },
-    /// Edit an announcement in every chat it reached.
-    Edit { announcement_id: i64, text: String },
+    /// Edit an announcement (or, for a thank-you note on its own, the note) in every
+    /// chat it reached.
+    Edit {
+        announcement_id: i64,
+        text: String,
+        thanks_only: bool,
+    },
     /// Delete an announcement in every chat it reached.
     Withdraw { announcement_id: i64 },
     /// Resend deliveries whose outcome is unknown after a crash.

@@ -255,6 +255,7 @@ pub async fn approve(
     id: i64,
 ) -> Result<String, ActionError> {
     if announcements::release(&ctx.db, id, admin, chat.0, Utc::now()).await? {
+        ctx.broadcast.wake();
         Ok(format!("Approved: announcement #{id} is on its way."))
     } else {
         Err(ActionError::User(format!(

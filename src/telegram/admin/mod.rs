@@ -6,6 +6,7 @@
 //! Send. Every attempt lands in the audit table.
 
 pub mod actions;
+mod broadcast_actions;
 pub mod confirm;
 pub mod gate;
 mod milestone_actions;

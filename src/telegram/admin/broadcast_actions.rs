@@ -1,0 +1,179 @@
+//! Admin actions on broadcasts: pause, resume, cancel, and (after Send) edit,
+//! withdraw and resend-unknown. Built on `broadcast::ops`; every change wakes the
+//! worker so it acts at once.
+
+use super::actions::ActionError;
+use super::confirm::{self, Pending};
+use crate::broadcast::ops::{self, EditPart, OpsError};
+use crate::milestones::template::escape_html;
+use crate::telegram::BotContext;
+use teloxide::prelude::*;
+
+impl From<OpsError> for ActionError {
+    fn from(e: OpsError) -> Self {
+        match e {
+            OpsError::Storage(inner) => ActionError::Internal(inner.into()),
+            other => ActionError::User(other.to_string()),
+        }
+    }
+}
+
+pub async fn pause(ctx: &BotContext, id: i64) -> Result<String, ActionError> {
+    ops::pause(&ctx.db, id).await?;
+    Ok(format!(
+        "Broadcast #{id} paused; /milestone resume {id} goes on."
+    ))
+}
+
+pub async fn resume(ctx: &BotContext, id: i64) -> Result<String, ActionError> {
+    ops::resume(&ctx.db, id).await?;
+    ctx.broadcast.wake();
+    Ok(format!("Broadcast #{id} resumed."))
+}
+
+pub async fn cancel(ctx: &BotContext, id: i64) -> Result<String, ActionError> {
+    let cancelled = ops::cancel(&ctx.db, id).await?;
+    Ok(format!(
+        "Broadcast #{id} cancelled: {cancelled} chat(s) will not get it."
+    ))
+}
+
+/// Asks before resending deliveries whose outcome is unknown (they may be doubles).
+pub async fn ask_resend_unknown(
+    bot: &Bot,
+    ctx: &BotContext,
+    admin: i64,
+    chat: ChatId,
+    id: i64,
+) -> Result<String, ActionError> {
+    let (_, tally) = ops::status(&ctx.db, id).await?;
+    if tally.unknown == 0 {
+        return Err(ActionError::User(format!(
+            "broadcast #{id} has no deliveries of unknown outcome"
+        )));
+    }
+    let text = format!(
+        "Resend broadcast #{id} to the {} chat(s) whose delivery is unknown (in flight at a crash)? Some may get it twice.",
+        tally.unknown
+    );
+    confirm::ask(
+        bot,
+        ctx,
+        admin,
+        chat,
+        text,
+        &Pending::ResendUnknown {
+            announcement_id: id,
+        },
+    )
+    .await?;
+    Ok(String::new())
+}
+
+pub async fn ask_edit(
+    bot: &Bot,
+    ctx: &BotContext,
+    admin: i64,
+    chat: ChatId,
+    id: i64,
+    text: String,
+) -> Result<String, ActionError> {
+    crate::milestones::template::html::check_text(&text).map_err(ActionError::User)?;
+    let (state, tally) = ops::status(&ctx.db, id).await?;
+    if state != "done" {
+        return Err(ActionError::User(format!(
+            "broadcast #{id} is {state}: only a finished broadcast can be edited"
+        )));
+    }
+    let preview = format!(
+        "Edit broadcast #{id} in the {} chat(s) it reached? The announcement will read:\n\n{text}",
+        tally.sent
+    );
+    confirm::ask(
+        bot,
+        ctx,
+        admin,
+        chat,
+        preview,
+        &Pending::Edit {
+            announcement_id: id,
+            text,
+            thanks_only: crate::storage::announcements::is_thanks_only(&ctx.db, id).await?,
+        },
+    )
+    .await?;
+    Ok(String::new())
+}
+
+pub async fn ask_withdraw(
+    bot: &Bot,
+    ctx: &BotContext,
+    admin: i64,
+    chat: ChatId,
+    id: i64,
+) -> Result<String, ActionError> {
+    let (state, tally) = ops::status(&ctx.db, id).await?;
+    if matches!(state.as_str(), "queued" | "sending") {
+        return Err(ActionError::User(format!(
+            "broadcast #{id} is {state}: pause or cancel it first"
+        )));
+    }
+    let text = format!(
+        "Delete broadcast #{id} from the {} chat(s) it reached?",
+        tally.sent
+    );
+    confirm::ask(
+        bot,
+        ctx,
+        admin,
+        chat,
+        text,
+        &Pending::Withdraw {
+            announcement_id: id,
+        },
+    )
+    .await?;
+    Ok(String::new())
+}
+
+/// Runs a confirmed edit, withdrawal or resend.
+pub async fn confirmed(ctx: &BotContext, pending: &Pending) -> anyhow::Result<String> {
+    let result = match pending {
+        Pending::Edit {
+            announcement_id: id,
+            text,
+            thanks_only,
+        } => {
+            let part = if *thanks_only {
+                EditPart::Thanks
+            } else {
+                EditPart::Announcement
+            };
+            ops::edit(&ctx.db, *id, part, text)
+                .await
+                .map(|n| format!("Editing broadcast #{id} in {n} chat(s)."))
+        }
+        Pending::Withdraw {
+            announcement_id: id,
+        } => ops::withdraw(&ctx.db, *id)
+            .await
+            .map(|n| format!("Withdrawing broadcast #{id} from {n} chat(s).")),
+        Pending::ResendUnknown {
+            announcement_id: id,
+        } => ops::resend_unknown(&ctx.db, *id)
+            .await
+            .map(|n| format!("Resending broadcast #{id} to {n} chat(s).")),
+        Pending::Release { .. } => unreachable!("releases are handled by the caller"),
+    };
+    match result {
+        Ok(reply) => {
+            ctx.broadcast.wake();
+            Ok(reply)
+        }
+        Err(OpsError::Storage(e)) => Err(e.into()),
+        Err(other) => Ok(format!(
+            "Nothing changed: {}",
+            escape_html(&other.to_string())
+        )),
+    }
+}
