@@ -210,29 +210,9 @@ async fn thanks(
         created_at: now,
         release_at: None,
     };
-    let mut conn = ctx
-        .db
-        .pool()
-        .acquire()
-        .await
-        .map_err(crate::storage::StorageError::from)?;
-    let id = announcements::create(&mut conn, &new)
-        .await?
-        .expect("a fresh dedupe key");
-    let reach = announcements::delivery_count(&mut conn, id).await?;
-    drop(conn);
-    let preview =
-        format!("<b>Preview</b> (thank-you note #{id}, reaches {reach} chat(s)):\n\n{text}");
-    confirm::ask(
-        bot,
-        ctx,
-        admin,
-        chat,
-        preview,
-        &Pending::Release {
-            announcement_id: id,
-        },
-    )
+    confirm::ask_to_release(bot, ctx, admin, chat, &new, |id, reach| {
+        format!("<b>Preview</b> (thank-you note #{id}, reaches {reach} chat(s)):\n\n{text}")
+    })
     .await?;
     Ok(String::new())
 }

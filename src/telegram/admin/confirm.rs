@@ -61,6 +61,30 @@ pub async fn ask(
     Ok(())
 }
 
+/// Writes `new` as a draft with its deliveries and asks the admin to release it;
+/// `describe(id, reach)` writes the preview shown above the buttons.
+pub async fn ask_to_release(
+    bot: &Bot,
+    ctx: &BotContext,
+    admin_id: i64,
+    chat: ChatId,
+    new: &crate::storage::announcements::NewAnnouncement,
+    describe: impl FnOnce(i64, i64) -> String,
+) -> anyhow::Result<i64> {
+    use crate::storage::announcements;
+    let mut conn = ctx.db.pool().acquire().await?;
+    let id = announcements::create(&mut conn, new)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("draft key {} already used", new.dedupe_key))?;
+    let reach = announcements::delivery_count(&mut conn, id).await?;
+    drop(conn);
+    let pending = Pending::Release {
+        announcement_id: id,
+    };
+    ask(bot, ctx, admin_id, chat, describe(id, reach), &pending).await?;
+    Ok(id)
+}
+
 /// Is this callback one of ours?
 pub fn is_confirmation(q: &CallbackQuery) -> bool {
     q.data.as_deref().is_some_and(|d| d.starts_with(PREFIX))

@@ -3,7 +3,7 @@
 //! release}`; this module only adapts them to replies.
 
 use super::actions::ActionError;
-use super::confirm::{self, Pending};
+use super::confirm;
 use super::parse::{Part, Target};
 use crate::milestones::rules::Rule;
 use crate::milestones::rules_store::{self, RuleStoreError};
@@ -216,34 +216,15 @@ pub async fn announce(
         created_at: now,
         release_at: None,
     };
-    let mut conn = ctx
-        .db
-        .pool()
-        .acquire()
-        .await
-        .map_err(crate::storage::StorageError::from)?;
-    let id = announcements::create(&mut conn, &new)
-        .await?
-        .expect("a fresh dedupe key");
-    let reach = announcements::delivery_count(&mut conn, id).await?;
-    drop(conn);
-    let text = format!(
-        "<b>Announcement #{id}</b> of {} {}, reaches {reach} chat(s):\n\n{}\n\n<b>Then the thank-you note:</b>\n\n{}",
-        number::format_short(value),
-        escape_html(&metric),
-        composed.announce,
-        composed.thanks
-    );
-    confirm::ask(
-        bot,
-        ctx,
-        admin,
-        chat,
-        text,
-        &Pending::Release {
-            announcement_id: id,
-        },
-    )
+    confirm::ask_to_release(bot, ctx, admin, chat, &new, |id, reach| {
+        format!(
+            "<b>Announcement #{id}</b> of {} {}, reaches {reach} chat(s):\n\n{}\n\n<b>Then the thank-you note:</b>\n\n{}",
+            number::format_short(value),
+            escape_html(&metric),
+            composed.announce,
+            composed.thanks
+        )
+    })
     .await?;
     Ok(String::new())
 }
