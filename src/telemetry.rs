@@ -45,8 +45,13 @@ pub fn redact(text: &str) -> String {
 /// Installs the global subscriber: `RUST_LOG` filter (default `info`), records from the
 /// `log` crate (teloxide, sqlx) included, every line redacted. Safe to call twice.
 pub fn init() {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,hyper=warn,reqwest=warn"));
+    init_with_default("info,sqlx=warn,hyper=warn,reqwest=warn");
+}
+
+/// [`init`] with another filter when `RUST_LOG` is unset (tests log warnings only).
+pub fn init_with_default(default_filter: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(RedactingStderr)

@@ -164,7 +164,7 @@ impl TestApp {
         backend: Backend,
         tweak: impl FnOnce(&mut HashMap<String, String>),
     ) -> Option<TestApp> {
-        milestone_bot::telemetry::init();
+        milestone_bot::telemetry::init_with_default("warn");
         let database = TestDatabase::new(backend).await?;
         let sim = TelegramSim::start(SimConfig::default())
             .await

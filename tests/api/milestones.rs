@@ -71,7 +71,7 @@ fn config(rules: &str) -> MilestonesConfig {
 }
 
 async fn database(backend: Backend) -> Option<(TestDatabase, Db)> {
-    milestone_bot::telemetry::init();
+    milestone_bot::telemetry::init_with_default("warn");
     let database = TestDatabase::new(backend).await?;
     let db = Db::connect_and_migrate(database.url()).await.unwrap();
     Some((database, db))
