@@ -45,8 +45,14 @@ pub fn redact(text: &str) -> String {
 /// Installs the global subscriber: `RUST_LOG` filter (default `info`), records from the
 /// `log` crate (teloxide, sqlx) included, every line redacted. Safe to call twice.
 pub fn init() {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,hyper=warn,reqwest=warn"));
+    init_with("info,sqlx=warn,hyper=warn,reqwest=warn");
+}
+
+/// [`init`] with another filter when `RUST_LOG` is unset: the demo keeps the terminal
+/// for its story and shows only warnings.
+pub fn init_with(default_filter: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(RedactingStderr)
