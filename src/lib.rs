@@ -13,7 +13,8 @@
 //! - [`milestones`]: rules, the pure detector, templates, and the watcher that reads
 //!   each metric, records milestones and writes their announcements.
 //! - [`http`]: the bot's HTTP server (health, ingest).
-//! - [`cli`]: the subcommands of the `milestone-bot` binary.
+//! - [`cli`]: the subcommands of the `milestone-bot` binary, `demo` included (the
+//!   real bot against the Bot API simulator).
 //! - [`telemetry`]: logging, and the one place secrets are scrubbed from output.
 
 pub mod app;

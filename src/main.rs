@@ -13,8 +13,11 @@ use std::process::ExitCode;
 async fn main() -> ExitCode {
     // A missing .env is fine: the environment may be set another way.
     let _ = dotenvy::dotenv();
-    telemetry::init();
     let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Demo(_)) => telemetry::init_with_default(cli::demo::LOG_FILTER),
+        _ => telemetry::init(),
+    }
     match run(cli.command.unwrap_or(Command::Run)).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -108,6 +111,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("{}", result?);
             Ok(())
         }
+        Command::Demo(args) => cli::demo::run(args).await,
         Command::Status => {
             let metrics = SketchConfig::from_env(&ProcessEnv)?.metrics;
             let db = open_db().await?;

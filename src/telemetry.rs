@@ -48,7 +48,8 @@ pub fn init() {
     init_with_default("info,sqlx=warn,hyper=warn,reqwest=warn");
 }
 
-/// [`init`] with another filter when `RUST_LOG` is unset (tests log warnings only).
+/// [`init`] with another filter when `RUST_LOG` is unset: tests and the demo show
+/// warnings only (the demo keeps the terminal for its story).
 pub fn init_with_default(default_filter: &str) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));

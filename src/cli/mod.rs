@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod chats;
 pub mod count;
+pub mod demo;
 pub mod milestone;
 pub mod record;
 pub mod sketch;
@@ -48,4 +49,7 @@ pub enum Command {
     Milestone(milestone::MilestoneCommand),
     /// Per metric: estimate ± error, last milestone, next milestone and when.
     Status,
+    /// No token needed: the real bot against the Bot API simulator, a metric grown
+    /// past a milestone, every message shown as it arrives (under a minute).
+    Demo(demo::DemoArgs),
 }

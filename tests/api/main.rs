@@ -6,6 +6,7 @@ mod helpers;
 
 mod admin;
 mod cli;
+mod demo;
 mod hll_redis;
 mod ingest;
 mod membership;

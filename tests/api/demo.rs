@@ -1,0 +1,48 @@
+//! `milestone-bot demo` as a newcomer runs it: the real binary, no token, no
+//! services; it must finish on its own, quickly, with every post delivered once.
+
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::process::Command;
+
+/// The demo promises "under a minute"; a run that takes longer has failed.
+const LIMIT: Duration = Duration::from_secs(60);
+
+#[tokio::test]
+async fn the_demo_exits_cleanly_and_reports_both_posts_in_every_channel_and_no_429() {
+    let run = Command::new(env!("CARGO_BIN_EXE_milestone-bot"))
+        .args(["demo", "--channels", "3"])
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+
+    let out = tokio::time::timeout(LIMIT, run)
+        .await
+        .expect("the demo finishes within a minute")
+        .expect("the binary runs");
+
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "exit {:?}\n{stdout}\n{stderr}",
+        out.status
+    );
+    for i in 1..=3 {
+        let line = format!("Demo Channel {i} (channel): 2 messages, announcement + thank-you");
+        assert!(stdout.contains(&line), "no {line:?} in:\n{stdout}");
+    }
+    assert!(
+        stdout.contains("Demo Group (group): 2 messages, announcement + thank-you"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("milestone 10K reached → announcement #1 queued for 4 chats"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("429 Too Many Requests received: 0"),
+        "{stdout}"
+    );
+}
