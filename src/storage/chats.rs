@@ -34,7 +34,8 @@ impl ChatKind {
 
 impl fmt::Display for ChatKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        // `pad` so tables can align it with `{:<10}`.
+        f.pad(self.as_str())
     }
 }
 
