@@ -18,7 +18,7 @@ async fn sigterm_stops_the_bot_cleanly_and_keeps_what_it_recorded() {
     );
     sim.add_bot(&token, "milestone_term_bot");
     let owner = sim.create_user("Olga");
-    let mut bot = Command::new(env!("CARGO_BIN_EXE_milestone-bot"))
+    let bot = Command::new(env!("CARGO_BIN_EXE_milestone-bot"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("TELOXIDE_TOKEN", &token)
