@@ -147,6 +147,12 @@ impl App {
         let flusher = self
             .store
             .spawn_flusher(self.config.sketch.flush_interval, stop_flusher.clone());
+        let notifier = tokio::spawn(telegram::notify::run(
+            self.bot.clone(),
+            self.config.telegram.admin_ids.clone(),
+            self.watcher.subscribe(),
+            stop.clone(),
+        ));
         let watcher = tokio::spawn(self.watcher.run(stop.clone()));
         // The sender stops claiming as soon as shutdown starts; its requests in
         // flight finish and are recorded while the dispatcher winds down.
@@ -218,6 +224,7 @@ impl App {
         }
         http.await.context("the HTTP server task")??;
         watcher.await.context("the milestone watcher task")?;
+        notifier.await.context("the admin notifier task")?;
         // Ingest has stopped: the last flush sees every acknowledged id.
         stop_flusher.cancel();
         if let Some(flusher) = flusher {

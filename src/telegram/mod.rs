@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod commands;
 pub mod membership;
+pub mod notify;
 mod replies;
 
 use crate::storage::Db;

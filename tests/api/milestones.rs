@@ -31,6 +31,7 @@ crate::on_every_backend!(
     two_watchers_at_once_on_one_database_announce_a_milestone_once,
     templates_are_checked_when_saved_and_rendered_into_the_announcement,
     ids_ingested_past_a_milestone_become_one_announcement_delivered_once_to_every_chat,
+    in_approve_mode_admins_are_told_and_their_approval_sends_the_announcement,
 );
 
 const M: u64 = 1_000_000;
@@ -746,4 +747,88 @@ fn the_milestone_commands_edit_the_rules_and_status_shows_them() {
             && status.1.contains("rules: every 10M\n"),
         "{status:?}"
     );
+}
+
+async fn in_approve_mode_admins_are_told_and_their_approval_sends_the_announcement(
+    backend: Backend,
+) {
+    let Some(app) = TestApp::spawn_with(backend, |env| {
+        for (k, v) in [
+            ("METRICS", "dau"),
+            ("MILESTONE_RULES", "dau=1K"),
+            ("RELEASE_MODE", "approve"),
+            ("WATCH_INTERVAL", "100ms"),
+            ("INGEST_TOKEN", INGEST_TOKEN),
+        ] {
+            env.insert(k.into(), v.into());
+        }
+    })
+    .await
+    else {
+        return;
+    };
+    let owner = app.sim.create_user("Olga");
+    let channel = app
+        .sim
+        .create_chat(telegram_sim::ChatKind::Channel { username: None }, "News");
+    app.sim.bot_added_to_chat(&app.token, channel, owner, true);
+    eventually("subscribed", || async {
+        chats::get(&app.db, channel.0).await.unwrap()
+    })
+    .await;
+    let admin_chat = telegram_sim::ChatId(app.admin.0);
+    ingest(&app, 0, 10).await;
+    eventually("the first reading is a baseline", || async {
+        let row = sqlx::query(
+            "SELECT baseline_version, rules_version FROM milestone_metrics WHERE metric = 'dau'",
+        )
+        .fetch_optional(app.db.pool())
+        .await
+        .unwrap()?;
+        (row.try_get::<i64, _>(0).unwrap() >= row.try_get::<i64, _>(1).unwrap()).then_some(())
+    })
+    .await;
+
+    ingest(&app, 10, 1_500).await;
+
+    let notice = app
+        .sim
+        .wait_for(crate::helpers::DEADLINE, |sim| {
+            sim.messages(admin_chat).into_iter().find(|m| {
+                m.text
+                    .as_deref()
+                    .unwrap_or_default()
+                    .contains("waits for your approval")
+            })
+        })
+        .await
+        .expect("the admin is told a draft waits");
+    let text = notice.text.unwrap_or_default();
+    let id: i64 = text
+        .split("/milestone approve ")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no approve command in {text}"));
+    assert!(
+        app.sim.messages(channel).is_empty(),
+        "nothing is sent before approval"
+    );
+
+    app.sim.send_text(
+        &app.token,
+        admin_chat,
+        app.admin,
+        &format!("/milestone approve {id}"),
+    );
+
+    let posts = app
+        .sim
+        .wait_for(crate::helpers::DEADLINE, |sim| {
+            Some(sim.messages(channel)).filter(|m| m.len() >= 2)
+        })
+        .await
+        .expect("announcement and thank-you note after approval");
+    assert_eq!(posts.len(), 2);
+    app.stop().await;
 }

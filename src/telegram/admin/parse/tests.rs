@@ -1,0 +1,143 @@
+//! Table tests of `/milestone` parsing: what reads, and what is refused and how.
+
+use super::*;
+
+fn metrics() -> Vec<String> {
+    vec!["dau".into(), "wau".into(), "mau".into()]
+}
+
+#[test]
+fn well_formed_commands_parse_into_actions() {
+    let cases: Vec<(&str, AdminAction)> = vec![
+        ("", AdminAction::Overview),
+        ("status", AdminAction::Status),
+        ("list", AdminAction::List { metric: None }),
+        (
+            "list MAU",
+            AdminAction::List {
+                metric: Some("mau".into()),
+            },
+        ),
+        (
+            "add mau 200M",
+            AdminAction::Add {
+                metric: "mau".into(),
+                rule: Rule::parse("200M").unwrap(),
+                text: None,
+            },
+        ),
+        (
+            "add mau every 10M Ten more million!",
+            AdminAction::Add {
+                metric: "mau".into(),
+                rule: Rule::parse("every 10M").unwrap(),
+                text: Some("Ten more million!".into()),
+            },
+        ),
+        (
+            "add dau round",
+            AdminAction::Add {
+                metric: "dau".into(),
+                rule: Rule::RoundNumbers,
+                text: None,
+            },
+        ),
+        ("remove 3", AdminAction::Remove { id: 3 }),
+        ("remove #3", AdminAction::Remove { id: 3 }),
+        (
+            "template mau thanks Thank <b>you</b>",
+            AdminAction::Template {
+                metric: "mau".into(),
+                part: Part::Thanks,
+                text: "Thank <b>you</b>".into(),
+            },
+        ),
+        (
+            "preview 200M",
+            AdminAction::Preview {
+                metric: None,
+                target: Target::Value(200_000_000),
+            },
+        ),
+        (
+            "preview mau 7",
+            AdminAction::Preview {
+                metric: Some("mau".into()),
+                target: Target::IdOrValue(7),
+            },
+        ),
+        (
+            "announce #7",
+            AdminAction::Announce {
+                metric: None,
+                target: Target::Id(7),
+            },
+        ),
+        (
+            "thanks You are great",
+            AdminAction::Thanks {
+                text: "You are great".into(),
+            },
+        ),
+        (
+            "edit 4 New text",
+            AdminAction::Edit {
+                id: 4,
+                text: "New text".into(),
+            },
+        ),
+        ("resend-unknown 9", AdminAction::ResendUnknown { id: 9 }),
+        ("admins", AdminAction::Admins),
+        ("admins add 42", AdminAction::AdminAdd { user_id: 42 }),
+    ];
+    for (input, expected) in cases {
+        assert_eq!(parse(input, &metrics()), Ok(expected), "{input}");
+    }
+}
+
+#[test]
+fn bad_input_says_what_is_wrong_and_shows_the_usage() {
+    let cases = [
+        ("add mau -5", "negative", "/milestone add"),
+        ("add mau abc", "abc", "/milestone add"),
+        ("add mau 1e40", "1e40", "/milestone add"),
+        ("add mau 0", "0", "/milestone add"),
+        ("add mau 99999999999999999999999", "large", "/milestone add"),
+        ("add users 200M", "unknown metric", "/milestone add"),
+        ("add mau", "which milestone", "/milestone add"),
+        ("frobnicate", "unknown subcommand", "/milestone help"),
+        ("remove abc", "not an id", "/milestone remove"),
+        ("remove", "missing", "/milestone remove"),
+        ("remove -1", "not an id", "/milestone remove"),
+        (
+            "template mau footer hi",
+            "not a template",
+            "/milestone template",
+        ),
+        ("template mau thanks", "missing", "/milestone template"),
+        ("thanks", "missing", "/milestone thanks"),
+        ("preview", "which milestone", "/milestone preview"),
+        (
+            "admins add bob",
+            "not a Telegram user id",
+            "/milestone admins",
+        ),
+        ("status now", "no arguments", "/milestone status"),
+    ];
+    for (input, problem, usage) in cases {
+        let e = parse(input, &metrics()).expect_err(input);
+        let shown = e.to_string();
+        assert!(
+            shown.to_lowercase().contains(&problem.to_lowercase()),
+            "{input}: {shown}"
+        );
+        assert!(shown.contains(usage), "{input}: {shown}");
+    }
+}
+
+#[test]
+fn every_subcommand_has_a_usage_line() {
+    for (name, line) in USAGE {
+        assert!(line.starts_with(&format!("/milestone {name}")), "{line}");
+    }
+}
