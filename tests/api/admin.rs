@@ -24,6 +24,7 @@ crate::on_every_backend!(
     a_confirmed_thanks_note_reaches_every_channel_with_a_live_progress_message,
     an_announcement_is_edited_and_withdrawn_in_every_chat_after_send,
     broadcast_controls_refuse_unknown_ids_and_wrong_states,
+    every_subcommand_from_a_non_admin_is_refused_and_changes_nothing,
 );
 
 /// The private chat with the configured admin (same id as the admin).
@@ -883,6 +884,91 @@ async fn broadcast_controls_refuse_unknown_ids_and_wrong_states(backend: Backend
         app.sim.messages(chats[0]).len(),
         1,
         "nothing was sent again"
+    );
+    app.stop().await;
+}
+
+async fn every_subcommand_from_a_non_admin_is_refused_and_changes_nothing(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let examples = [
+        "status",
+        "list",
+        "add mau 300M",
+        "remove 1",
+        "template mau thanks Hi",
+        "preview 200M",
+        "announce 200M",
+        "thanks Hi",
+        "approve 1",
+        "edit 1 Hi",
+        "withdraw 1",
+        "broadcasts",
+        "pause 1",
+        "resume 1",
+        "cancel 1",
+        "resend-unknown 1",
+        "chats",
+        "admins add 5",
+        "help",
+    ];
+    assert_eq!(
+        examples.len(),
+        milestone_bot::telegram::admin::parse::USAGE.len(),
+        "one example per subcommand"
+    );
+    let rules_before = milestone_bot::milestones::rules_store::list_rules(&app.db, None)
+        .await
+        .unwrap();
+    // One stranger per command: Telegram allows one message a second into a chat.
+    let strangers: Vec<ChatId> = examples
+        .iter()
+        .enumerate()
+        .map(|(i, _)| {
+            app.sim.create_chat(
+                ChatKind::Private {
+                    first_name: format!("Eve {i}"),
+                    username: None,
+                },
+                "Eve",
+            )
+        })
+        .collect();
+    for (chat, example) in strangers.iter().zip(examples) {
+        app.sim.send_text(
+            &app.token,
+            *chat,
+            UserId(chat.0),
+            &format!("/milestone {example}"),
+        );
+    }
+    for chat in &strangers {
+        let reply = app
+            .sim
+            .wait_for(DEADLINE, |sim| sim.messages(*chat).pop())
+            .await
+            .expect("a refusal");
+        assert!(
+            text_of(&reply).contains("only this bot's admins"),
+            "{reply:?}"
+        );
+    }
+    let entries = audit_results(&app).await;
+    assert_eq!(entries.len(), examples.len());
+    assert!(
+        entries
+            .iter()
+            .all(|(_, _, result)| result.starts_with("refused")),
+        "{entries:?}"
+    );
+    let rules_after = milestone_bot::milestones::rules_store::list_rules(&app.db, None)
+        .await
+        .unwrap();
+    assert_eq!(rules_before.len(), rules_after.len(), "no rule changed");
+    assert!(
+        announcement_state(&app).await.is_empty(),
+        "no announcement was created"
     );
     app.stop().await;
 }
