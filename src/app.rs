@@ -14,11 +14,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use teloxide::dispatching::Dispatcher;
-use teloxide::error_handlers::ErrorHandler;
 use teloxide::prelude::*;
-use teloxide::types::AllowedUpdate;
-use teloxide::update_listeners::Polling;
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
@@ -116,6 +112,25 @@ impl App {
         self.broadcaster.handle()
     }
 
+    /// What the Telegram handlers share.
+    fn bot_context(&self) -> BotContext {
+        BotContext {
+            db: self.db.clone(),
+            admin_ids: Arc::new(self.config.telegram.admin_ids.clone()),
+            metrics: Arc::new(
+                self.config
+                    .sketch
+                    .metrics
+                    .iter()
+                    .map(|m| m.name.as_str().to_owned())
+                    .collect(),
+            ),
+            confirm_ttl: self.config.telegram.confirm_ttl,
+            watched: Arc::new(self.watched.clone()),
+            broadcast: self.broadcaster.handle(),
+        }
+    }
+
     /// Runs the dispatcher and the HTTP server until `shutdown` resolves, then lets
     /// in-flight handlers finish and closes the database.
     pub async fn run_until_stopped(
@@ -130,6 +145,7 @@ impl App {
         tracing::info!(bot = %me.username(), http = %self.http_addr(), "starting");
         telegram::register_commands(&self.bot, &self.config.telegram.admin_ids).await;
 
+        let ctx = self.bot_context();
         let stop = CancellationToken::new();
         let ingest = self.config.ingest.token.is_some().then(|| {
             Arc::new(Ingest {
@@ -163,61 +179,14 @@ impl App {
             .enabled
             .then(|| tokio::spawn(self.broadcaster.clone().run(broadcast_stop.clone())));
 
-        let ctx = BotContext {
-            db: self.db.clone(),
-            admin_ids: Arc::new(self.config.telegram.admin_ids.clone()),
-            metrics: Arc::new(
-                self.config
-                    .sketch
-                    .metrics
-                    .iter()
-                    .map(|m| m.name.as_str().to_owned())
-                    .collect(),
-            ),
-            confirm_ttl: self.config.telegram.confirm_ttl,
-            watched: Arc::new(self.watched.clone()),
-            broadcast: self.broadcaster.handle(),
-        };
-        let mut dispatcher = Dispatcher::builder(self.bot.clone(), telegram::handler_tree())
-            .dependencies(dptree::deps![ctx])
-            .default_handler(|upd| async move {
-                tracing::debug!(update = upd.id.0, "no handler for this update; skipped");
-            })
-            .error_handler(Arc::new(LogErrors))
-            .build();
-        let token = dispatcher.shutdown_token();
-        let polling = Polling::builder(self.bot.clone())
-            .timeout(self.config.telegram.poll_timeout)
-            .allowed_updates(vec![
-                AllowedUpdate::Message,
-                AllowedUpdate::MyChatMember,
-                AllowedUpdate::CallbackQuery,
-            ])
-            .delete_webhook()
-            .await
-            .build();
-
-        // The dispatcher runs in its own task so this one can ask it to stop while it
-        // keeps running the handlers in flight.
-        let mut dispatching = tokio::spawn(async move {
-            dispatcher
-                .try_dispatch_with_listener(polling, Arc::new(LogErrors))
-                .await
-                .map_err(|e| anyhow::anyhow!(crate::telemetry::redact(&e.to_string())))
-        });
-        tokio::pin!(shutdown);
-        let result = tokio::select! {
-            res = &mut dispatching => res.context("the dispatcher task")?,
-            () = &mut shutdown => {
-                tracing::info!("shutting down: finishing the work in flight");
-                broadcast_stop.cancel();
-                // Not dispatching yet: wait for it to start, then stop it.
-                while token.shutdown().is_err() && !dispatching.is_finished() {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-                dispatching.await.context("the dispatcher task")?
-            }
-        };
+        let result = telegram::dispatch::dispatch_until(
+            self.bot.clone(),
+            ctx,
+            self.config.telegram.poll_timeout,
+            shutdown,
+            || broadcast_stop.cancel(),
+        )
+        .await;
         stop.cancel();
         if let Some(broadcasting) = broadcasting {
             broadcasting.await.context("the broadcast worker task")??;
@@ -273,17 +242,6 @@ async fn serve_http(
         .with_graceful_shutdown(async move { stop.cancelled().await })
         .await
         .context("serving HTTP")
-}
-
-/// Logs handler and polling errors; the writer redacts the token from request URLs.
-struct LogErrors;
-
-impl<E: std::fmt::Debug + Send + 'static> ErrorHandler<E> for LogErrors {
-    fn handle_error(self: Arc<Self>, error: E) -> futures::future::BoxFuture<'static, ()> {
-        Box::pin(async move {
-            tracing::error!(error = %crate::telemetry::redact(&format!("{error:?}")), "update failed");
-        })
-    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod commands;
+pub mod dispatch;
 pub mod membership;
 pub mod notify;
 mod replies;
