@@ -29,6 +29,7 @@ crate::on_every_backend!(
     rows_in_flight_at_start_become_unknown_are_reported_and_resent_only_on_request,
     the_worker_can_be_driven_step_by_step,
     two_workers_on_one_database_only_one_sends_and_the_other_takes_over,
+    silent_pinned_posts_go_to_a_forums_configured_topic,
 );
 
 const LONG: Duration = Duration::from_secs(30);
@@ -672,4 +673,50 @@ fn delivered(
         .into_iter()
         .filter(|m| m.chat_id.0 != admin.0)
         .collect()
+}
+
+async fn silent_pinned_posts_go_to_a_forums_configured_topic(backend: Backend) {
+    let Some(app) = spawn(backend, &[]).await else {
+        return;
+    };
+    let forum = subscribed_chats(
+        &app.sim,
+        &app.db,
+        ChatKind::Supergroup { is_forum: true },
+        1,
+    )
+    .await[0];
+    let plain = subscribed_chats(&app.sim, &app.db, channel(), 1).await[0];
+    assert!(
+        ops::set_chat_topic(&app.db, forum.0, Some(42))
+            .await
+            .unwrap()
+    );
+    let mut new = announcement("<b>Hello</b>", Some("Thanks"), None);
+    new.options = r#"{"silent": true, "pin": true, "link_preview": false}"#.into();
+
+    let id = queue_announcement(&app.db, new).await;
+    wait_for_state(&app.db, id, "done", LONG).await;
+
+    let in_forum = app.sim.messages(forum);
+    assert_eq!(in_forum.len(), 2, "{in_forum:?}");
+    assert!(
+        in_forum.iter().all(|m| m.thread_id == Some(42)),
+        "every call carries the topic: {in_forum:?}"
+    );
+    assert!(
+        in_forum.iter().all(|m| m.disable_notification),
+        "silent: {in_forum:?}"
+    );
+    assert!(
+        in_forum[0].pinned,
+        "the announcement is pinned: {in_forum:?}"
+    );
+    assert_eq!(in_forum[0].parse_mode.as_deref(), Some("HTML"));
+    let in_channel = app.sim.messages(plain);
+    assert!(
+        in_channel.iter().all(|m| m.thread_id.is_none()),
+        "no topic outside the forum: {in_channel:?}"
+    );
+    app.stop().await;
 }
