@@ -7,7 +7,7 @@
 //! carries a little headroom so network jitter cannot squeeze N+1 messages into a
 //! window the server counts as N.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 /// Added to every interval so jitter on the way to the server cannot break a limit.
@@ -79,6 +79,10 @@ pub struct Pacer {
     chats: HashMap<i64, Instant>,
     /// Bumped by every 429 hold, so slots handed out before it can be re-taken.
     epoch: u64,
+    /// When the most recent messages actually left, oldest first: the last guard
+    /// against a burst. Slots are spaced, but a stalled runtime wakes several senders
+    /// at once; this keeps any window of [`Pacer::window`] to the rate regardless.
+    departures: VecDeque<Instant>,
 }
 
 impl Pacer {
@@ -88,7 +92,37 @@ impl Pacer {
             next_global: None,
             chats: HashMap::new(),
             epoch: 0,
+            departures: VecDeque::new(),
         }
+    }
+
+    /// The sliding window Telegram counts its per-second limit over, with headroom.
+    pub fn window(&self) -> Duration {
+        Duration::from_secs(1).mul_f64(HEADROOM)
+    }
+
+    /// How many messages may leave within one [`Pacer::window`]: the configured rate.
+    fn window_cap(&self) -> usize {
+        ((HEADROOM / self.rules.global.as_secs_f64()).round() as usize).max(1)
+    }
+
+    /// Records a message leaving `now`, or says when it may leave instead because
+    /// the last window already holds the rate's worth.
+    pub fn depart(&mut self, now: Instant) -> Result<(), Instant> {
+        let window = self.window();
+        while self
+            .departures
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= window)
+        {
+            self.departures.pop_front();
+        }
+        if self.departures.len() >= self.window_cap() {
+            let oldest = *self.departures.front().expect("a full window is not empty");
+            return Err(oldest + window);
+        }
+        self.departures.push_back(now);
+        Ok(())
     }
 
     pub fn rules(&self) -> PaceRules {
@@ -242,5 +276,20 @@ mod tests {
         assert_eq!(rules(30.0).slots_in(ms(100)), 2);
         assert_eq!(rules(1000.0).slots_in(ms(100)), 98);
         assert_eq!(rules(1.0).slots_in(ms(100)), 1);
+    }
+
+    #[test]
+    fn a_stalled_burst_is_held_to_the_rate_of_any_one_second_window() {
+        let start = Instant::now();
+        let mut pacer = Pacer::new(PaceRules::new(30.0, Duration::from_secs(1), 20));
+        // Forty senders wake at the same instant after a stall.
+        let verdicts: Vec<_> = (0..40).map(|_| pacer.depart(start)).collect();
+        assert_eq!(verdicts.iter().filter(|v| v.is_ok()).count(), 30);
+        let retry = verdicts.iter().find_map(|v| v.err()).unwrap();
+        assert!(
+            retry >= start + Duration::from_secs(1),
+            "the rest wait for the window to slide"
+        );
+        assert!(pacer.depart(retry).is_ok());
     }
 }

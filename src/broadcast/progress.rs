@@ -291,6 +291,21 @@ impl Progress {
         Ok(())
     }
 
+    /// Waits for room in the bot's last-second window (see `Pacer::depart`).
+    async fn depart(&self) {
+        loop {
+            let verdict = self
+                .pacer
+                .lock()
+                .expect("not poisoned")
+                .depart(Instant::now());
+            match verdict {
+                Ok(()) => return,
+                Err(until) => tokio::time::sleep_until(until.into()).await,
+            }
+        }
+    }
+
     async fn send(&self, chat: i64, text: &str) -> Result<i64, teloxide::RequestError> {
         let at = self
             .pacer
@@ -298,6 +313,7 @@ impl Progress {
             .expect("not poisoned")
             .take_global(Instant::now());
         tokio::time::sleep_until(at.into()).await;
+        self.depart().await;
         let msg = self
             .bot
             .send_message(ChatId(chat), text)
@@ -319,6 +335,7 @@ impl Progress {
             .expect("not poisoned")
             .take_global(Instant::now());
         tokio::time::sleep_until(at.into()).await;
+        self.depart().await;
         let id = MessageId(i32::try_from(message_id).unwrap_or(i32::MAX));
         match self
             .bot

@@ -348,8 +348,27 @@ impl Worker {
                 () = stop.cancelled() => return Err(Finish::Release { at: at_ms(Instant::now()) }),
             }
             // A 429 arrived while we waited: our slot is void, take a new one.
-            if self.inner.pacer.lock().expect("not poisoned").epoch() == epoch {
-                return Ok(());
+            if self.inner.pacer.lock().expect("not poisoned").epoch() != epoch {
+                continue;
+            }
+            return self.depart(stop).await;
+        }
+    }
+
+    /// Waits until the last second's departures leave room for one more, then
+    /// records this one.
+    async fn depart(&self, stop: &CancellationToken) -> Result<(), Finish> {
+        loop {
+            let verdict = self
+                .inner
+                .pacer
+                .lock()
+                .expect("not poisoned")
+                .depart(Instant::now());
+            let Err(until) = verdict else { return Ok(()) };
+            tokio::select! {
+                () = tokio::time::sleep_until(until.into()) => {}
+                () = stop.cancelled() => return Err(Finish::Release { at: at_ms(Instant::now()) }),
             }
         }
     }
