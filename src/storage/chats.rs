@@ -183,6 +183,19 @@ pub async fn migrate(db: &Db, from: i64, to: i64, at: DateTime<Utc>) -> Result<b
         .await?;
         done.rows_affected() > 0
     };
+    // Deliveries waiting for the old id follow the chat, so a broadcast under way
+    // still reaches it (where the new id already has one, the old one is left).
+    sqlx::query(
+        "UPDATE deliveries SET chat_id = $2, updated_at = $3
+         WHERE chat_id = $1 AND state = 'pending'
+           AND NOT EXISTS (SELECT 1 FROM deliveries d2
+                           WHERE d2.announcement_id = deliveries.announcement_id AND d2.chat_id = $2)",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(Millis::from(at))
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(moved)
 }

@@ -11,6 +11,12 @@ pub async fn on_my_chat_member(upd: ChatMemberUpdated, ctx: BotContext) -> Handl
     let now = Utc::now();
     let new = &upd.new_chat_member.kind;
     if new.is_present() {
+        // A promotion or a change of rights is not a new invitation: a chat that
+        // unsubscribed stays unsubscribed. Only an unknown chat is recorded then.
+        let was_present = upd.old_chat_member.kind.is_present();
+        if was_present && chats::get(&ctx.db, upd.chat.id.0).await?.is_some() {
+            return Ok(());
+        }
         if chats::subscribe(&ctx.db, &new_chat(&upd.chat), now).await? {
             tracing::info!(kind = %super::chat_kind(&upd.chat), "subscribed");
         }

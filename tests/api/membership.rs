@@ -16,6 +16,8 @@ crate::on_every_backend!(
     an_update_with_an_unknown_chat_type_is_skipped_and_the_bot_goes_on,
     a_person_subscribes_and_unsubscribes_in_a_private_chat,
     a_user_who_blocks_the_bot_is_marked_gone_as_blocked,
+    a_delivery_waiting_for_a_group_follows_it_to_the_supergroup,
+    promoting_the_bot_does_not_undo_an_unsubscribe,
 );
 
 async fn stored(app: &TestApp, id: ChatId) -> Option<Chat> {
@@ -290,5 +292,74 @@ async fn a_user_who_blocks_the_bot_is_marked_gone_as_blocked(backend: Backend) {
     })
     .await;
     assert_eq!(chat.gone_reason.as_deref(), Some("blocked"));
+    app.stop().await;
+}
+
+async fn a_delivery_waiting_for_a_group_follows_it_to_the_supergroup(backend: Backend) {
+    // No sender: the delivery stays pending while the group migrates.
+    let Some(app) = TestApp::spawn_with(backend, |env| {
+        env.insert("BROADCAST_WORKER".into(), "false".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let owner = app.sim.create_user("Olga");
+    let group = app.sim.create_chat(ChatKind::Group, "Fans");
+    app.sim.bot_added_to_chat(&app.token, group, owner, false);
+    eventually("group subscribed", || async { stored(&app, group).await }).await;
+    let id =
+        crate::helpers::queue_announcement(&app.db, crate::helpers::announcement("Hi", None, None))
+            .await;
+
+    let supergroup = app.sim.migrate_group(group);
+
+    eventually("row moved", || async { stored(&app, supergroup).await }).await;
+    let chat_ids: Vec<i64> =
+        sqlx::query_scalar("SELECT chat_id FROM deliveries WHERE announcement_id = $1")
+            .bind(id)
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        chat_ids,
+        vec![supergroup.0],
+        "the pending delivery moved with the chat"
+    );
+    app.stop().await;
+}
+
+async fn promoting_the_bot_does_not_undo_an_unsubscribe(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let admin = app.sim.create_user("Ada");
+    let group = app
+        .sim
+        .create_chat(ChatKind::Supergroup { is_forum: false }, "Club");
+    app.sim
+        .set_member_status(group, admin, MemberStatus::Administrator);
+    app.sim.bot_added_to_chat(&app.token, group, admin, false);
+    eventually("subscribed", || async { stored(&app, group).await }).await;
+    app.sim.send_text(&app.token, group, admin, "/unsubscribe");
+    eventually("unsubscribed", || async {
+        stored(&app, group).await.filter(|c| !c.subscribed)
+    })
+    .await;
+
+    app.sim.bot_added_to_chat(&app.token, group, admin, true);
+    // The promotion is handled once the bot has answered a later command.
+    let before = app.sim.messages(group).len();
+    app.sim.send_text(&app.token, group, admin, "/help");
+    app.sim
+        .wait_for(crate::helpers::DEADLINE, |sim| {
+            (sim.messages(group).len() > before).then_some(())
+        })
+        .await
+        .expect("a reply to /help");
+
+    let chat = stored(&app, group).await.unwrap();
+    assert!(!chat.subscribed, "still unsubscribed: {chat:?}");
+    assert_eq!(chat.gone_reason.as_deref(), Some("unsubscribed"));
     app.stop().await;
 }
