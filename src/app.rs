@@ -188,25 +188,46 @@ impl App {
         )
         .await;
         stop.cancel();
+        // Every part is waited for, and the store flushed and the database closed,
+        // even when one part failed: its error is reported after the others stopped.
+        let mut outcome = result;
+        let mut keep = |res: anyhow::Result<()>| {
+            if let Err(err) = res {
+                tracing::error!(error = %crate::telemetry::redact(&format!("{err:#}")), "stopping");
+                if outcome.is_ok() {
+                    outcome = Err(err);
+                }
+            }
+        };
         if let Some(broadcasting) = broadcasting {
-            broadcasting.await.context("the broadcast worker task")??;
+            keep(joined(broadcasting.await, "the broadcast worker task"));
         }
-        http.await.context("the HTTP server task")??;
-        watcher.await.context("the milestone watcher task")?;
-        notifier.await.context("the admin notifier task")?;
+        keep(joined(http.await, "the HTTP server task"));
+        keep(watcher.await.context("the milestone watcher task"));
+        keep(notifier.await.context("the admin notifier task"));
         // Ingest has stopped: the last flush sees every acknowledged id.
         stop_flusher.cancel();
         if let Some(flusher) = flusher {
-            flusher.await.context("the sketch flush task")?;
+            keep(flusher.await.context("the sketch flush task"));
         }
-        self.store
-            .flush()
-            .await
-            .context("flushing the sketch store on shutdown")?;
+        keep(
+            self.store
+                .flush()
+                .await
+                .context("flushing the sketch store on shutdown"),
+        );
         self.db.close().await;
         tracing::info!("stopped");
-        result
+        outcome
     }
+}
+
+/// A task's own result, or its panic, as one result.
+fn joined(
+    res: Result<anyhow::Result<()>, tokio::task::JoinError>,
+    what: &'static str,
+) -> anyhow::Result<()> {
+    res.context(what)?
 }
 
 /// A teloxide client pointed at the configured Bot API server, with a request

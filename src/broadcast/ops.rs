@@ -182,7 +182,10 @@ pub async fn edit(db: &Db, id: i64, part: EditPart, text: &str) -> Result<u64, O
     } else {
         4096
     };
-    if text.chars().count() > limit {
+    // Telegram counts the visible text (tags stripped) in UTF-16 units.
+    let visible = crate::milestones::template::html::visible_text(text)
+        .map_err(|_| OpsError::BadText("the new text is not valid Telegram HTML"))?;
+    if crate::milestones::template::html::telegram_len(&visible) > limit {
         return Err(OpsError::BadText(
             "the new text is longer than Telegram allows",
         ));

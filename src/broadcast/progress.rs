@@ -183,7 +183,10 @@ impl Progress {
             let t = tally(&self.db, id).await?;
             if state == "sending" && t.left == 0 {
                 sqlx::query(
-                    "UPDATE announcements SET state = 'done', finished_at = $2 WHERE id = $1 AND state = 'sending'",
+                    "UPDATE announcements SET state = 'done', finished_at = $2
+                     WHERE id = $1 AND state = 'sending'
+                       AND NOT EXISTS (SELECT 1 FROM deliveries
+                                       WHERE announcement_id = $1 AND state IN ('pending', 'in_flight'))",
                 )
                 .bind(id)
                 .bind(Millis::from(Utc::now()))

@@ -47,8 +47,11 @@ impl Media {
             return InputFile::file_id(id.into());
         }
         let src = &self.source;
-        if src.starts_with("http://") || src.starts_with("https://") {
-            InputFile::url(src.parse().expect("checked scheme"))
+        let url = (src.starts_with("http://") || src.starts_with("https://"))
+            .then(|| src.parse().ok())
+            .flatten();
+        if let Some(url) = url {
+            InputFile::url(url)
         } else if std::path::Path::new(src).exists() {
             InputFile::file(src)
         } else {

@@ -220,7 +220,25 @@ impl Worker {
                 self.idle(stop).await;
                 continue;
             }
-            let contents = self.contents(&jobs).await?;
+            let contents = match self.contents(&jobs).await {
+                Ok(contents) => contents,
+                Err(err) => {
+                    // Nothing was sent: put the rows back rather than leave them in
+                    // flight (they would read as unknown after a restart).
+                    tracing::error!(error = %err, "loading announcement content failed; retrying shortly");
+                    let back = Finish::Release {
+                        at: at_ms(Instant::now()),
+                    };
+                    for job in &jobs {
+                        if let Err(err) = queue::finish(&inner.db, job, &back).await {
+                            tracing::warn!(delivery = job.id, error = %err, "could not put a delivery back");
+                        }
+                    }
+                    drop(permits);
+                    nap(stop, Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
             for (job, permit) in jobs.into_iter().zip(permits) {
                 let content = contents[&job.announcement_id].clone();
                 let uploads = job.step == Step::Announce
@@ -230,9 +248,11 @@ impl Worker {
                 if uploads {
                     // The first post with media goes alone: its file id serves every
                     // later chat, so the file is uploaded once.
-                    worker.process(job, content, stop, permit).await;
+                    worker.process(job, content, stop, permit, true).await;
                 } else {
-                    tokio::spawn(async move { worker.process(job, content, stop, permit).await });
+                    tokio::spawn(
+                        async move { worker.process(job, content, stop, permit, true).await },
+                    );
                 }
             }
         }
@@ -292,7 +312,7 @@ impl Worker {
             .await
             .expect("never closed");
         let finish = self
-            .process(job, content, CancellationToken::new(), permit)
+            .process(job, content, CancellationToken::new(), permit, false)
             .await;
         Ok(StepOutcome::Executed {
             delivery_id,
@@ -308,15 +328,28 @@ impl Worker {
         content: Arc<Content>,
         stop: CancellationToken,
         permit: OwnedSemaphorePermit,
+        under_lease: bool,
     ) -> Finish {
         let finish = match self.wait_for_slot(&job, &stop).await {
             Err(finish) => finish,
+            // The lease lapsed while this row waited: another instance may be the
+            // sender now and may have recovered the row, so this one does not send.
+            Ok(()) if under_lease && !self.inner.lease.is_valid() => Finish::Release {
+                at: at_ms(Instant::now()),
+            },
             Ok(()) => self.execute(&job, &content).await,
         };
-        if let Err(err) = queue::finish(&self.inner.db, &job, &finish).await {
+        match queue::finish(&self.inner.db, &job, &finish).await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(
+                delivery = job.id,
+                "the delivery was taken over while in flight; its outcome here is not recorded"
+            ),
             // The row stays in flight and becomes unknown at the next start: never
             // sent twice, reported to admins.
-            tracing::error!(delivery = job.id, error = %err, "could not record a delivery's outcome");
+            Err(err) => {
+                tracing::error!(delivery = job.id, error = %err, "could not record a delivery's outcome")
+            }
         }
         if matches!(finish, Finish::MovedTo(_)) {
             self.inner.wake.notify_one();

@@ -79,9 +79,14 @@ impl Cache {
             .collect()
     }
 
-    /// A flush failed: these keys still need writing.
-    pub(super) fn restore_dirty(&mut self, keys: impl IntoIterator<Item = Key>) {
-        self.dirty.extend(keys);
+    /// A flush failed: these sketches still need writing. They are merged back (the
+    /// entry may have been evicted while it counted as clean during the write), so no
+    /// acknowledged id is lost.
+    pub(super) fn restore_dirty(&mut self, batch: Vec<(Key, Hll)>) {
+        for (key, hll) in batch {
+            self.touch(&key).hll.merge(&hll);
+            self.dirty.insert(key);
+        }
     }
 
     /// Records that the database holds `stored` at `version` for this day.
@@ -172,9 +177,25 @@ mod tests {
     fn a_failed_flush_leaves_the_keys_dirty() {
         let mut cache = Cache::new(8);
         cache.add(&key("mau", 1), [b"a".as_slice()]);
-        let keys: Vec<Key> = cache.take_dirty().into_iter().map(|(k, _)| k).collect();
-        cache.restore_dirty(keys);
+        let batch = cache.take_dirty();
+        cache.restore_dirty(batch);
         assert_eq!(cache.dirty_len(), 1);
+    }
+
+    #[test]
+    fn a_failed_flush_keeps_ids_even_if_the_day_was_evicted_meanwhile() {
+        let mut cache = Cache::new(1);
+        cache.add(&key("mau", 1), [b"a".as_slice(), b"b".as_slice()]);
+        let batch = cache.take_dirty();
+        // While the write runs, another day pushes the (now clean) first one out.
+        cache.add(&key("mau", 2), [b"c".as_slice()]);
+        cache.restore_dirty(batch);
+        let again = cache.take_dirty();
+        let first = again
+            .iter()
+            .find(|(k, _)| *k == key("mau", 1))
+            .expect("still to write");
+        assert_eq!(first.1.count(), 2);
     }
 
     #[test]

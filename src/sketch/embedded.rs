@@ -269,8 +269,7 @@ impl SketchStore for EmbeddedStore {
                 Ok(())
             }
             Err(err) => {
-                self.cache()
-                    .restore_dirty(batch.into_iter().map(|(key, _)| key));
+                self.cache().restore_dirty(batch);
                 Err(err)
             }
         }
