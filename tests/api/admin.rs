@@ -337,17 +337,7 @@ async fn a_thanks_note_is_sent_only_after_the_same_admin_presses_send_once(backe
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    let owner = app.sim.create_user("Olga");
-    let channel = app
-        .sim
-        .create_chat(ChatKind::Channel { username: None }, "News");
-    app.sim.bot_added_to_chat(&app.token, channel, owner, true);
-    eventually("subscribed", || async {
-        milestone_bot::storage::chats::get(&app.db, channel.0)
-            .await
-            .unwrap()
-    })
-    .await;
+    let channel = channels(&app, 1).await[0];
     let chat = admin_chat(&app);
     let other_admin_chat = app.sim.create_chat(
         ChatKind::Private {
@@ -412,6 +402,14 @@ async fn a_thanks_note_is_sent_only_after_the_same_admin_presses_send_once(backe
             .any(|(_, action, result)| action == "confirm" && result == "ok: confirmed"),
         "{entries:?}"
     );
+    let got = app
+        .sim
+        .wait_for(DEADLINE, |sim| {
+            Some(sim.messages(channel)).filter(|m| !m.is_empty())
+        })
+        .await
+        .expect("the note reaches the channel");
+    assert_eq!(got.len(), 1, "sent once, whatever the presses: {got:?}");
     app.stop().await;
 }
 
@@ -611,11 +609,7 @@ async fn preview_sends_both_posts_to_the_admin_only(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    let owner = app.sim.create_user("Olga");
-    let channel = app
-        .sim
-        .create_chat(ChatKind::Channel { username: None }, "News");
-    app.sim.bot_added_to_chat(&app.token, channel, owner, true);
+    let channel = channels(&app, 1).await[0];
     let chat = admin_chat(&app);
 
     app.sim
@@ -645,17 +639,7 @@ async fn a_manual_announcement_is_queued_after_send_and_listed_in_broadcasts(bac
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    let owner = app.sim.create_user("Olga");
-    let channel = app
-        .sim
-        .create_chat(ChatKind::Channel { username: None }, "News");
-    app.sim.bot_added_to_chat(&app.token, channel, owner, true);
-    eventually("subscribed", || async {
-        milestone_bot::storage::chats::get(&app.db, channel.0)
-            .await
-            .unwrap()
-    })
-    .await;
+    let channel = channels(&app, 1).await[0];
     let chat = admin_chat(&app);
 
     let confirm = ask(&app, chat, app.admin, "/milestone announce mau 200M").await;
@@ -677,6 +661,14 @@ async fn a_manual_announcement_is_queued_after_send_and_listed_in_broadcasts(bac
     assert!(listed.contains("200M mau"), "{listed}");
     let approve = text_of(&ask(&app, chat, app.admin, "/milestone approve 999").await);
     assert!(approve.contains("not a draft"), "{approve}");
+    let posts = app
+        .sim
+        .wait_for(DEADLINE, |sim| {
+            Some(sim.messages(channel)).filter(|m| m.len() >= 2)
+        })
+        .await
+        .expect("the announcement and its note reach the channel");
+    assert_eq!(posts.len(), 2, "{posts:?}");
     app.stop().await;
 }
 
