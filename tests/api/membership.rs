@@ -363,3 +363,48 @@ async fn promoting_the_bot_does_not_undo_an_unsubscribe(backend: Backend) {
     assert_eq!(chat.gone_reason.as_deref(), Some("unsubscribed"));
     app.stop().await;
 }
+
+/// `setMyCommands` is a convenience: a Bot API that refuses it must not stop the bot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bot_keeps_running_when_telegram_refuses_its_command_menu() {
+    let database = crate::helpers::TestDatabase::new(Backend::Sqlite)
+        .await
+        .unwrap();
+    let sim = telegram_sim::TelegramSim::start(telegram_sim::SimConfig::default())
+        .await
+        .unwrap();
+    sim.refuse_method("setMyCommands", Some("BOT_COMMANDS_TOO_MUCH"));
+    let token = format!(
+        "{}:MENU{}",
+        100_000 + rand::random::<u32>() % 900_000,
+        rand::random::<u32>()
+    );
+    sim.add_bot(&token, "milestone_menu_bot");
+    let admin = sim.create_chat(
+        ChatKind::Private {
+            first_name: "Pat".into(),
+            username: None,
+        },
+        "Pat",
+    );
+    let env = crate::helpers::test_env(&sim, &token, database.url(), telegram_sim::UserId(admin.0));
+    let config = milestone_bot::config::Config::from_env(&env).unwrap();
+    let app = milestone_bot::app::App::build(config).await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(app.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+
+    sim.send_text(&token, admin, telegram_sim::UserId(admin.0), "/start");
+
+    let reply = sim
+        .wait_for(crate::helpers::DEADLINE, |s| s.messages(admin).pop())
+        .await
+        .expect("the bot answers although its menu was refused");
+    assert!(reply.text.unwrap_or_default().contains("/subscribe"));
+    assert!(sim.commands(&token).is_empty(), "no menu was accepted");
+    assert!(sim.stats(&token).client_errors > 0, "the refusal happened");
+    let _ = stop.send(());
+    task.await.unwrap().unwrap();
+    database.drop_now().await;
+}

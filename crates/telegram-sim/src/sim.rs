@@ -195,6 +195,21 @@ impl TelegramSim {
         self.shared.lock().faults.set(faults);
     }
 
+    /// Makes every call of `method` (any case) answer 400 with `description`, as a
+    /// Bot API that refuses it would; `None` accepts it again.
+    pub fn refuse_method(&self, method: &str, description: Option<&str>) {
+        let mut st = self.shared.lock();
+        let method = method.to_ascii_lowercase();
+        match description {
+            Some(d) => {
+                st.refused.insert(method, d.to_owned());
+            }
+            None => {
+                st.refused.remove(&method);
+            }
+        }
+    }
+
     /// Replaces the limits; windows already filled stay filled.
     pub fn set_limits(&self, limits: Limits) {
         self.shared.lock().limits = limits;

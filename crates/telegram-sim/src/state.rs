@@ -101,6 +101,9 @@ pub(crate) struct State {
     pub files: HashMap<String, SentKind>,
     pub limits: Limits,
     pub faults: FaultState,
+    /// Methods (lowercase) answered with 400 and this description until allowed
+    /// again: a Bot API that refuses a call outright.
+    pub refused: HashMap<String, String>,
     pub next_id: i64,
 }
 
@@ -115,6 +118,7 @@ impl State {
             callback_answers: Vec::new(),
             files: HashMap::new(),
             limits,
+            refused: HashMap::new(),
             faults,
             next_id: 0,
         }

@@ -61,7 +61,11 @@ pub(crate) async fn call(
     method: &str,
     p: &Params,
 ) -> Result<Value, Failure> {
-    match method.to_ascii_lowercase().as_str() {
+    let method = method.to_ascii_lowercase();
+    if let Some(description) = sh.lock().refused.get(&method).cloned() {
+        return Err(ApiError::bad_request(description).into());
+    }
+    match method.as_str() {
         "getme" => Ok(info::get_me(sh, token)),
         "getupdates" => updates::get_updates(sh, token, p).await,
         "deletewebhook" => Ok(Value::Bool(true)),
