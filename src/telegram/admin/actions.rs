@@ -121,7 +121,17 @@ pub async fn confirmed(
                 format!("Announcement #{announcement_id} is no longer a draft; nothing changed.")
             })
         }
-        other => broadcast_actions::confirmed(ctx, other).await,
+        Pending::Edit {
+            announcement_id,
+            text,
+            thanks_only,
+        } => broadcast_actions::confirmed_edit(ctx, *announcement_id, text, *thanks_only).await,
+        Pending::Withdraw { announcement_id } => {
+            broadcast_actions::confirmed_withdraw(ctx, *announcement_id).await
+        }
+        Pending::ResendUnknown { announcement_id } => {
+            broadcast_actions::confirmed_resend_unknown(ctx, *announcement_id).await
+        }
     }
 }
 

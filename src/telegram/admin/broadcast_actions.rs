@@ -136,35 +136,49 @@ pub async fn ask_withdraw(
     Ok(String::new())
 }
 
-/// Runs a confirmed edit, withdrawal or resend.
-pub async fn confirmed(ctx: &BotContext, pending: &Pending) -> anyhow::Result<String> {
-    let result = match pending {
-        Pending::Edit {
-            announcement_id: id,
-            text,
-            thanks_only,
-        } => {
-            let part = if *thanks_only {
-                EditPart::Thanks
-            } else {
-                EditPart::Announcement
-            };
-            ops::edit(&ctx.db, *id, part, text)
-                .await
-                .map(|n| format!("Editing broadcast #{id} in {n} chat(s)."))
-        }
-        Pending::Withdraw {
-            announcement_id: id,
-        } => ops::withdraw(&ctx.db, *id)
+/// Runs a confirmed edit of broadcast `id`.
+pub async fn confirmed_edit(
+    ctx: &BotContext,
+    id: i64,
+    text: &str,
+    thanks_only: bool,
+) -> anyhow::Result<String> {
+    let part = if thanks_only {
+        EditPart::Thanks
+    } else {
+        EditPart::Announcement
+    };
+    reply(
+        ctx,
+        ops::edit(&ctx.db, id, part, text)
+            .await
+            .map(|n| format!("Editing broadcast #{id} in {n} chat(s).")),
+    )
+}
+
+/// Runs a confirmed withdrawal of broadcast `id`.
+pub async fn confirmed_withdraw(ctx: &BotContext, id: i64) -> anyhow::Result<String> {
+    reply(
+        ctx,
+        ops::withdraw(&ctx.db, id)
             .await
             .map(|n| format!("Withdrawing broadcast #{id} from {n} chat(s).")),
-        Pending::ResendUnknown {
-            announcement_id: id,
-        } => ops::resend_unknown(&ctx.db, *id)
+    )
+}
+
+/// Runs a confirmed resend of broadcast `id`'s unknown deliveries.
+pub async fn confirmed_resend_unknown(ctx: &BotContext, id: i64) -> anyhow::Result<String> {
+    reply(
+        ctx,
+        ops::resend_unknown(&ctx.db, id)
             .await
             .map(|n| format!("Resending broadcast #{id} to {n} chat(s).")),
-        Pending::Release { .. } => unreachable!("releases are handled by the caller"),
-    };
+    )
+}
+
+/// Wakes the sender after a change; an operation refused (wrong state) is told, not
+/// raised.
+fn reply(ctx: &BotContext, result: Result<String, OpsError>) -> anyhow::Result<String> {
     match result {
         Ok(reply) => {
             ctx.broadcast.wake();

@@ -271,15 +271,14 @@ async fn resolve_target(
                 Err(e) => Err(ActionError::User(e.to_string())),
             };
         }
-        if let Target::Id(id) = target {
+    }
+    let value = match target {
+        Target::Value(v) | Target::IdOrValue(v) => v,
+        Target::Id(id) => {
             return Err(ActionError::User(format!(
                 "there is no milestone rule with id {id}; /milestone list shows the ids"
             )));
         }
-    }
-    let value = match target {
-        Target::Value(v) | Target::IdOrValue(v) => v,
-        Target::Id(_) => unreachable!("handled above"),
     };
     let metric = metric.unwrap_or_else(|| default_metric(ctx));
     Ok((metric, value))
