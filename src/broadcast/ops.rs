@@ -156,18 +156,35 @@ pub enum EditPart {
     Thanks,
 }
 
+/// Only a finished broadcast can be edited: its message ids are all known.
+pub fn check_editable(id: i64, state: String) -> Result<(), OpsError> {
+    if state == "done" {
+        return Ok(());
+    }
+    Err(OpsError::WrongState {
+        id,
+        state,
+        what: "only a finished broadcast can be edited",
+    })
+}
+
+/// A broadcast still sending must be paused or cancelled before it is withdrawn.
+pub fn check_withdrawable(id: i64, state: String) -> Result<(), OpsError> {
+    if !matches!(state.as_str(), "sending" | "queued") {
+        return Ok(());
+    }
+    Err(OpsError::WrongState {
+        id,
+        state,
+        what: "pause or cancel it before withdrawing",
+    })
+}
+
 /// Changes the text of a finished broadcast's announcement (or caption) or note in
 /// every chat it reached. `text` is Telegram HTML, rendered and checked by the
 /// caller like any template. Returns how many chats will be edited.
 pub async fn edit(db: &Db, id: i64, part: EditPart, text: &str) -> Result<u64, OpsError> {
-    let state = state_of(db, id).await?;
-    if state != "done" {
-        return Err(OpsError::WrongState {
-            id,
-            state,
-            what: "only a finished broadcast can be edited",
-        });
-    }
+    check_editable(id, state_of(db, id).await?)?;
     if text.trim().is_empty() {
         return Err(OpsError::BadText("the new text is empty"));
     }
@@ -226,14 +243,7 @@ pub async fn edit(db: &Db, id: i64, part: EditPart, text: &str) -> Result<u64, O
 /// Deletes the broadcast's messages in every chat it reached, and cancels what was
 /// not sent yet. Returns how many chats will see their messages deleted.
 pub async fn withdraw(db: &Db, id: i64) -> Result<u64, OpsError> {
-    let state = state_of(db, id).await?;
-    if matches!(state.as_str(), "sending" | "queued") {
-        return Err(OpsError::WrongState {
-            id,
-            state,
-            what: "pause or cancel it before withdrawing",
-        });
-    }
+    check_withdrawable(id, state_of(db, id).await?)?;
     let mut tx = db.pool().begin().await?;
     sqlx::query(
         "UPDATE deliveries SET state = 'cancelled', updated_at = $2 WHERE announcement_id = $1 AND state = 'pending'

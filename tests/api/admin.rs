@@ -1,7 +1,7 @@
 //! The /milestone admin commands over HTTP through the simulator: who may use them,
 //! bad input, confirmations with buttons, and the audit trail.
 
-use crate::helpers::{DEADLINE, TestApp, eventually};
+use crate::helpers::{DEADLINE, TestApp, channels_with_the_bot, eventually};
 use milestone_bot::storage::{Backend, audit};
 use telegram_sim::{ChatId, ChatKind, MemberStatus, SentMessage, UserId};
 
@@ -337,7 +337,7 @@ async fn a_thanks_note_is_sent_only_after_the_same_admin_presses_send_once(backe
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    let channel = channels(&app, 1).await[0];
+    let channel = channels_with_the_bot(&app, 1).await[0];
     let chat = admin_chat(&app);
     let other_admin_chat = app.sim.create_chat(
         ChatKind::Private {
@@ -609,7 +609,7 @@ async fn preview_sends_both_posts_to_the_admin_only(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    let channel = channels(&app, 1).await[0];
+    let channel = channels_with_the_bot(&app, 1).await[0];
     let chat = admin_chat(&app);
 
     app.sim
@@ -639,7 +639,7 @@ async fn a_manual_announcement_is_queued_after_send_and_listed_in_broadcasts(bac
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    let channel = channels(&app, 1).await[0];
+    let channel = channels_with_the_bot(&app, 1).await[0];
     let chat = admin_chat(&app);
 
     let confirm = ask(&app, chat, app.admin, "/milestone announce mau 200M").await;
@@ -686,30 +686,6 @@ async fn status_shows_metrics_chats_and_broadcasts(backend: Backend) {
     app.stop().await;
 }
 
-/// Subscribes `n` channels and waits until the database has them.
-async fn channels(app: &TestApp, n: usize) -> Vec<ChatId> {
-    let owner = app.sim.create_user("Olga");
-    let chats: Vec<ChatId> = (0..n)
-        .map(|i| {
-            app.sim
-                .create_chat(ChatKind::Channel { username: None }, &format!("News {i}"))
-        })
-        .collect();
-    for &c in &chats {
-        app.sim.bot_added_to_chat(&app.token, c, owner, true);
-    }
-    eventually("channels subscribed", || async {
-        (milestone_bot::storage::chats::list_subscribed(&app.db)
-            .await
-            .unwrap()
-            .len()
-            == n)
-            .then_some(())
-    })
-    .await;
-    chats
-}
-
 /// Sends a thank-you note through the confirmation and waits until every channel has it.
 async fn send_thanks(app: &TestApp, chats: &[ChatId], text: &str) -> i64 {
     let chat = admin_chat(app);
@@ -746,7 +722,7 @@ async fn a_confirmed_thanks_note_reaches_every_channel_with_a_live_progress_mess
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    let chats = channels(&app, 3).await;
+    let chats = channels_with_the_bot(&app, 3).await;
 
     let id = send_thanks(&app, &chats, "Thank you, <b>everyone</b>!").await;
 
@@ -772,7 +748,7 @@ async fn an_announcement_is_edited_and_withdrawn_in_every_chat_after_send(backen
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    let chats = channels(&app, 2).await;
+    let chats = channels_with_the_bot(&app, 2).await;
     let id = send_thanks(&app, &chats, "Thanks!").await;
     let chat = admin_chat(&app);
     eventually("done", || async {
@@ -839,7 +815,7 @@ async fn broadcast_controls_refuse_unknown_ids_and_wrong_states(backend: Backend
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    let chats = channels(&app, 1).await;
+    let chats = channels_with_the_bot(&app, 1).await;
     let id = send_thanks(&app, &chats, "Thanks!").await;
     eventually("done", || async {
         (announcement_state(&app).await == vec!["done"]).then_some(())

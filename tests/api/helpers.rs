@@ -416,3 +416,29 @@ pub async fn delivery(
         r.get("last_error"),
     )
 }
+
+/// `n` channels that add the bot (as Telegram tells it), once the database has them.
+pub async fn channels_with_the_bot(app: &TestApp, n: usize) -> Vec<telegram_sim::ChatId> {
+    let owner = app.sim.create_user("Olga");
+    let chats: Vec<telegram_sim::ChatId> = (0..n)
+        .map(|i| {
+            app.sim.create_chat(
+                telegram_sim::ChatKind::Channel { username: None },
+                &format!("News {i}"),
+            )
+        })
+        .collect();
+    for &c in &chats {
+        app.sim.bot_added_to_chat(&app.token, c, owner, true);
+    }
+    eventually("channels subscribed", || async {
+        (milestone_bot::storage::chats::list_subscribed(&app.db)
+            .await
+            .unwrap()
+            .len()
+            == n)
+            .then_some(())
+    })
+    .await;
+    chats
+}

@@ -20,6 +20,17 @@ crate::on_every_backend!(
     promoting_the_bot_does_not_undo_an_unsubscribe,
 );
 
+/// A supergroup and a user who administers it.
+fn club_with_an_admin(app: &TestApp) -> (ChatId, telegram_sim::UserId) {
+    let admin = app.sim.create_user("Ada");
+    let group = app
+        .sim
+        .create_chat(ChatKind::Supergroup { is_forum: false }, "Club");
+    app.sim
+        .set_member_status(group, admin, MemberStatus::Administrator);
+    (group, admin)
+}
+
 async fn stored(app: &TestApp, id: ChatId) -> Option<Chat> {
     chats::get(&app.db, id.0).await.expect("the query runs")
 }
@@ -104,12 +115,7 @@ async fn subscribe_by_a_group_admin_subscribes_the_group(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    let admin = app.sim.create_user("Ada");
-    let group = app
-        .sim
-        .create_chat(ChatKind::Supergroup { is_forum: false }, "Club");
-    app.sim
-        .set_member_status(group, admin, MemberStatus::Administrator);
+    let (group, admin) = club_with_an_admin(&app);
 
     app.sim.send_text(&app.token, group, admin, "/subscribe");
 
@@ -333,12 +339,7 @@ async fn promoting_the_bot_does_not_undo_an_unsubscribe(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    let admin = app.sim.create_user("Ada");
-    let group = app
-        .sim
-        .create_chat(ChatKind::Supergroup { is_forum: false }, "Club");
-    app.sim
-        .set_member_status(group, admin, MemberStatus::Administrator);
+    let (group, admin) = club_with_an_admin(&app);
     app.sim.bot_added_to_chat(&app.token, group, admin, false);
     eventually("subscribed", || async { stored(&app, group).await }).await;
     app.sim.send_text(&app.token, group, admin, "/unsubscribe");

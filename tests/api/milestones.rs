@@ -573,6 +573,36 @@ async fn templates_are_checked_when_saved_and_rendered_into_the_announcement(bac
 
 const INGEST_TOKEN: &str = "milestone-e2e-token-0123456789abcdef";
 
+/// The real app watching `dau` every 100 ms with ingest on, plus `extra` settings.
+async fn spawn_watching_dau(backend: Backend, extra: &[(&str, &str)]) -> Option<TestApp> {
+    TestApp::spawn_with(backend, |env| {
+        let base = [
+            ("METRICS", "dau"),
+            ("WATCH_INTERVAL", "100ms"),
+            ("INGEST_TOKEN", INGEST_TOKEN),
+        ];
+        for (k, v) in base.iter().chain(extra) {
+            env.insert((*k).into(), (*v).into());
+        }
+    })
+    .await
+}
+
+/// Waits until the watcher recorded `dau`'s first reading as a baseline, so what is
+/// ingested next is growth.
+async fn wait_for_baseline(app: &TestApp) {
+    eventually("the first reading is a baseline", || async {
+        let row = sqlx::query(
+            "SELECT baseline_version, rules_version FROM milestone_metrics WHERE metric = 'dau'",
+        )
+        .fetch_optional(app.db.pool())
+        .await
+        .unwrap()?;
+        (row.try_get::<i64, _>(0).unwrap() >= row.try_get::<i64, _>(1).unwrap()).then_some(())
+    })
+    .await;
+}
+
 async fn ingest(app: &TestApp, from: u64, to: u64) {
     let ids: Vec<String> = (from..to).map(|i| format!("user-{i}")).collect();
     let response = reqwest::Client::new()
@@ -592,47 +622,13 @@ async fn ingest(app: &TestApp, from: u64, to: u64) {
 async fn ids_ingested_past_a_milestone_become_one_announcement_delivered_once_to_every_chat(
     backend: Backend,
 ) {
-    let Some(app) = TestApp::spawn_with(backend, |env| {
-        for (k, v) in [
-            ("METRICS", "dau"),
-            ("MILESTONE_RULES", "dau=1K;dau=10K"),
-            ("WATCH_INTERVAL", "100ms"),
-            ("INGEST_TOKEN", INGEST_TOKEN),
-        ] {
-            env.insert(k.into(), v.into());
-        }
-    })
-    .await
+    let Some(app) = spawn_watching_dau(backend, &[("MILESTONE_RULES", "dau=1K;dau=10K")]).await
     else {
         return;
     };
-    let owner = app.sim.create_user("Olga");
-    let channels: Vec<_> = (0..3)
-        .map(|i| {
-            app.sim.create_chat(
-                telegram_sim::ChatKind::Channel { username: None },
-                &format!("News {i}"),
-            )
-        })
-        .collect();
-    for &channel in &channels {
-        app.sim.bot_added_to_chat(&app.token, channel, owner, true);
-    }
-    eventually("the channels are subscribed", || async {
-        (chats::list_subscribed(&app.db).await.unwrap().len() == 3).then_some(())
-    })
-    .await;
+    let channels = crate::helpers::channels_with_the_bot(&app, 3).await;
     ingest(&app, 0, 500).await;
-    eventually("the first reading is a baseline", || async {
-        let row = sqlx::query(
-            "SELECT baseline_version, rules_version FROM milestone_metrics WHERE metric = 'dau'",
-        )
-        .fetch_optional(app.db.pool())
-        .await
-        .unwrap()?;
-        (row.try_get::<i64, _>(0).unwrap() >= row.try_get::<i64, _>(1).unwrap()).then_some(())
-    })
-    .await;
+    wait_for_baseline(&app).await;
 
     ingest(&app, 500, 2_000).await;
 
@@ -752,42 +748,18 @@ fn the_milestone_commands_edit_the_rules_and_status_shows_them() {
 async fn in_approve_mode_admins_are_told_and_their_approval_sends_the_announcement(
     backend: Backend,
 ) {
-    let Some(app) = TestApp::spawn_with(backend, |env| {
-        for (k, v) in [
-            ("METRICS", "dau"),
-            ("MILESTONE_RULES", "dau=1K"),
-            ("RELEASE_MODE", "approve"),
-            ("WATCH_INTERVAL", "100ms"),
-            ("INGEST_TOKEN", INGEST_TOKEN),
-        ] {
-            env.insert(k.into(), v.into());
-        }
-    })
+    let Some(app) = spawn_watching_dau(
+        backend,
+        &[("MILESTONE_RULES", "dau=1K"), ("RELEASE_MODE", "approve")],
+    )
     .await
     else {
         return;
     };
-    let owner = app.sim.create_user("Olga");
-    let channel = app
-        .sim
-        .create_chat(telegram_sim::ChatKind::Channel { username: None }, "News");
-    app.sim.bot_added_to_chat(&app.token, channel, owner, true);
-    eventually("subscribed", || async {
-        chats::get(&app.db, channel.0).await.unwrap()
-    })
-    .await;
+    let channel = crate::helpers::channels_with_the_bot(&app, 1).await[0];
     let admin_chat = telegram_sim::ChatId(app.admin.0);
     ingest(&app, 0, 10).await;
-    eventually("the first reading is a baseline", || async {
-        let row = sqlx::query(
-            "SELECT baseline_version, rules_version FROM milestone_metrics WHERE metric = 'dau'",
-        )
-        .fetch_optional(app.db.pool())
-        .await
-        .unwrap()?;
-        (row.try_get::<i64, _>(0).unwrap() >= row.try_get::<i64, _>(1).unwrap()).then_some(())
-    })
-    .await;
+    wait_for_baseline(&app).await;
 
     ingest(&app, 10, 1_500).await;
 

@@ -80,11 +80,7 @@ pub async fn ask_edit(
 ) -> Result<String, ActionError> {
     crate::milestones::template::html::check_text(&text).map_err(ActionError::User)?;
     let (state, tally) = ops::status(&ctx.db, id).await?;
-    if state != "done" {
-        return Err(ActionError::User(format!(
-            "broadcast #{id} is {state}: only a finished broadcast can be edited"
-        )));
-    }
+    ops::check_editable(id, state)?;
     let preview = format!(
         "Edit broadcast #{id} in the {} chat(s) it reached? The announcement will read:\n\n{text}",
         tally.sent
@@ -113,11 +109,7 @@ pub async fn ask_withdraw(
     id: i64,
 ) -> Result<String, ActionError> {
     let (state, tally) = ops::status(&ctx.db, id).await?;
-    if matches!(state.as_str(), "queued" | "sending") {
-        return Err(ActionError::User(format!(
-            "broadcast #{id} is {state}: pause or cancel it first"
-        )));
-    }
+    ops::check_withdrawable(id, state)?;
     let text = format!(
         "Delete broadcast #{id} from the {} chat(s) it reached?",
         tally.sent
