@@ -58,8 +58,7 @@ impl SketchConfig {
             "redis" => {
                 let servers = redis_servers(env)?;
                 let prefix = redis_prefix(env)?;
-                if matches!(servers, RedisServers::Cluster { .. }) && prefix.contains(['{', '}'])
-                {
+                if matches!(servers, RedisServers::Cluster { .. }) && prefix.contains(['{', '}']) {
                     // A brace would move the hash tag and scatter a metric's days.
                     return Err(ConfigError::new(
                         "REDIS_PREFIX",
@@ -116,7 +115,11 @@ fn redis_cluster_nodes(raw: &str) -> Result<Vec<String>, ConfigError> {
     for (i, node) in nodes.iter().enumerate() {
         let tcp = node.starts_with("redis://") || node.starts_with("rediss://");
         if !tcp || redis::Client::open(node.as_str()).is_err() {
-            let what = if node.is_empty() { "is empty" } else { "is not a Redis URL" };
+            let what = if node.is_empty() {
+                "is empty"
+            } else {
+                "is not a Redis URL"
+            };
             return Err(ConfigError::new(
                 var,
                 format!(
@@ -343,11 +346,20 @@ mod tests {
     #[test]
     fn a_malformed_cluster_node_is_named_by_position_without_its_password() {
         let cases = [
-            ("redis://:hunter2@10.0.0.1:7000,http://:hunter2@10.0.0.2:7000", "node 2 of 2"),
-            ("redis://:hunter2@10.0.0.1:7000,,redis://10.0.0.3:7000", "node 2 of 3 is empty"),
+            (
+                "redis://:hunter2@10.0.0.1:7000,http://:hunter2@10.0.0.2:7000",
+                "node 2 of 2",
+            ),
+            (
+                "redis://:hunter2@10.0.0.1:7000,,redis://10.0.0.3:7000",
+                "node 2 of 3 is empty",
+            ),
             ("10.0.0.1:7000", "node 1 of 1 is not a Redis URL"),
             ("unix:///tmp/hunter2.sock", "node 1 of 1"),
-            ("redis://:hunter2@10.0.0.1:7000,redis://:other@10.0.0.2:7000", "same user name and password"),
+            (
+                "redis://:hunter2@10.0.0.1:7000,redis://:other@10.0.0.2:7000",
+                "same user name and password",
+            ),
         ];
         for (raw, says) in cases {
             let err = SketchConfig::from_env(&env(&[
