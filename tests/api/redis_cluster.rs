@@ -203,6 +203,59 @@ async fn a_service_pfadding_hash_tagged_keys_is_read_by_the_cluster_backend() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ids_posted_to_the_running_bot_land_in_the_clusters_hash_tagged_keys() {
+    let prefix = prefix();
+    let Some((store, mut conn)) = cluster(&prefix).await else {
+        return;
+    };
+    let nodes = std::env::var("TEST_REDIS_CLUSTER_URLS").unwrap();
+    let token = "cluster-ingest-token-0123456789";
+    let Some(app) =
+        crate::helpers::TestApp::spawn_with(milestone_bot::storage::Backend::Sqlite, |env| {
+            for (k, v) in [
+                ("SKETCH_BACKEND", "redis"),
+                ("REDIS_CLUSTER_NODES", nodes.as_str()),
+                ("REDIS_PREFIX", prefix.as_str()),
+                ("INGEST_TOKEN", token),
+            ] {
+                env.insert(k.to_owned(), v.to_owned());
+            }
+        })
+        .await
+    else {
+        return;
+    };
+    let client = reqwest::Client::new();
+    let url = format!("http://{}/v1/events", app.http_addr);
+    let mut statuses = Vec::new();
+    for (d, range) in [("2026-11-25", 0..3_000), ("2026-11-26", 2_000..6_000)] {
+        let body = serde_json::json!({"metric": "mau", "day": d, "ids": ids(range)});
+        let response = client
+            .post(&url)
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status());
+    }
+    let mau = metric("mau");
+    let counted = store.count(&mau, day(26)).await.unwrap();
+    let key = format!("{{{prefix}:mau}}:2026-11-26");
+    let exists: bool = redis::cmd("EXISTS")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    app.stop().await;
+
+    delete_keys_on(&mut conn, &format!("{{{prefix}:*")).await;
+    assert!(statuses.iter().all(|s| s.as_u16() == 202), "{statuses:?}");
+    assert!(exists, "{key} was not written");
+    assert_close(counted, 6_000);
+}
+
 mod binary {
     //! The binary configured with `REDIS_CLUSTER_NODES`, as an operator runs it.
     use super::*;
