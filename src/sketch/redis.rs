@@ -90,11 +90,6 @@ impl RedisStore {
         self.shape.day_key(&self.prefix, metric, day)
     }
 
-    /// The shape of this store's keys.
-    pub fn key_shape(&self) -> KeyShape {
-        self.shape
-    }
-
     /// The connection, for tools that read or clean up keys beside the store.
     pub fn connection(&self) -> RedisConnection {
         self.conn.clone()
