@@ -2,10 +2,13 @@
 //!
 //! Ingest (ids/s, end to end: `add` in batches, then `flush`) of the embedded store on
 //! SQLite (and PostgreSQL with `TEST_POSTGRES_URL`) and of the Redis backend's
-//! pipelined `PFADD` (`TEST_REDIS_URL`, default redis://127.0.0.1:6379); then the time
-//! of a 30-day `mau` count on each, median of many. Prints one markdown table.
+//! pipelined `PFADD` (`TEST_REDIS_URL`, default redis://127.0.0.1:6379, and a Redis
+//! Cluster when `TEST_REDIS_CLUSTER_URLS` lists its nodes: `.ci/redis-cluster.sh
+//! start`); then the time of a 30-day `mau` count on each, median of many. Prints one
+//! markdown table.
 
 use chrono::{Days, NaiveDate};
+use milestone_bot::sketch::redis::RedisConnection;
 use milestone_bot::sketch::{EmbeddedStore, Metrics, RedisStore, SketchStore, SketchStoreKind};
 use milestone_bot::storage::Db;
 use std::time::{Duration, Instant};
@@ -77,6 +80,23 @@ async fn measure(
     }
 }
 
+/// Measures a Redis store, then deletes the keys under `pattern`.
+async fn redis_row(name: &str, store: RedisStore, pattern: &str) -> Row {
+    let mut conn: RedisConnection = store.connection();
+    let row = measure(name, SketchStoreKind::Redis(store), None, INGEST_IDS).await;
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(pattern)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    redis::cmd("DEL")
+        .arg(keys)
+        .query_async::<()>(&mut conn)
+        .await
+        .unwrap();
+    row
+}
+
 async fn embedded(url: &str) -> SketchStoreKind {
     let db = Db::connect_and_migrate(url).await.unwrap();
     SketchStoreKind::Embedded(EmbeddedStore::new(db))
@@ -122,32 +142,20 @@ async fn main() {
     let prefix = format!("bench_{:08x}", rand::random::<u32>());
     match RedisStore::connect(&redis_url, &prefix).await {
         Ok(store) => {
-            rows.push(
-                measure(
-                    "Redis (pipelined PFADD)",
-                    SketchStoreKind::Redis(store),
-                    None,
-                    INGEST_IDS,
-                )
-                .await,
-            );
-            let mut conn = redis::Client::open(redis_url.as_str())
-                .unwrap()
-                .get_multiplexed_async_connection()
-                .await
-                .unwrap();
-            let keys: Vec<String> = redis::cmd("KEYS")
-                .arg(format!("{prefix}:*"))
-                .query_async(&mut conn)
-                .await
-                .unwrap();
-            redis::cmd("DEL")
-                .arg(keys)
-                .query_async::<()>(&mut conn)
-                .await
-                .unwrap();
+            let pattern = format!("{prefix}:*");
+            rows.push(redis_row("Redis (pipelined PFADD)", store, &pattern).await);
         }
         Err(err) => eprintln!("skipped Redis: {err}"),
+    }
+
+    match std::env::var("TEST_REDIS_CLUSTER_URLS") {
+        Ok(urls) => {
+            let nodes: Vec<String> = urls.split(',').map(|u| u.trim().to_owned()).collect();
+            let store = RedisStore::connect_cluster(&nodes, &prefix).await.unwrap();
+            let name = format!("Redis Cluster, {} nodes (pipelined PFADD)", nodes.len());
+            rows.push(redis_row(&name, store, &format!("{{{prefix}:*")).await);
+        }
+        Err(_) => eprintln!("skipped Redis Cluster: TEST_REDIS_CLUSTER_URLS not set"),
     }
 
     println!(

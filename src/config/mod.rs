@@ -13,7 +13,7 @@ mod telegram;
 pub use broadcast::BroadcastConfig;
 pub use env::{Env, ProcessEnv};
 pub use milestones::{MilestonesConfig, parse_rules};
-pub use sketch::{IngestConfig, IngestToken, SketchBackend, SketchConfig};
+pub use sketch::{IngestConfig, IngestToken, RedisServers, SketchBackend, SketchConfig};
 pub use telegram::{TelegramConfig, Token};
 
 use std::net::SocketAddr;

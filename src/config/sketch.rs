@@ -10,13 +10,32 @@ use std::time::Duration;
 pub enum SketchBackend {
     /// In the bot's SQL database (`DATABASE_URL`), cached in memory.
     Embedded,
-    /// In Redis, as `PREFIX:METRIC:YYYY-MM-DD` keys.
+    /// In Redis: one server, or a Redis Cluster.
     Redis {
-        /// `REDIS_URL`, e.g. `redis://127.0.0.1:6379`; may hold a password, so it is
-        /// never quoted in errors.
-        url: String,
+        /// Which server(s), and so which key shape.
+        servers: RedisServers,
         /// `REDIS_PREFIX`, the first part of every key (default `milestone`).
         prefix: String,
+    },
+}
+
+/// The Redis the `redis` backend talks to. URLs may hold a password, so they are
+/// never quoted in errors or logs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RedisServers {
+    /// `REDIS_URL`, e.g. `redis://127.0.0.1:6379`; keys `PREFIX:METRIC:YYYY-MM-DD`.
+    Single {
+        /// The server's URL.
+        url: String,
+    },
+    /// `REDIS_CLUSTER_NODES`, seed nodes of a Redis or Valkey Cluster; keys
+    /// `{PREFIX:METRIC}:YYYY-MM-DD`, so a metric's days share a hash slot.
+    Cluster {
+        /// `redis://host:port` URLs; the client learns the other nodes from them.
+        nodes: Vec<String>,
+        /// `REDIS_URL` was set too. The cluster wins; the start-up log says so, so an
+        /// operator who set both is not left guessing which one is used.
+        url_ignored: bool,
     },
 }
 
@@ -36,10 +55,18 @@ impl SketchConfig {
     pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
         let backend = match env.string_or("SKETCH_BACKEND", "embedded").trim() {
             "embedded" => SketchBackend::Embedded,
-            "redis" => SketchBackend::Redis {
-                url: redis_url(env)?,
-                prefix: redis_prefix(env)?,
-            },
+            "redis" => {
+                let servers = redis_servers(env)?;
+                let prefix = redis_prefix(env)?;
+                if matches!(servers, RedisServers::Cluster { .. }) && prefix.contains(['{', '}']) {
+                    // A brace would move the hash tag and scatter a metric's days.
+                    return Err(ConfigError::new(
+                        "REDIS_PREFIX",
+                        "cannot hold { or } with REDIS_CLUSTER_NODES (the bot adds the hash tag)",
+                    ));
+                }
+                SketchBackend::Redis { servers, prefix }
+            }
             other => {
                 return Err(ConfigError::new(
                     "SKETCH_BACKEND",
@@ -64,6 +91,52 @@ impl SketchConfig {
             metrics,
         })
     }
+}
+
+/// `REDIS_CLUSTER_NODES` when set (then `REDIS_URL` is not read), else `REDIS_URL`.
+fn redis_servers(env: &dyn Env) -> Result<RedisServers, ConfigError> {
+    match env.get("REDIS_CLUSTER_NODES") {
+        Some(raw) => Ok(RedisServers::Cluster {
+            nodes: redis_cluster_nodes(&raw)?,
+            url_ignored: env.get("REDIS_URL").is_some(),
+        }),
+        None => Ok(RedisServers::Single {
+            url: redis_url(env)?,
+        }),
+    }
+}
+
+/// Comma-separated `redis://host:port` URLs. A bad one is named by its position,
+/// never quoted: it may hold a password.
+fn redis_cluster_nodes(raw: &str) -> Result<Vec<String>, ConfigError> {
+    let var = "REDIS_CLUSTER_NODES";
+    let nodes: Vec<String> = raw.split(',').map(|n| n.trim().to_owned()).collect();
+    let total = nodes.len();
+    for (i, node) in nodes.iter().enumerate() {
+        let tcp = node.starts_with("redis://") || node.starts_with("rediss://");
+        if !tcp || redis::Client::open(node.as_str()).is_err() {
+            let what = if node.is_empty() {
+                "is empty"
+            } else {
+                "is not a Redis URL"
+            };
+            return Err(ConfigError::new(
+                var,
+                format!(
+                    "node {} of {total} {what}; expected comma-separated URLs like \
+                     redis://10.0.0.1:6379,redis://10.0.0.2:6379",
+                    i + 1
+                ),
+            ));
+        }
+    }
+    redis::cluster::ClusterClient::new(nodes.clone()).map_err(|_| {
+        ConfigError::new(
+            var,
+            "the nodes must all carry the same user name and password (or none)",
+        )
+    })?;
+    Ok(nodes)
 }
 
 fn redis_url(env: &dyn Env) -> Result<String, ConfigError> {
@@ -228,10 +301,95 @@ mod tests {
         assert_eq!(
             sketch.backend,
             SketchBackend::Redis {
-                url: "redis://127.0.0.1:6379".into(),
+                servers: RedisServers::Single {
+                    url: "redis://127.0.0.1:6379".into()
+                },
                 prefix: "milestone".into()
             }
         );
+    }
+
+    #[test]
+    fn cluster_nodes_win_over_the_redis_url_and_say_it_is_ignored() {
+        let nodes = "redis://10.0.0.1:7000, redis://10.0.0.2:7000,redis://10.0.0.3:7000";
+        let with_url = SketchConfig::from_env(&env(&[
+            ("SKETCH_BACKEND", "redis"),
+            ("REDIS_CLUSTER_NODES", nodes),
+            ("REDIS_URL", "redis://127.0.0.1:6379"),
+            ("REDIS_PREFIX", "app"),
+        ]))
+        .unwrap();
+        let expected = vec![
+            "redis://10.0.0.1:7000".to_owned(),
+            "redis://10.0.0.2:7000".to_owned(),
+            "redis://10.0.0.3:7000".to_owned(),
+        ];
+        assert_eq!(
+            with_url.backend,
+            SketchBackend::Redis {
+                servers: RedisServers::Cluster {
+                    nodes: expected.clone(),
+                    url_ignored: true
+                },
+                prefix: "app".into()
+            }
+        );
+        let without_url = SketchConfig::from_env(&env(&[
+            ("SKETCH_BACKEND", "redis"),
+            ("REDIS_CLUSTER_NODES", "redis://10.0.0.1:7000"),
+            ("REDIS_URL", "not even a url"),
+        ]));
+        // An ignored REDIS_URL is not checked either.
+        assert!(without_url.is_ok(), "{without_url:?}");
+    }
+
+    #[test]
+    fn a_malformed_cluster_node_is_named_by_position_without_its_password() {
+        let cases = [
+            (
+                "redis://:hunter2@10.0.0.1:7000,http://:hunter2@10.0.0.2:7000",
+                "node 2 of 2",
+            ),
+            (
+                "redis://:hunter2@10.0.0.1:7000,,redis://10.0.0.3:7000",
+                "node 2 of 3 is empty",
+            ),
+            ("10.0.0.1:7000", "node 1 of 1 is not a Redis URL"),
+            ("unix:///tmp/hunter2.sock", "node 1 of 1"),
+            (
+                "redis://:hunter2@10.0.0.1:7000,redis://:other@10.0.0.2:7000",
+                "same user name and password",
+            ),
+        ];
+        for (raw, says) in cases {
+            let err = SketchConfig::from_env(&env(&[
+                ("SKETCH_BACKEND", "redis"),
+                ("REDIS_CLUSTER_NODES", raw),
+            ]))
+            .unwrap_err();
+            let text = err.to_string();
+            assert_eq!(err.var, "REDIS_CLUSTER_NODES", "{raw}: {text}");
+            assert!(text.contains(says), "{raw}: {text}");
+            assert!(!text.contains("hunter2"), "{raw}: {text}");
+        }
+    }
+
+    #[test]
+    fn a_cluster_prefix_cannot_move_the_hash_tag() {
+        let err = SketchConfig::from_env(&env(&[
+            ("SKETCH_BACKEND", "redis"),
+            ("REDIS_CLUSTER_NODES", "redis://10.0.0.1:7000"),
+            ("REDIS_PREFIX", "}app"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.var, "REDIS_PREFIX", "{err}");
+        // A single server has no slots: its keys may hold braces as before.
+        let single = SketchConfig::from_env(&env(&[
+            ("SKETCH_BACKEND", "redis"),
+            ("REDIS_URL", "redis://127.0.0.1:6379"),
+            ("REDIS_PREFIX", "{app}"),
+        ]));
+        assert!(single.is_ok(), "{single:?}");
     }
 
     #[test]

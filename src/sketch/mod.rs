@@ -5,7 +5,8 @@
 //! error; [`store`] is the [`SketchStore`] trait every backend implements, and
 //! [`SketchStoreKind`], the one chosen by configuration. The backends: [`embedded`]
 //! keeps sketch blobs in the SQL database with hot days cached in memory (the cache
-//! itself is `cache.rs`), [`redis`] keeps them as Redis keys `PREFIX:METRIC:DAY`.
+//! itself is `cache.rs`), [`redis`] keeps them as Redis keys `PREFIX:METRIC:DAY` on
+//! one server, or `{PREFIX:METRIC}:DAY` on a Redis Cluster.
 //!
 //! Ids are hashed into registers and forgotten: no backend stores, logs or reports
 //! them.

@@ -5,7 +5,7 @@ use super::embedded::EmbeddedStore;
 use super::hll::{Hll, HllError};
 use super::metric::{Metric, MetricName};
 use super::redis::RedisStore;
-use crate::config::{SketchBackend, SketchConfig};
+use crate::config::{RedisServers, SketchBackend, SketchConfig};
 use crate::storage::{Db, StorageError};
 use chrono::NaiveDate;
 use std::future::Future;
@@ -86,7 +86,8 @@ pub trait SketchStore {
 pub enum SketchStoreKind {
     /// `SKETCH_BACKEND=embedded`: the SQL database, cached in memory.
     Embedded(EmbeddedStore),
-    /// `SKETCH_BACKEND=redis`: `PREFIX:METRIC:DAY` keys.
+    /// `SKETCH_BACKEND=redis`: `PREFIX:METRIC:DAY` keys on one server, or
+    /// `{PREFIX:METRIC}:DAY` on a cluster.
     Redis(RedisStore),
 }
 
@@ -99,11 +100,25 @@ impl SketchStoreKind {
                 let db = db.context("the embedded sketch store needs the database")?;
                 SketchStoreKind::Embedded(EmbeddedStore::new(db.clone()))
             }
-            SketchBackend::Redis { url, prefix } => SketchStoreKind::Redis(
+            SketchBackend::Redis {
+                servers: RedisServers::Single { url },
+                prefix,
+            } => SketchStoreKind::Redis(
                 RedisStore::connect(url, prefix)
                     .await
                     .context("connecting to Redis (REDIS_URL)")?,
             ),
+            SketchBackend::Redis {
+                servers: RedisServers::Cluster { nodes, url_ignored },
+                prefix,
+            } => {
+                log_cluster_choice(nodes.len(), *url_ignored);
+                SketchStoreKind::Redis(
+                    RedisStore::connect_cluster(nodes, prefix)
+                        .await
+                        .context("connecting to the Redis Cluster (REDIS_CLUSTER_NODES)")?,
+                )
+            }
         })
     }
 
@@ -120,6 +135,22 @@ impl SketchStoreKind {
             }
             SketchStoreKind::Redis(_) => None,
         }
+    }
+}
+
+/// Says which Redis is used, before connecting, so a failed start names it too.
+/// Node URLs may hold passwords: only their number is logged.
+fn log_cluster_choice(nodes: usize, url_ignored: bool) {
+    if url_ignored {
+        tracing::warn!(
+            seed_nodes = nodes,
+            "sketch store: Redis Cluster from REDIS_CLUSTER_NODES; REDIS_URL is ignored"
+        );
+    } else {
+        tracing::info!(
+            seed_nodes = nodes,
+            "sketch store: Redis Cluster from REDIS_CLUSTER_NODES"
+        );
     }
 }
 

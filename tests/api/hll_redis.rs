@@ -1,33 +1,71 @@
-//! Differential tests of our HyperLogLog against a real Redis.
+//! Differential tests of our HyperLogLog against a real Redis, on a single server
+//! and on a Redis Cluster.
 //!
-//! They need `TEST_REDIS_URL` (e.g. `redis://127.0.0.1:6379`) and print
-//! `skipped: TEST_REDIS_URL not set` without it. Each test uses its own key
-//! prefix `test:hll:<random>:`, gives every key a 10-minute expiry as a safety
-//! net and deletes its keys at the end. Ids are random test data.
+//! They need `TEST_REDIS_URL` (e.g. `redis://127.0.0.1:6379`) and
+//! `TEST_REDIS_CLUSTER_URLS` (comma-separated node URLs) and print
+//! `skipped: … not set` without them. Each test uses its own key prefix
+//! `test:hll:<random>:` (on the cluster `{test:hll:<random>}:`, so a test's keys
+//! share a slot and one `PFCOUNT` takes them all), gives every key a 10-minute expiry
+//! as a safety net and deletes its keys at the end. Ids are random test data.
 
 use milestone_bot::sketch::hll::Hll;
+use milestone_bot::sketch::redis::RedisConnection;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use redis::aio::MultiplexedConnection;
 
 /// Ids per `PFADD`; ten of those go in one pipeline round trip.
 const BATCH: usize = 10_000;
 
+#[derive(Clone, Copy)]
+enum Topology {
+    Single,
+    Cluster,
+}
+
+/// Each test becomes a module with `on_single_server` and `on_cluster` tests.
+macro_rules! on_single_server_and_cluster {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            #[tokio::test]
+            async fn on_single_server() { super::$case(super::Topology::Single).await }
+            #[tokio::test]
+            async fn on_cluster() { super::$case(super::Topology::Cluster).await }
+        }
+    )*};
+}
+
+on_single_server_and_cluster!(
+    random_id_sets_count_exactly_what_redis_pfcount_answers,
+    bytes_from_redis_load_here_with_the_same_registers_and_count,
+    our_bytes_set_into_redis_count_and_grow_there_as_redis_own,
+    union_of_30_daily_sketches_equals_redis_pfcount_of_30_keys,
+);
+
 struct Redis {
-    con: MultiplexedConnection,
+    con: RedisConnection,
     prefix: String,
     keys: Vec<String>,
 }
 
 impl Redis {
-    async fn connect() -> Option<Redis> {
-        let url = crate::helpers::service_url("TEST_REDIS_URL")?;
-        let client = redis::Client::open(url).expect("TEST_REDIS_URL is a Redis URL");
-        let con = client
-            .get_multiplexed_async_connection()
-            .await
-            .expect("Redis at TEST_REDIS_URL answers");
-        let prefix = format!("test:hll:{:016x}:", rand::random::<u64>());
+    async fn connect(topology: Topology) -> Option<Redis> {
+        let tag = format!("test:hll:{:016x}", rand::random::<u64>());
+        let (con, prefix) = match topology {
+            Topology::Single => {
+                let url = crate::helpers::service_url("TEST_REDIS_URL")?;
+                let con = RedisConnection::single(&url).await;
+                (
+                    con.expect("Redis at TEST_REDIS_URL answers"),
+                    format!("{tag}:"),
+                )
+            }
+            Topology::Cluster => {
+                let urls = crate::helpers::service_url("TEST_REDIS_CLUSTER_URLS")?;
+                let nodes = crate::sketch_store::cluster_nodes(&urls);
+                let con = RedisConnection::cluster(&nodes).await;
+                (con.expect("the cluster answers"), format!("{{{tag}}}:"))
+            }
+        };
         Some(Redis {
             con,
             prefix,
@@ -119,9 +157,8 @@ fn rng() -> StdRng {
     StdRng::seed_from_u64(seed)
 }
 
-#[tokio::test]
-async fn random_id_sets_count_exactly_what_redis_pfcount_answers() {
-    let Some(mut redis) = Redis::connect().await else {
+async fn random_id_sets_count_exactly_what_redis_pfcount_answers(topology: Topology) {
+    let Some(mut redis) = Redis::connect(topology).await else {
         return;
     };
     let mut rng = rng();
@@ -139,9 +176,8 @@ async fn random_id_sets_count_exactly_what_redis_pfcount_answers() {
     redis.cleanup().await;
 }
 
-#[tokio::test]
-async fn bytes_from_redis_load_here_with_the_same_registers_and_count() {
-    let Some(mut redis) = Redis::connect().await else {
+async fn bytes_from_redis_load_here_with_the_same_registers_and_count(topology: Topology) {
+    let Some(mut redis) = Redis::connect(topology).await else {
         return;
     };
     let mut rng = rng();
@@ -162,9 +198,8 @@ async fn bytes_from_redis_load_here_with_the_same_registers_and_count() {
     redis.cleanup().await;
 }
 
-#[tokio::test]
-async fn our_bytes_set_into_redis_count_and_grow_there_as_redis_own() {
-    let Some(mut redis) = Redis::connect().await else {
+async fn our_bytes_set_into_redis_count_and_grow_there_as_redis_own(topology: Topology) {
+    let Some(mut redis) = Redis::connect(topology).await else {
         return;
     };
     let mut rng = rng();
@@ -196,9 +231,8 @@ async fn our_bytes_set_into_redis_count_and_grow_there_as_redis_own() {
     redis.cleanup().await;
 }
 
-#[tokio::test]
-async fn union_of_30_daily_sketches_equals_redis_pfcount_of_30_keys() {
-    let Some(mut redis) = Redis::connect().await else {
+async fn union_of_30_daily_sketches_equals_redis_pfcount_of_30_keys(topology: Topology) {
+    let Some(mut redis) = Redis::connect(topology).await else {
         return;
     };
     let mut rng = rng();

@@ -1,9 +1,12 @@
 //! One behavioural suite for every sketch store backend: embedded on SQLite (always),
-//! embedded on PostgreSQL (`TEST_POSTGRES_URL`) and Redis (`TEST_REDIS_URL`). A
-//! backend whose variable is unset prints `skipped: … not set` and passes.
+//! embedded on PostgreSQL (`TEST_POSTGRES_URL`), Redis (`TEST_REDIS_URL`) and Redis
+//! Cluster (`TEST_REDIS_CLUSTER_URLS`, comma-separated seed nodes; `.ci/redis-cluster.sh`
+//! starts one). A backend whose variable is unset prints `skipped: … not set` and
+//! passes, or fails with `REQUIRE_SERVICES=1`.
 
 use chrono::{Days, NaiveDate};
 use futures::FutureExt;
+use milestone_bot::sketch::redis::RedisConnection;
 use milestone_bot::sketch::{
     EmbeddedStore, Estimate, Hll, Metric, MetricName, Metrics, RedisStore, SketchStore,
     SketchStoreKind,
@@ -16,14 +19,17 @@ pub enum Kind {
     Sqlite,
     Postgres,
     Redis,
+    RedisCluster,
 }
 
 /// A store on throwaway storage: a temporary SQLite file, a fresh PostgreSQL
-/// database `test_<random>` (dropped after), or a unique Redis key prefix (deleted).
+/// database `test_<random>` (dropped after), or a unique Redis key prefix (deleted),
+/// on a single server or a cluster.
 pub struct TestStore {
     pub store: SketchStoreKind,
     kind: Kind,
-    /// The database URL or the Redis URL, for opening a second instance.
+    /// The database URL, the Redis URL or the cluster's comma-separated node URLs,
+    /// for opening a second instance.
     url: String,
     /// The Redis key prefix, or the PostgreSQL database name.
     name: String,
@@ -55,6 +61,7 @@ impl TestStore {
                 (pg_url(&base, &name), None)
             }
             Kind::Redis => (env_or_skip("TEST_REDIS_URL")?, None),
+            Kind::RedisCluster => (env_or_skip("TEST_REDIS_CLUSTER_URLS")?, None),
         };
         Some(TestStore {
             store: open(kind, &url, &name).await,
@@ -84,6 +91,12 @@ impl TestStore {
                 admin.close().await;
             }
             Kind::Redis => delete_keys(&self.url, &format!("{}:*", self.name)).await,
+            Kind::RedisCluster => {
+                let mut conn = RedisConnection::cluster(&cluster_nodes(&self.url))
+                    .await
+                    .unwrap();
+                delete_keys_on(&mut conn, &format!("{{{}:*", self.name)).await;
+            }
         }
     }
 }
@@ -95,6 +108,11 @@ async fn open(kind: Kind, url: &str, prefix: &str) -> SketchStoreKind {
             SketchStoreKind::Embedded(EmbeddedStore::new(db))
         }
         Kind::Redis => SketchStoreKind::Redis(RedisStore::connect(url, prefix).await.unwrap()),
+        Kind::RedisCluster => SketchStoreKind::Redis(
+            RedisStore::connect_cluster(&cluster_nodes(url), prefix)
+                .await
+                .unwrap(),
+        ),
     }
 }
 
@@ -108,21 +126,28 @@ fn pg_url(base: &str, database: &str) -> String {
     url.to_string()
 }
 
+/// `TEST_REDIS_CLUSTER_URLS` split into its node URLs.
+pub fn cluster_nodes(urls: &str) -> Vec<String> {
+    urls.split(',').map(|u| u.trim().to_owned()).collect()
+}
+
 pub async fn delete_keys(redis_url: &str, pattern: &str) {
-    let mut conn = redis::Client::open(redis_url)
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
+    let mut conn = RedisConnection::single(redis_url).await.unwrap();
+    delete_keys_on(&mut conn, pattern).await;
+}
+
+/// Deletes the keys matching `pattern`; on a cluster `KEYS` asks every primary and
+/// `DEL` is split by slot by the client.
+pub async fn delete_keys_on(conn: &mut RedisConnection, pattern: &str) {
     let keys: Vec<String> = redis::cmd("KEYS")
         .arg(pattern)
-        .query_async(&mut conn)
+        .query_async(conn)
         .await
         .unwrap();
     if !keys.is_empty() {
         redis::cmd("DEL")
             .arg(keys)
-            .query_async::<()>(&mut conn)
+            .query_async::<()>(conn)
             .await
             .unwrap();
     }
@@ -140,7 +165,8 @@ async fn run(kind: Kind, case: impl AsyncFnOnce(&TestStore)) {
     }
 }
 
-/// Each case becomes a module with `on_sqlite`, `on_postgres` and `on_redis` tests.
+/// Each case becomes a module with `on_sqlite`, `on_postgres`, `on_redis` and
+/// `on_redis_cluster` tests.
 macro_rules! on_every_backend {
     ($($case:ident),* $(,)?) => {$(
         mod $case {
@@ -151,6 +177,8 @@ macro_rules! on_every_backend {
             async fn on_postgres() { run(Kind::Postgres, super::$case).await }
             #[tokio::test]
             async fn on_redis() { run(Kind::Redis, super::$case).await }
+            #[tokio::test]
+            async fn on_redis_cluster() { run(Kind::RedisCluster, super::$case).await }
         }
     )*};
 }
