@@ -14,7 +14,7 @@ pub use broadcast::BroadcastConfig;
 pub use env::{Env, ProcessEnv};
 pub use milestones::{MilestonesConfig, parse_rules};
 pub use sketch::{IngestConfig, IngestToken, SketchBackend, SketchConfig};
-pub use telegram::{TelegramConfig, Token};
+pub use telegram::{TelegramConfig, Token, WebhookConfig, WebhookSecret};
 
 use std::net::SocketAddr;
 

@@ -17,17 +17,24 @@ pub struct HttpState {
     pub db: Db,
     /// `POST /v1/events`; `None` (no `INGEST_TOKEN`) answers 404.
     pub ingest: Option<Arc<ingest::Ingest>>,
+    /// The webhook route (`WEBHOOK_URL`'s path), when updates come by webhook.
+    pub webhook: Option<Router>,
 }
 
-pub fn router(state: HttpState) -> Router {
+pub fn router(mut state: HttpState) -> Router {
     let body_limit = ingest::body_limit(state.ingest.as_deref());
-    Router::new()
+    let webhook = state.webhook.take();
+    let router = Router::new()
         .route("/health", get(health))
         .route(
             "/v1/events",
             post(ingest::events).layer(DefaultBodyLimit::max(body_limit)),
         )
-        .with_state(state)
+        .with_state(state);
+    match webhook {
+        Some(webhook) => router.merge(webhook),
+        None => router,
+    }
 }
 
 /// `200 {"status":"ok"}` while the database answers, `503` otherwise.

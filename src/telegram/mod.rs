@@ -9,6 +9,7 @@ pub mod dispatch;
 pub mod membership;
 pub mod notify;
 mod replies;
+pub mod webhook;
 
 use crate::storage::Db;
 use std::sync::Arc;

@@ -38,7 +38,11 @@ async fn spawn(token: Option<&str>) -> TestServer {
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = router(HttpState { db, ingest });
+    let app = router(HttpState {
+        db,
+        ingest,
+        webhook: None,
+    });
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     TestServer {
         url: format!("http://{addr}/v1/events"),

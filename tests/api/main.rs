@@ -13,3 +13,4 @@ mod membership;
 mod milestones;
 mod shutdown;
 mod sketch_store;
+mod updates;
