@@ -5,6 +5,7 @@
 use crate::broadcast::lease::Lease;
 use crate::broadcast::{BroadcastHandle, Worker};
 use crate::config::Config;
+use crate::http::health::Readiness;
 use crate::http::ingest::Ingest;
 use crate::milestones::watcher::{MilestoneEvent, SketchCounter, Watcher};
 use crate::sketch::{SketchStore, SketchStoreKind};
@@ -148,6 +149,18 @@ impl App {
             )))
         })?;
         tracing::info!(bot = %me.username(), http = %self.http_addr(), "starting");
+        crate::telemetry::metrics::install();
+        let ready = Arc::new(Readiness::new(
+            self.db.clone(),
+            self.store.clone(),
+            self.config
+                .sketch
+                .metrics
+                .iter()
+                .next()
+                .map(|m| m.name.clone()),
+        ));
+        ready.bot_api_answered();
         telegram::register_commands(&self.bot, &self.config.telegram.admin_ids).await;
 
         let ctx = self.bot_context();
@@ -177,11 +190,16 @@ impl App {
             ),
         };
         let http_state = crate::http::HttpState {
-            db: self.db.clone(),
+            ready: ready.clone(),
             ingest,
             webhook: webhook_route,
         };
         let http = tokio::spawn(serve_http(self.listener, http_state, stop.clone()));
+        let probe = tokio::spawn(crate::http::health::probe_bot_api(
+            self.bot.clone(),
+            ready,
+            stop.clone(),
+        ));
         let stop_flusher = CancellationToken::new();
         let flusher = self
             .store
@@ -231,6 +249,7 @@ impl App {
             keep(joined(broadcasting.await, "the broadcast worker task"));
         }
         keep(joined(http.await, "the HTTP server task"));
+        keep(probe.await.context("the Bot API probe task"));
         keep(watcher.await.context("the milestone watcher task"));
         keep(notifier.await.context("the admin notifier task"));
         // Ingest has stopped: the last flush sees every acknowledged id.

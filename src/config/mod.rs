@@ -37,6 +37,12 @@ impl ConfigError {
     }
 }
 
+/// `LOG_FORMAT`: `text` (default) or `json`. Read before anything else, so the
+/// first log line already has the chosen shape.
+pub fn log_format(env: &dyn Env) -> Result<crate::telemetry::LogFormat, ConfigError> {
+    env.parse_or("LOG_FORMAT", crate::telemetry::LogFormat::Text)
+}
+
 /// Where the bot keeps its state.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://milestone-bot.db?mode=rwc";
 

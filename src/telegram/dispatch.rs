@@ -54,6 +54,7 @@ struct SeenUpdates {
 
 impl SeenUpdates {
     async fn first_sight(&self, update: &Update) -> bool {
+        crate::telemetry::metrics::update(kind_name(&update.kind));
         match updates::first_sight(&self.db, &self.bot_id, update.id.0, Utc::now()).await {
             Ok(true) => true,
             Ok(false) => {
@@ -67,6 +68,21 @@ impl SeenUpdates {
                 true
             }
         }
+    }
+}
+
+/// The `kind` label of an update: the kinds we ask for by name, the rest as
+/// `other` (Telegram sends only what `allowed_updates` lists).
+fn kind_name(kind: &teloxide::types::UpdateKind) -> &'static str {
+    use teloxide::types::UpdateKind;
+    match kind {
+        UpdateKind::Message(_) => "message",
+        UpdateKind::EditedMessage(_) => "edited_message",
+        UpdateKind::ChannelPost(_) => "channel_post",
+        UpdateKind::MyChatMember(_) => "my_chat_member",
+        UpdateKind::ChatMember(_) => "chat_member",
+        UpdateKind::CallbackQuery(_) => "callback_query",
+        _ => "other",
     }
 }
 
@@ -200,6 +216,7 @@ async fn poll_while_leased(
             return Ok(());
         }
         tracing::info!("taking updates by long polling");
+        crate::telemetry::metrics::set_leader("updates", true);
         let polling = Polling::builder(bot.clone())
             .timeout(timeout)
             .allowed_updates(allowed_updates())
@@ -212,6 +229,7 @@ async fn poll_while_leased(
         let result = run_with(dispatcher, polling, term.clone()).await;
         term.cancel();
         let _ = renewing.await;
+        crate::telemetry::metrics::set_leader("updates", false);
         if stop.is_cancelled() {
             lease.release().await;
             return result;

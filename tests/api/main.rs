@@ -11,6 +11,7 @@ mod hll_redis;
 mod ingest;
 mod membership;
 mod milestones;
+mod operations;
 mod shutdown;
 mod sketch_store;
 mod updates;
