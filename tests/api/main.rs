@@ -9,6 +9,7 @@ mod crash;
 mod demo;
 mod hll_redis;
 mod ingest;
+mod instances;
 mod membership;
 mod milestones;
 mod operations;
