@@ -2,12 +2,15 @@
 //! [`App::run_until_stopped`] runs them until the shutdown future resolves. Tests
 //! build the app through the same code as `main`.
 
+use crate::broadcast::lease::Lease;
 use crate::broadcast::{BroadcastHandle, Worker};
 use crate::config::Config;
+use crate::http::health::Readiness;
 use crate::http::ingest::Ingest;
 use crate::milestones::watcher::{MilestoneEvent, SketchCounter, Watcher};
 use crate::sketch::{SketchStore, SketchStoreKind};
 use crate::storage::Db;
+use crate::telegram::dispatch::UpdateSource;
 use crate::telegram::{self, BotContext};
 use anyhow::Context;
 use std::future::Future;
@@ -41,6 +44,9 @@ impl App {
     /// HTTP port. Nothing talks to Telegram yet.
     pub async fn build(config: Config) -> anyhow::Result<App> {
         crate::telemetry::register_secret(config.telegram.token.expose());
+        if let Some(hook) = &config.telegram.webhook {
+            crate::telemetry::register_secret(hook.secret.expose());
+        }
         let db = Db::connect_and_migrate(&config.database.url)
             .await
             .context("opening the database")?;
@@ -143,6 +149,18 @@ impl App {
             )))
         })?;
         tracing::info!(bot = %me.username(), http = %self.http_addr(), "starting");
+        crate::telemetry::metrics::install();
+        let ready = Arc::new(Readiness::new(
+            self.db.clone(),
+            self.store.clone(),
+            self.config
+                .sketch
+                .metrics
+                .iter()
+                .next()
+                .map(|m| m.name.clone()),
+        ));
+        ready.bot_api_answered();
         telegram::register_commands(&self.bot, &self.config.telegram.admin_ids).await;
 
         let ctx = self.bot_context();
@@ -154,11 +172,34 @@ impl App {
                 config: self.config.ingest.clone(),
             })
         });
+        let (webhook_route, source) = match &self.config.telegram.webhook {
+            Some(hook) => {
+                let (route, updates) = telegram::webhook::webhook(hook.path(), hook.secret.clone());
+                (Some(route), UpdateSource::Webhook(updates))
+            }
+            None => (
+                None,
+                UpdateSource::Polling {
+                    timeout: self.config.telegram.poll_timeout,
+                    lease: Lease::new(
+                        self.db.clone(),
+                        &format!("{}:updates", self.config.telegram.token.bot_id()),
+                        self.config.broadcast.lease_ttl,
+                    ),
+                },
+            ),
+        };
         let http_state = crate::http::HttpState {
-            db: self.db.clone(),
+            ready: ready.clone(),
             ingest,
+            webhook: webhook_route,
         };
         let http = tokio::spawn(serve_http(self.listener, http_state, stop.clone()));
+        let probe = tokio::spawn(crate::http::health::probe_bot_api(
+            self.bot.clone(),
+            ready,
+            stop.clone(),
+        ));
         let stop_flusher = CancellationToken::new();
         let flusher = self
             .store
@@ -179,10 +220,15 @@ impl App {
             .enabled
             .then(|| tokio::spawn(self.broadcaster.clone().run(broadcast_stop.clone())));
 
+        // The route serves before Telegram is told about it, so its first POST lands.
+        if let Some(hook) = &self.config.telegram.webhook {
+            set_webhook(&self.bot, hook).await?;
+        }
         let result = telegram::dispatch::dispatch_until(
             self.bot.clone(),
             ctx,
-            self.config.telegram.poll_timeout,
+            self.config.telegram.token.bot_id(),
+            source,
             shutdown,
             || broadcast_stop.cancel(),
         )
@@ -203,6 +249,7 @@ impl App {
             keep(joined(broadcasting.await, "the broadcast worker task"));
         }
         keep(joined(http.await, "the HTTP server task"));
+        keep(probe.await.context("the Bot API probe task"));
         keep(watcher.await.context("the milestone watcher task"));
         keep(notifier.await.context("the admin notifier task"));
         // Ingest has stopped: the last flush sees every acknowledged id.
@@ -220,6 +267,23 @@ impl App {
         tracing::info!("stopped");
         outcome
     }
+}
+
+/// Registers `WEBHOOK_URL` with Telegram: the secret it must send back and the
+/// update kinds we handle. The webhook stays set at shutdown: other instances may
+/// serve it, and Telegram keeps updates for one that is down.
+async fn set_webhook(bot: &Bot, hook: &crate::config::WebhookConfig) -> anyhow::Result<()> {
+    bot.set_webhook(hook.url.clone())
+        .secret_token(hook.secret.expose().to_owned())
+        .allowed_updates(telegram::dispatch::allowed_updates())
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(crate::telemetry::redact(&format!(
+                "Telegram refused setWebhook: {e}"
+            )))
+        })?;
+    tracing::info!(path = hook.path(), "taking updates by webhook");
+    Ok(())
 }
 
 /// A task's own result, or its panic, as one result.

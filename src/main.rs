@@ -14,9 +14,16 @@ async fn main() -> ExitCode {
     // A missing .env is fine: the environment may be set another way.
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
+    let format = match milestone_bot::config::log_format(&ProcessEnv) {
+        Ok(format) => format,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
     match cli.command {
         Some(Command::Demo(_)) => telemetry::init_with_default(cli::demo::LOG_FILTER),
-        _ => telemetry::init(),
+        _ => telemetry::init(format),
     }
     match run(cli.command.unwrap_or(Command::Run)).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,6 +10,9 @@ use std::sync::RwLock;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
+mod json;
+pub mod metrics;
+
 static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
 /// Adds a value that must never be printed (bot token, ingest token).
@@ -42,21 +45,53 @@ pub fn redact(text: &str) -> String {
     out
 }
 
-/// Installs the global subscriber: `RUST_LOG` filter (default `info`), records from the
-/// `log` crate (teloxide, sqlx) included, every line redacted. Safe to call twice.
-pub fn init() {
-    init_with_default("info,sqlx=warn,hyper=warn,reqwest=warn");
+/// How log lines are written (`LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One human-readable line per event (the default).
+    #[default]
+    Text,
+    /// One JSON object per line: `timestamp`, `level`, `target`, `message` and the
+    /// event's other `fields`, for log collectors.
+    Json,
 }
 
-/// [`init`] with another filter when `RUST_LOG` is unset: tests and the demo show
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => Err(format!("{other:?} is not a log format (text or json)")),
+        }
+    }
+}
+
+/// The filter when `RUST_LOG` is unset.
+const DEFAULT_FILTER: &str = "info,sqlx=warn,hyper=warn,reqwest=warn";
+
+/// Installs the global subscriber: `RUST_LOG` filter (default `info`), records from the
+/// `log` crate (teloxide, sqlx) included, every line redacted. Safe to call twice.
+pub fn init(format: LogFormat) {
+    init_with(DEFAULT_FILTER, format);
+}
+
+/// Text logs with another filter when `RUST_LOG` is unset: tests and the demo show
 /// warnings only (the demo keeps the terminal for its story).
 pub fn init_with_default(default_filter: &str) {
+    init_with(default_filter, LogFormat::Text);
+}
+
+fn init_with(default_filter: &str, format: LogFormat) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(RedactingStderr)
-        .try_init();
+        .with_writer(RedactingStderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.event_format(json::JsonLines).try_init(),
+    };
 }
 
 /// A `MakeWriter` handing out one buffered writer per event.

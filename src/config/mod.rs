@@ -14,7 +14,7 @@ pub use broadcast::BroadcastConfig;
 pub use env::{Env, ProcessEnv};
 pub use milestones::{MilestonesConfig, parse_rules};
 pub use sketch::{IngestConfig, IngestToken, RedisServers, SketchBackend, SketchConfig};
-pub use telegram::{TelegramConfig, Token};
+pub use telegram::{TelegramConfig, Token, WebhookConfig, WebhookSecret};
 
 use std::net::SocketAddr;
 
@@ -35,6 +35,12 @@ impl ConfigError {
             problem: problem.into(),
         }
     }
+}
+
+/// `LOG_FORMAT`: `text` (default) or `json`. Read before anything else, so the
+/// first log line already has the chosen shape.
+pub fn log_format(env: &dyn Env) -> Result<crate::telemetry::LogFormat, ConfigError> {
+    env.parse_or("LOG_FORMAT", crate::telemetry::LogFormat::Text)
 }
 
 /// Where the bot keeps its state.

@@ -63,6 +63,93 @@ pub struct TelegramConfig {
     pub poll_timeout: Duration,
     /// `CONFIRM_TTL`: how long an admin's Send button stays valid.
     pub confirm_ttl: Duration,
+    /// `WEBHOOK_URL` and `WEBHOOK_SECRET`: take updates by webhook instead of long
+    /// polling. `None` polls.
+    pub webhook: Option<WebhookConfig>,
+}
+
+/// Where Telegram posts updates, and the secret it must present.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    /// `WEBHOOK_URL`: the public HTTPS URL registered with `setWebhook`; the bot
+    /// serves its path on `HTTP_ADDR` (a proxy in front maps one to the other).
+    pub url: Url,
+    /// `WEBHOOK_SECRET`: Telegram sends it in `X-Telegram-Bot-Api-Secret-Token`.
+    pub secret: WebhookSecret,
+}
+
+impl WebhookConfig {
+    /// The path the bot serves updates on: the URL's own path.
+    pub fn path(&self) -> &str {
+        self.url.path()
+    }
+}
+
+/// The webhook's shared secret: 1–256 of `A-Za-z0-9_-`, as Telegram allows.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookSecret(String);
+
+impl WebhookSecret {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let ok = (1..=256).contains(&raw.len())
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !ok {
+            return Err("must be 1 to 256 characters of A-Z, a-z, 0-9, _ and -".into());
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// For `setWebhook` and the log redactor only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Compares in time that depends only on the lengths, not on where the first
+    /// difference is, so the secret cannot be guessed byte by byte.
+    pub fn matches(&self, presented: &[u8]) -> bool {
+        let expected = self.0.as_bytes();
+        let mut diff = expected.len() ^ presented.len();
+        for (i, b) in presented.iter().enumerate() {
+            diff |= usize::from(b ^ expected[i % expected.len()]);
+        }
+        diff == 0
+    }
+}
+
+impl fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WebhookSecret(<redacted>)")
+    }
+}
+
+fn webhook_from_env(env: &dyn Env) -> Result<Option<WebhookConfig>, ConfigError> {
+    let Some(raw_url) = env.get("WEBHOOK_URL").filter(|u| !u.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let url = Url::parse(raw_url.trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .ok_or_else(|| {
+            ConfigError::new(
+                "WEBHOOK_URL",
+                format!("{raw_url:?} is not an http(s) URL like https://bot.example.com/telegram"),
+            )
+        })?;
+    // The secret's own value is never quoted, even when it is refused.
+    let secret = env
+        .get("WEBHOOK_SECRET")
+        .ok_or_else(|| {
+            ConfigError::new(
+                "WEBHOOK_SECRET",
+                "is required with WEBHOOK_URL (1 to 256 of A-Z, a-z, 0-9, _ and -)",
+            )
+        })
+        .and_then(|raw| {
+            WebhookSecret::parse(raw.trim()).map_err(|e| ConfigError::new("WEBHOOK_SECRET", e))
+        })?;
+    Ok(Some(WebhookConfig { url, secret }))
 }
 
 impl TelegramConfig {
@@ -90,6 +177,7 @@ impl TelegramConfig {
             admin_ids: env.list("ADMIN_IDS")?,
             poll_timeout,
             confirm_ttl,
+            webhook: webhook_from_env(env)?,
         })
     }
 }
@@ -105,6 +193,59 @@ mod tests {
         }
         for bad in ["", "abc", ":abc", "123:", "12a:abc", "123:a b"] {
             assert!(Token::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_webhook_needs_a_url_and_a_secret_telegram_accepts() {
+        let env = |pairs: &[(&str, &str)]| -> std::collections::HashMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert!(webhook_from_env(&env(&[])).unwrap().is_none());
+        let ok = webhook_from_env(&env(&[
+            ("WEBHOOK_URL", "https://bot.example.com/tg/hook"),
+            ("WEBHOOK_SECRET", "s3cr3t_-X"),
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!(ok.path(), "/tg/hook");
+        assert!(ok.secret.matches(b"s3cr3t_-X"));
+        assert!(!ok.secret.matches(b"s3cr3t_-Y"));
+        let long = "a".repeat(257);
+        let bad: &[&[(&str, &str)]] = &[
+            &[("WEBHOOK_URL", "https://bot.example.com/h")],
+            &[
+                ("WEBHOOK_URL", "https://bot.example.com/h"),
+                ("WEBHOOK_SECRET", ""),
+            ],
+            &[
+                ("WEBHOOK_URL", "https://bot.example.com/h"),
+                ("WEBHOOK_SECRET", "has space"),
+            ],
+            &[
+                ("WEBHOOK_URL", "https://bot.example.com/h"),
+                ("WEBHOOK_SECRET", "a+b"),
+            ],
+            &[
+                ("WEBHOOK_URL", "https://bot.example.com/h"),
+                ("WEBHOOK_SECRET", &long),
+            ],
+            &[("WEBHOOK_URL", "not a url"), ("WEBHOOK_SECRET", "abc")],
+            &[
+                ("WEBHOOK_URL", "ftp://bot.example.com/h"),
+                ("WEBHOOK_SECRET", "abc"),
+            ],
+        ];
+        for pairs in bad {
+            let err = webhook_from_env(&env(pairs)).unwrap_err();
+            assert!(err.var.starts_with("WEBHOOK_"), "{pairs:?} gave {err}");
+            assert!(
+                !err.to_string().contains("has space"),
+                "the secret is never quoted"
+            );
         }
     }
 

@@ -10,6 +10,7 @@ pub mod announcements;
 pub mod audit;
 pub mod chats;
 pub mod milestones;
+pub mod updates;
 mod url;
 
 pub use url::{Backend, DatabaseUrl, UrlError};

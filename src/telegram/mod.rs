@@ -9,6 +9,7 @@ pub mod dispatch;
 pub mod membership;
 pub mod notify;
 mod replies;
+pub mod webhook;
 
 use crate::storage::Db;
 use std::sync::Arc;
@@ -160,7 +161,14 @@ pub async fn send_html(
         if let Some(buttons) = &buttons {
             request = request.reply_markup(buttons.clone());
         }
-        match request.await {
+        let started = std::time::Instant::now();
+        let answer = request.await;
+        crate::telemetry::metrics::telegram_request(
+            "sendMessage",
+            crate::telemetry::metrics::answer_of(&answer),
+            started.elapsed(),
+        );
+        match answer {
             Err(teloxide::RequestError::RetryAfter(after)) if waits < 3 => {
                 waits += 1;
                 tokio::time::sleep(after.duration()).await;

@@ -231,6 +231,16 @@ impl TestApp {
 
     /// Stops the bot gracefully, checks it stopped cleanly, and removes the database.
     pub async fn stop(mut self) {
+        self.stop_bot().await;
+        if let Some(database) = self.database.take() {
+            self.db.close().await;
+            database.drop_now().await;
+        }
+    }
+
+    /// Stops the bot gracefully and checks it stopped cleanly; the database stays
+    /// (another instance may still use it) until [`TestApp::stop`].
+    pub async fn stop_bot(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -241,10 +251,6 @@ impl TestApp {
             result
                 .expect("the bot task did not panic")
                 .expect("the bot stopped without error");
-        }
-        if let Some(database) = self.database.take() {
-            self.db.close().await;
-            database.drop_now().await;
         }
     }
 }

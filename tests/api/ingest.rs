@@ -3,6 +3,7 @@
 
 use crate::sketch_store::{assert_close, day, ids, metric};
 use milestone_bot::config::{IngestConfig, IngestToken};
+use milestone_bot::http::health::Readiness;
 use milestone_bot::http::ingest::Ingest;
 use milestone_bot::http::{HttpState, router};
 use milestone_bot::sketch::{EmbeddedStore, Metrics, SketchStore, SketchStoreKind};
@@ -38,7 +39,11 @@ async fn spawn(token: Option<&str>) -> TestServer {
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = router(HttpState { db, ingest });
+    let app = router(HttpState {
+        ready: Arc::new(Readiness::new(db, store.clone(), None)),
+        ingest,
+        webhook: None,
+    });
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     TestServer {
         url: format!("http://{addr}/v1/events"),

@@ -210,6 +210,14 @@ pub struct Stats {
     pub uploads: u64,
     /// Bytes of those uploads, to tell a real upload from an empty part.
     pub upload_bytes: u64,
+    /// `getUpdates` calls (answered or not).
+    pub polls: u64,
+    /// 409 Conflict answers: `getUpdates` while another runs or a webhook is set.
+    pub conflicts: u64,
+    /// Updates the webhook accepted (2xx).
+    pub webhook_delivered: u64,
+    /// Webhook POSTs that failed (no connection, or a non-2xx answer).
+    pub webhook_failed: u64,
 }
 
 /// Milliseconds since the Unix epoch, the wall-clock stamp on records.

@@ -94,7 +94,7 @@ async fn api(
 
 /// Token, method, random faults, parameters, then the method itself.
 async fn handle(
-    sh: &Shared,
+    sh: &Arc<Shared>,
     token: &str,
     method: &str,
     req: Request,
@@ -105,6 +105,9 @@ async fn handle(
             return Err(ApiError::unauthorized().into());
         };
         bot.stats.requests += 1;
+        if method.eq_ignore_ascii_case("getupdates") {
+            bot.stats.polls += 1;
+        }
         if !methods::is_known(method) {
             return Err(ApiError::not_found().into());
         }

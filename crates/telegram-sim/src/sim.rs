@@ -117,6 +117,10 @@ impl TelegramSim {
                 limiter: Default::default(),
                 stats: Stats::default(),
                 commands: Vec::new(),
+                webhook: None,
+                webhook_generation: 0,
+                webhook_error: None,
+                polling: false,
             },
         );
         user

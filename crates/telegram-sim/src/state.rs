@@ -32,6 +32,24 @@ pub(crate) struct Bot {
     pub limiter: RateLimiter,
     pub stats: Stats,
     pub commands: Vec<CommandSet>,
+    /// Set by `setWebhook`: updates are then pushed by POST, and `getUpdates`
+    /// answers 409.
+    pub webhook: Option<Webhook>,
+    /// Bumped by every `setWebhook`/`deleteWebhook`, so an old pusher stops.
+    pub webhook_generation: u64,
+    /// The last failed webhook delivery (Unix seconds, description).
+    pub webhook_error: Option<(i64, String)>,
+    /// Whether a `getUpdates` call is in progress: Telegram answers a second,
+    /// concurrent one with 409.
+    pub polling: bool,
+}
+
+/// A webhook as `setWebhook` registered it.
+#[derive(Clone, Debug)]
+pub(crate) struct Webhook {
+    pub url: String,
+    /// Sent back in `X-Telegram-Bot-Api-Secret-Token` with every update.
+    pub secret: Option<String>,
 }
 
 /// A user (bots included, so `getChatMember` can answer about them).

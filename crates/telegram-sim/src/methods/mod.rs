@@ -5,6 +5,9 @@ mod edit;
 mod info;
 mod send;
 mod updates;
+mod webhook;
+
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -29,6 +32,7 @@ impl From<ApiError> for Failure {
 const METHODS: &[&str] = &[
     "getme",
     "getupdates",
+    "setwebhook",
     "deletewebhook",
     "getwebhookinfo",
     "setmycommands",
@@ -56,7 +60,7 @@ pub(crate) fn is_known(method: &str) -> bool {
 
 /// Runs one known method for the bot with `token`.
 pub(crate) async fn call(
-    sh: &Shared,
+    sh: &Arc<Shared>,
     token: &str,
     method: &str,
     p: &Params,
@@ -68,8 +72,9 @@ pub(crate) async fn call(
     match method.as_str() {
         "getme" => Ok(info::get_me(sh, token)),
         "getupdates" => updates::get_updates(sh, token, p).await,
-        "deletewebhook" => Ok(Value::Bool(true)),
-        "getwebhookinfo" => Ok(updates::webhook_info(sh, token)),
+        "setwebhook" => webhook::set_webhook(sh, token, p).map_err(Into::into),
+        "deletewebhook" => webhook::delete_webhook(sh, token, p).map_err(Into::into),
+        "getwebhookinfo" => webhook::webhook_info(sh, token).map_err(Into::into),
         "setmycommands" => info::set_my_commands(sh, token, p).map_err(Into::into),
         "getmycommands" => info::get_my_commands(sh, token, p).map_err(Into::into),
         "deletemycommands" => info::delete_my_commands(sh, token, p).map_err(Into::into),

@@ -16,14 +16,35 @@ pub(super) async fn get_updates(sh: &Shared, token: &str, p: &Params) -> Result<
     let timeout = Duration::from_secs(p.i64("timeout")?.unwrap_or(0).clamp(0, 3600) as u64);
     let allowed = allowed_updates(p)?;
     let deadline = tokio::time::Instant::now() + timeout;
+    wait_for_the_previous_poll(sh, token).await;
     let notify = {
         let mut st = sh.lock();
         let bot = st.bots.get_mut(token).ok_or_else(ApiError::unauthorized)?;
+        if bot.webhook.is_some() {
+            bot.stats.conflicts += 1;
+            return Err(ApiError::plain(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+            )
+            .into());
+        }
+        if bot.polling {
+            bot.stats.conflicts += 1;
+            return Err(ApiError::plain(
+                409,
+                "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+            )
+            .into());
+        }
         if allowed.is_some() {
             bot.allowed_updates = allowed;
         }
+        bot.polling = true;
         bot.notify.clone()
     };
+    // Ends the poll however it ends: answered, timed out, or dropped with its
+    // connection.
+    let _active = PollGuard { sh, token };
     loop {
         let notified = notify.notified();
         tokio::pin!(notified);
@@ -32,6 +53,10 @@ pub(super) async fn get_updates(sh: &Shared, token: &str, p: &Params) -> Result<
             let mut st = sh.lock();
             let bot = st.bots.get_mut(token).ok_or_else(ApiError::unauthorized)?;
             confirm(bot, offset);
+            if bot.webhook.is_some() {
+                // setWebhook during the poll: it ends empty, as Telegram's does.
+                return Ok(json!([]));
+            }
             if !bot.updates.is_empty() {
                 let batch: Vec<Value> = bot.updates.iter().take(limit).cloned().collect();
                 return Ok(Value::Array(batch));
@@ -65,7 +90,48 @@ fn confirm(bot: &mut Bot, offset: Option<i64>) {
     }
 }
 
-fn allowed_updates(p: &Params) -> Result<Option<Vec<String>>, ApiError> {
+/// Marks the bot's poll as over when dropped.
+struct PollGuard<'a> {
+    sh: &'a Shared,
+    token: &'a str,
+}
+
+impl Drop for PollGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(bot) = self.sh.lock().bots.get_mut(self.token) {
+            bot.polling = false;
+            bot.notify.notify_waiters();
+        }
+    }
+}
+
+/// How long a new poll waits for one in progress to end before it is a conflict.
+/// A client that gives up a long poll closes its connection and polls again at
+/// once (teloxide does so when it stops); the server notices the closed
+/// connection a moment later. Telegram does not answer that second poll with
+/// 409, so neither do we.
+const HANDOVER: Duration = Duration::from_millis(250);
+
+async fn wait_for_the_previous_poll(sh: &Shared, token: &str) {
+    let until = tokio::time::Instant::now() + HANDOVER;
+    loop {
+        let notify = match sh.lock().bots.get(token) {
+            Some(bot) if bot.polling => bot.notify.clone(),
+            _ => return,
+        };
+        let ended = notify.notified();
+        tokio::pin!(ended);
+        ended.as_mut().enable();
+        if !sh.lock().bots.get(token).is_some_and(|b| b.polling) {
+            return;
+        }
+        if tokio::time::timeout_at(until, ended).await.is_err() {
+            return;
+        }
+    }
+}
+
+pub(super) fn allowed_updates(p: &Params) -> Result<Option<Vec<String>>, ApiError> {
     let Some(list) = p.json("allowed_updates")? else {
         return Ok(None);
     };
@@ -76,10 +142,4 @@ fn allowed_updates(p: &Params) -> Result<Option<Vec<String>>, ApiError> {
         .filter_map(|v| v.as_str().map(str::to_owned))
         .collect();
     Ok(Some(names))
-}
-
-/// `getWebhookInfo`: never a webhook, and the pending count.
-pub(super) fn webhook_info(sh: &Shared, token: &str) -> Value {
-    let pending = sh.lock().bot(token).map_or(0, |b| b.updates.len());
-    json!({ "url": "", "has_custom_certificate": false, "pending_update_count": pending })
 }

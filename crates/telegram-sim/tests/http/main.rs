@@ -9,3 +9,4 @@ mod messages;
 mod polling;
 mod protocol;
 mod teloxide;
+mod webhook;
