@@ -9,7 +9,7 @@ use crate::milestones::rules::Rule;
 use crate::milestones::rules_store::{self, RuleStoreError};
 use crate::milestones::template::{Template, TemplateContext, TemplateKind, escape_html};
 use crate::milestones::texts::{self, Slot, TextsError};
-use crate::milestones::{number, status};
+use crate::milestones::{baseline, manual, number, release, status};
 use crate::storage::announcements::{self, AnnouncementKind, AnnouncementState, NewAnnouncement};
 use crate::telegram::{BotContext, reply_html};
 use chrono::{Duration, Utc};
@@ -104,11 +104,19 @@ pub async fn add(
         }
         Template::parse(text, TemplateKind::Text).map_err(|e| ActionError::User(e.to_string()))?;
     }
-    let stored = rules_store::add_rule(&ctx.db, &metric, &rule.to_string(), Some(admin)).await?;
+    let added = rules_store::add_rule(
+        &ctx.db,
+        &metric,
+        &rule.to_string(),
+        Some(admin),
+        &ctx.detector,
+    )
+    .await?;
     if let (Some(text), Some(value)) = (&text, threshold) {
         texts::set_template(&ctx.db, &metric, Some(value), Slot::Announce, Some(text)).await?;
     }
-    Ok(format!(
+    let stored = &added.rule;
+    let mut reply = format!(
         "Added #{}: {} {}{}",
         stored.id,
         escape_html(&stored.metric),
@@ -118,7 +126,20 @@ pub async fn add(
         } else {
             ""
         }
-    ))
+    );
+    if !added.baseline.is_empty() {
+        let passed: Vec<String> = added
+            .baseline
+            .iter()
+            .map(|&m| number::format_short(m))
+            .collect();
+        let _ = write!(
+            reply,
+            "\nAlready passed, recorded as baseline (not announced): {}",
+            passed.join(", ")
+        );
+    }
+    Ok(reply)
 }
 
 pub async fn remove(ctx: &BotContext, id: i64) -> Result<String, ActionError> {
@@ -129,6 +150,77 @@ pub async fn remove(ctx: &BotContext, id: i64) -> Result<String, ActionError> {
         escape_html(&removed.metric),
         escape_html(&removed.rule)
     ))
+}
+
+/// Shows what a baseline of `metric` would record now, with Send / Cancel.
+pub async fn ask_baseline(
+    bot: &Bot,
+    ctx: &BotContext,
+    admin: i64,
+    chat: ChatId,
+    metric: String,
+) -> Result<String, ActionError> {
+    let plan = baseline::plan(&ctx.db, &ctx.counter, &metric, &ctx.detector, Utc::now())
+        .await
+        .map_err(anyhow::Error::from)?;
+    let what = if plan.recorded.is_empty() {
+        "No milestone would be newly recorded.".to_owned()
+    } else {
+        format!(
+            "Recorded as passed, never announced: {}.",
+            short_list(&plan.recorded)
+        )
+    };
+    let text = format!(
+        "<b>Baseline {}?</b>\nCount now: {} ± {}; lower bound ({} standard errors below): {}.\n{what}\nMilestones above the lower bound are announced when the count clears them. Use this after importing history.",
+        escape_html(&metric),
+        number::format_grouped(plan.reading.estimate),
+        number::format_grouped(plan.reading.std_error.round() as u64),
+        ctx.detector.confidence_k(),
+        number::format_grouped(plan.bound),
+    );
+    confirm::ask(
+        bot,
+        ctx,
+        admin,
+        chat,
+        text,
+        &confirm::Pending::Baseline { metric },
+    )
+    .await?;
+    Ok(String::new())
+}
+
+/// Records the baseline of `metric` (its Send was pressed), counting it again now.
+pub async fn confirmed_baseline(ctx: &BotContext, metric: &str) -> anyhow::Result<String> {
+    let done = baseline::baseline(&ctx.db, &ctx.counter, metric, &ctx.detector, Utc::now()).await?;
+    Ok(if done.recorded.is_empty() {
+        format!(
+            "Baseline of {metric} at {}: nothing new to record.",
+            number::format_grouped(done.bound)
+        )
+    } else {
+        format!(
+            "Baseline of {metric} at {}: recorded {}.",
+            number::format_grouped(done.bound),
+            short_list(&done.recorded)
+        )
+    })
+}
+
+/// `1K, 2K, 5K`, or the highest twelve after `…`.
+fn short_list(milestones: &[u64]) -> String {
+    const SHOWN: usize = 12;
+    let start = milestones.len().saturating_sub(SHOWN);
+    let list: Vec<String> = milestones[start..]
+        .iter()
+        .map(|&m| number::format_short(m))
+        .collect();
+    if start > 0 {
+        format!("…, {}", list.join(", "))
+    } else {
+        list.join(", ")
+    }
 }
 
 pub async fn template(
@@ -196,6 +288,19 @@ pub async fn announce(
     let (metric, value) = resolve_target(ctx, metric, target).await?;
     let sample = sample_context(ctx, &metric, Some(value)).await?;
     let composed = texts::preview(&ctx.db, &sample).await?;
+    let earlier = manual::earlier(&ctx.db, &metric, value).await?;
+    let warning = earlier
+        .as_ref()
+        .map(|e| {
+            format!(
+                "⚠️ <b>{} {} was already announced</b> on {} (broadcast #{}). Send announces it again.\n\n",
+                number::format_short(value),
+                escape_html(&metric),
+                e.at.format("%Y-%m-%d"),
+                e.announcement_id
+            )
+        })
+        .unwrap_or_default();
     let now = Utc::now();
     let new = NewAnnouncement {
         dedupe_key: format!(
@@ -216,9 +321,10 @@ pub async fn announce(
         created_at: now,
         release_at: None,
     };
-    confirm::ask_to_release(bot, ctx, admin, chat, &new, |id, reach| {
+    let acknowledged = earlier.map(|e| e.announcement_id);
+    confirm::ask_to_release(bot, ctx, admin, chat, &new, acknowledged, |id, reach| {
         format!(
-            "<b>Announcement #{id}</b> of {} {}, reaches {reach} chat(s):\n\n{}\n\n<b>Then the thank-you note:</b>\n\n{}",
+            "{warning}<b>Announcement #{id}</b> of {} {}, reaches {reach} chat(s):\n\n{}\n\n<b>Then the thank-you note:</b>\n\n{}",
             number::format_short(value),
             escape_html(&metric),
             composed.announce,
@@ -235,13 +341,12 @@ pub async fn approve(
     chat: ChatId,
     id: i64,
 ) -> Result<String, ActionError> {
-    if announcements::release(&ctx.db, id, admin, chat.0, Utc::now()).await? {
-        ctx.broadcast.wake();
-        Ok(format!("Approved: announcement #{id} is on its way."))
-    } else {
-        Err(ActionError::User(format!(
-            "announcement #{id} is not a draft waiting for approval"
-        )))
+    match release::approve_by(&ctx.db, id, admin, chat.0, Utc::now()).await? {
+        Ok(()) => {
+            ctx.broadcast.wake();
+            Ok(format!("Approved: announcement #{id} is on its way."))
+        }
+        Err(why) => Err(ActionError::User(why.to_string())),
     }
 }
 
