@@ -95,7 +95,7 @@ pub async fn approve(db: &Db, announcement_id: i64) -> Result<bool, StorageError
 /// Why `/milestone approve` released nothing; the text is shown to the admin.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NotApproved {
-    #[error("there is no announcement #{0}")]
+    #[error("announcement #{0} is not a draft waiting for approval: there is no such announcement")]
     Unknown(i64),
     /// Drafts behind Send / Cancel go out only by their Send button.
     #[error(

@@ -3,7 +3,9 @@
 mod helpers;
 
 mod admin;
+mod baseline;
 mod broadcast;
+mod buttons;
 mod cli;
 mod crash;
 mod demo;
