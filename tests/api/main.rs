@@ -15,3 +15,4 @@ mod membership;
 mod milestones;
 mod shutdown;
 mod sketch_store;
+mod status;
