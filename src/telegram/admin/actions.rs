@@ -3,7 +3,7 @@
 
 use super::confirm::{self, Pending};
 use super::parse::{AdminAction, USAGE};
-use super::{broadcast_actions, milestone_actions};
+use super::{broadcast_actions, milestone_actions, record_actions};
 use crate::milestones::template::escape_html;
 use crate::storage::{admins, announcements, chats};
 use crate::telegram::BotContext;
@@ -74,7 +74,7 @@ pub async fn run(
         }
         AdminAction::Remove { id } => milestone_actions::remove(ctx, id).await,
         AdminAction::Baseline { metric } => {
-            milestone_actions::ask_baseline(bot, ctx, admin, chat, metric).await
+            record_actions::ask_baseline(bot, ctx, admin, chat, metric).await
         }
         AdminAction::Template { metric, part, text } => {
             milestone_actions::template(ctx, metric, part, text).await
@@ -83,9 +83,9 @@ pub async fn run(
             milestone_actions::preview(bot, ctx, chat, metric, target).await
         }
         AdminAction::Announce { metric, target } => {
-            milestone_actions::announce(bot, ctx, admin, chat, metric, target).await
+            record_actions::announce(bot, ctx, admin, chat, metric, target).await
         }
-        AdminAction::Approve { id } => milestone_actions::approve(ctx, admin, chat, id).await,
+        AdminAction::Approve { id } => record_actions::approve(ctx, admin, chat, id).await,
         AdminAction::Broadcasts => broadcasts(ctx).await,
         AdminAction::Pause { id } => broadcast_actions::pause(ctx, id).await,
         AdminAction::Resume { id } => broadcast_actions::resume(ctx, id).await,
@@ -144,7 +144,7 @@ pub async fn confirmed(
         Pending::ResendUnknown { announcement_id } => {
             broadcast_actions::confirmed_resend_unknown(ctx, *announcement_id).await
         }
-        Pending::Baseline { metric } => milestone_actions::confirmed_baseline(ctx, metric).await,
+        Pending::Baseline { metric } => record_actions::confirmed_baseline(ctx, metric).await,
     }
 }
 
