@@ -134,6 +134,11 @@ impl App {
             confirm_ttl: self.config.telegram.confirm_ttl,
             watched: Arc::new(self.watched.clone()),
             broadcast: self.broadcaster.handle(),
+            detector: self.config.milestones.detector,
+            counter: SketchCounter {
+                store: self.store.clone(),
+                metrics: self.config.sketch.metrics.clone(),
+            },
         }
     }
 

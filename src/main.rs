@@ -3,7 +3,10 @@ use clap::Parser;
 use milestone_bot::app::{self, App};
 use milestone_bot::cli::sketch::SketchCommand;
 use milestone_bot::cli::{self, Cli, Command};
-use milestone_bot::config::{Config, DatabaseConfig, ProcessEnv, SketchBackend, SketchConfig};
+use milestone_bot::config::{
+    Config, DatabaseConfig, MilestonesConfig, ProcessEnv, SketchBackend, SketchConfig,
+};
+use milestone_bot::milestones::counter::SketchCounter;
 use milestone_bot::sketch::{Metric, SketchStore, SketchStoreKind};
 use milestone_bot::storage::{self, Db};
 use milestone_bot::telemetry;
@@ -112,13 +115,41 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Milestone(command) => {
             let metrics = SketchConfig::from_env(&ProcessEnv)?.metrics;
+            let detector = MilestonesConfig::from_env(&ProcessEnv)?.detector;
             let db = open_db().await?;
-            let result = cli::milestone::run(&db, &metrics, command).await;
+            let result = cli::milestone::run(&db, &metrics, &detector, command).await;
             db.close().await;
             println!("{}", result?);
             Ok(())
         }
         Command::Demo(args) => cli::demo::run(args).await,
+        Command::Baseline { metric: name } => {
+            let (config, store, db) = open_store().await?;
+            let name = metric(&config, &name)?.name;
+            let detector = MilestonesConfig::from_env(&ProcessEnv)?.detector;
+            let db = match db {
+                Some(db) => db,
+                None => open_db().await?,
+            };
+            let counter = SketchCounter {
+                store: store.clone(),
+                metrics: config.metrics.clone(),
+            };
+            let result = milestone_bot::milestones::baseline::baseline(
+                &db,
+                &counter,
+                name.as_str(),
+                &detector,
+                chrono::Utc::now(),
+            )
+            .await;
+            db.close().await;
+            println!(
+                "{}",
+                cli::baseline::report(&result?, detector.confidence_k())
+            );
+            Ok(())
+        }
         Command::Status => {
             let metrics = SketchConfig::from_env(&ProcessEnv)?.metrics;
             let db = open_db().await?;

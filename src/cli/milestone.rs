@@ -2,6 +2,8 @@
 //! `/milestone`, scriptable, on the same database as a running bot (which picks a
 //! change up on its next reading).
 
+use crate::milestones::detector::DetectorConfig;
+use crate::milestones::number::format_short;
 use crate::milestones::rules_store::{self, StoredRule};
 use crate::sketch::Metrics;
 use crate::storage::Db;
@@ -28,16 +30,27 @@ pub enum MilestoneCommand {
     Remove { id: i64 },
 }
 
-/// Runs the command; the text to print.
+/// Runs the command; the text to print. `detector` gives the lower bound a new
+/// rule's baseline is taken at (`CONFIDENCE_K`).
 pub async fn run(
     db: &Db,
     metrics: &Metrics,
+    detector: &DetectorConfig,
     command: MilestoneCommand,
 ) -> Result<String, rules_store::RuleStoreError> {
     Ok(match command {
         MilestoneCommand::Add { metric, rule } => {
-            let added = rules_store::add_rule(db, &metric, &rule.join(" "), None).await?;
-            let mut out = format!("added {} to {} (id {})", added.rule, added.metric, added.id);
+            let added = rules_store::add_rule(db, &metric, &rule.join(" "), None, detector).await?;
+            let rule = &added.rule;
+            let mut out = format!("added {} to {} (id {})", rule.rule, rule.metric, rule.id);
+            if !added.baseline.is_empty() {
+                let passed: Vec<String> = added.baseline.iter().map(|&m| format_short(m)).collect();
+                let _ = write!(
+                    out,
+                    "\nalready passed, recorded as baseline (not announced): {}",
+                    passed.join(", ")
+                );
+            }
             if metrics.get(&metric).is_none() {
                 let _ = write!(
                     out,

@@ -2,6 +2,7 @@
 //! so `main` only parses and dispatches.
 
 pub mod audit;
+pub mod baseline;
 pub mod chats;
 pub mod count;
 pub mod demo;
@@ -49,6 +50,13 @@ pub enum Command {
     Milestone(milestone::MilestoneCommand),
     /// Per metric: estimate ± error, last milestone, next milestone and when.
     Status,
+    /// After importing history: record every milestone the metric's count has
+    /// passed (its lower bound, CONFIDENCE_K standard errors below the estimate) as
+    /// baseline, so none of them is announced.
+    Baseline {
+        /// The metric, e.g. mau.
+        metric: String,
+    },
     /// No token needed: the real bot against the Bot API simulator, a metric grown
     /// past a milestone, every message shown as it arrives (under a minute).
     Demo(demo::DemoArgs),

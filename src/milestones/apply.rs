@@ -5,10 +5,10 @@
 //! sees what the first recorded; the unique keys on `milestones_reached` and the
 //! announcement's `dedupe_key` are the backstop.
 
-use super::detector::{Decision, DetectorConfig, MetricHistory, Reading, decide};
+use super::detector::{Decision, DetectorConfig, Reading, decide};
 use super::release::{Release, release_for};
-use super::rules_store::rules_of;
 use super::settings::{ReleaseSettings, effective};
+use super::state;
 use super::template::TemplateContext;
 use super::template::vars::MAX_METRIC_LABEL_LEN;
 use super::texts::compose;
@@ -39,24 +39,12 @@ pub(super) async fn decide_and_apply(
     let row = metrics::get(conn, name)
         .await?
         .ok_or_else(|| WatchError::Vanished(name.to_owned()))?;
-    let rules = rules_of(conn, name).await?;
-    let highest = reached::highest(conn, name).await?;
+    let state = state::load(conn, name).await?;
     let recent = readings::since_cutoff(conn, name, now - detector.hold()).await?;
     let Some(newest) = recent.last().copied() else {
         return Ok(Applied::Nothing);
     };
-    let initialized = row.baseline_version >= row.rules_version;
-    if !initialized && newest.estimate == 0 {
-        // Nothing counted yet (ingest not running?): baselining now would let the
-        // first import announce its backlog. Wait for a count.
-        return Ok(Applied::Nothing);
-    }
-    let history = MetricHistory {
-        highest_reached: highest.as_ref().map(|h| h.milestone),
-        initialized,
-        recent: &recent,
-    };
-    match decide(detector, &rules, &history, now) {
+    match decide(detector, &state.rules, &state.history(&recent), now) {
         Decision::Nothing => Ok(Applied::Nothing),
         Decision::Pending {
             milestone,
@@ -65,7 +53,7 @@ pub(super) async fn decide_and_apply(
             milestone,
             clears_at,
         }),
-        Decision::Baseline { reached } => {
+        Decision::Baseline { bound, reached } => {
             let mut recorded = Vec::new();
             for milestone in reached {
                 let row = reached_row(name, milestone, Reason::Baseline, &newest, now);
@@ -73,7 +61,7 @@ pub(super) async fn decide_and_apply(
                     recorded.push(milestone);
                 }
             }
-            metrics::mark_baselined(conn, name, row.rules_version).await?;
+            metrics::raise_baseline(conn, name, bound).await?;
             Ok(Applied::Baseline {
                 milestones: recorded,
             })
@@ -85,7 +73,8 @@ pub(super) async fn decide_and_apply(
     }
 }
 
-fn reached_row(
+/// A milestone's row, decided by `reading`.
+pub(super) fn reached_row(
     metric: &str,
     milestone: u64,
     reason: Reason,

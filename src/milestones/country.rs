@@ -1,4 +1,8 @@
-//! "If it were a country": a count compared with the world's populations.
+//! "If it were a country": a count compared with the world's populations, in a
+//! clause that reads well at every size: a rank among the top [`TOP_RANKS`] ("the
+//! 8th most populous in the world"), else the most populous country still below
+//! the count ("more people than live in Iceland"), and nothing below the least
+//! populous one.
 //!
 //! The populations are `data/countries.csv` (World Bank SP.POP.TOTL, latest year,
 //! countries and territories only; `data/README.md` says how it was made), compiled
@@ -45,14 +49,17 @@ fn parse_row(line: &'static str) -> Country {
     }
 }
 
+/// The ranks told as a rank; a count ranked lower is compared with a country.
+pub const TOP_RANKS: usize = 100;
+
 /// Where a count would rank among countries by population.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CountryRank {
     /// At least as many as the most populous country.
     LargerThanAll { largest: &'static Country },
     /// `rank` = 1 + the number of countries with more people than the count (so at
-    /// least 2); `next_smaller` is the most populous country with at most as many,
-    /// `None` when the count is below every country.
+    /// least 2); `next_smaller` is the most populous country with fewer people,
+    /// `None` when the count is at or below every country.
     Rank {
         rank: usize,
         next_smaller: Option<&'static Country>,
@@ -68,14 +75,15 @@ pub fn country_rank(n: u64) -> CountryRank {
     }
     CountryRank::Rank {
         rank: larger + 1,
-        next_smaller: all.get(larger),
+        next_smaller: all.get(all.partition_point(|c| c.population >= n)),
     }
 }
 
 impl CountryRank {
     /// The phrase for `{country_rank}`, lower case, without final punctuation:
     /// "if it were a country, it would be the 8th most populous in the world,
-    /// ahead of Bangladesh".
+    /// ahead of Bangladesh" (a top-[`TOP_RANKS`] rank), "more people than live in
+    /// Iceland" (a lower one), or empty below the least populous country.
     pub fn phrase(&self) -> String {
         match self {
             CountryRank::LargerThanAll { .. } => {
@@ -84,18 +92,18 @@ impl CountryRank {
             CountryRank::Rank {
                 rank,
                 next_smaller: Some(smaller),
-            } => format!(
+            } if *rank <= TOP_RANKS => format!(
                 "if it were a country, it would be the {} most populous in the world, ahead of {}",
                 ordinal(*rank as u64),
                 smaller.name
             ),
             CountryRank::Rank {
-                rank,
-                next_smaller: None,
-            } => format!(
-                "if it were a country, it would be the {} most populous in the world",
-                ordinal(*rank as u64)
-            ),
+                next_smaller: Some(smaller),
+                ..
+            } => format!("more people than live in {}", smaller.name),
+            CountryRank::Rank {
+                next_smaller: None, ..
+            } => String::new(),
         }
     }
 }
@@ -104,9 +112,10 @@ impl CountryRank {
 /// Telegram counts), for template length checks.
 pub fn longest_phrase() -> String {
     let all = countries();
-    let candidates = std::iter::once(all[0].population)
-        .chain(all.iter().map(|c| c.population))
-        .chain([0]);
+    let candidates = all
+        .iter()
+        .flat_map(|c| [c.population, c.population.saturating_add(1)])
+        .chain([0, u64::MAX]);
     candidates
         .map(|n| country_rank(n).phrase())
         .max_by_key(|p| p.encode_utf16().count())
@@ -156,7 +165,7 @@ mod tests {
             let larger = all.iter().filter(|c| c.population > n).count();
             let smaller = all
                 .iter()
-                .filter(|c| c.population <= n)
+                .filter(|c| c.population < n)
                 .max_by_key(|c| c.population);
             assert_eq!(
                 country_rank(n),
@@ -187,6 +196,68 @@ mod tests {
                 rank: all.len() + 1,
                 next_smaller: None,
             }
+        );
+        assert_eq!(country_rank(smallest - 1).phrase(), "");
+    }
+
+    /// The most populous country with fewer people than `n`, from the data file.
+    fn just_below(n: u64) -> &'static str {
+        countries()
+            .iter()
+            .filter(|c| c.population < n)
+            .max_by_key(|c| c.population)
+            .map(|c| c.name)
+            .unwrap()
+    }
+
+    fn rank_of(n: u64) -> usize {
+        1 + countries().iter().filter(|c| c.population > n).count()
+    }
+
+    #[test]
+    fn the_country_clause_reads_well_at_every_size() {
+        // 1K is below Tuvalu, the least populous country: no clause at all.
+        assert!(countries().iter().all(|c| c.population > 1_000));
+        assert_eq!(country_rank(1_000).phrase(), "");
+        // 50K and 400K rank far below the top 100: a country they outnumber.
+        for (n, country) in [(50_000, "Saint Kitts and Nevis"), (400_000, "Iceland")] {
+            assert!(rank_of(n) > TOP_RANKS, "{n}");
+            assert_eq!(just_below(n), country);
+            assert_eq!(
+                country_rank(n).phrase(),
+                format!("more people than live in {country}")
+            );
+        }
+        // 10M and 200M rank among the top 100: the rank.
+        for (n, rank) in [(10_000_000, "95th"), (200_000_000, "8th")] {
+            assert!(rank_of(n) <= TOP_RANKS, "{n}");
+            assert_eq!(
+                country_rank(n).phrase(),
+                format!(
+                    "if it were a country, it would be the {rank} most populous in the world, ahead of {}",
+                    just_below(n)
+                )
+            );
+        }
+        // 2B is more than India.
+        assert_eq!(
+            country_rank(2_000_000_000).phrase(),
+            "that is more people than live in any country on Earth"
+        );
+    }
+
+    #[test]
+    fn the_rank_is_told_up_to_the_hundredth_and_a_country_after() {
+        let all = countries();
+        let hundredth = all[TOP_RANKS - 1].population;
+        assert!(
+            country_rank(hundredth)
+                .phrase()
+                .contains("the 100th most populous")
+        );
+        assert_eq!(
+            country_rank(hundredth - 1).phrase(),
+            format!("more people than live in {}", all[TOP_RANKS].name)
         );
     }
 

@@ -12,22 +12,22 @@
 //!   at every reading since one taken at or before `now − hold`.
 //! - **Highest only, never backwards.** Of several milestones cleared at once the
 //!   highest fires and the others are reported as skipped; a milestone at or below
-//!   `highest_reached` never fires.
-//! - **Baseline.** On the first decision for a metric (`initialized == false`), every
-//!   milestone at or below the newest estimate is recorded as already reached and
-//!   nothing fires: the bot does not announce the past when it is installed.
+//!   the highest announced (by the watcher or by hand) or skipped never fires.
+//! - **Baseline.** The first decision for a metric (`baseline == None`), whatever
+//!   its reading, zero included, records every milestone the lower bound has passed
+//!   as already reached and fires nothing: the bot does not announce the past when
+//!   it is installed, and announces every crossing after that.
 //!
 //! # Rule changes
-//! The detector cannot tell which milestones were recorded, only the highest. When
-//! a metric's rules change, the watcher should decide once with
-//! `initialized = false`: the new rules' milestones the count has already passed
-//! become a baseline (recording them is idempotent), instead of the next reading
-//! announcing, say, 250M weeks after it was passed. Milestones at or below
-//! `highest_reached` never fire in any case.
+//! A rule added later has its own baseline (see [`live`](super::live)): only its
+//! milestones already passed when it was added are out. Rules never re-baseline the
+//! metric, so a milestone another rule was about to fire (cleared but held, or just
+//! short of the confidence margin) still fires.
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::rules::{Rule, highest_at_or_below, milestones_in};
+use super::live::{ActiveRule, Live};
+use super::rules::{Rule, milestones_in};
 
 /// One count of a metric, as the watcher read it from the sketch store.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -48,6 +48,13 @@ impl Reading {
             return 0.0;
         }
         (self.estimate as f64 - k * self.std_error).max(0.0)
+    }
+
+    /// The highest count this reading proves was passed: the lower bound, in whole
+    /// ids. Every milestone at or below it is "already passed" for a baseline.
+    pub fn proven(&self, k: f64) -> u64 {
+        // `as` saturates, and floor() keeps the comparison M ≤ bound exact.
+        self.lower_bound(k).floor() as u64
     }
 }
 
@@ -105,15 +112,26 @@ impl Default for DetectorConfig {
 /// What the watcher knows about a metric before deciding.
 #[derive(Debug, Clone, Copy)]
 pub struct MetricHistory<'a> {
-    /// The highest milestone recorded as reached (announced, baseline or skipped).
-    pub highest_reached: Option<u64>,
-    /// Whether any decision was recorded for this metric before (see the module
-    /// docs for rule changes).
-    pub initialized: bool,
+    /// The metric's baseline: milestones at or below it were passed before the bot
+    /// watched. `None` until the first decision recorded it.
+    pub baseline: Option<u64>,
+    /// The highest milestone announced (by the watcher or by hand) or skipped.
+    pub highest_announced: Option<u64>,
+    /// Milestones recorded above both (a rule's baseline): they never fire.
+    pub recorded: &'a [u64],
     /// Readings ordered by time, newest last, reaching back at least `hold` before
     /// `now` (with one reading at or before `now − hold`), or a milestone cannot
     /// clear the hold.
     pub recent: &'a [Reading],
+}
+
+impl MetricHistory<'_> {
+    /// Nothing at or below it fires.
+    pub fn floor(&self) -> u64 {
+        self.baseline
+            .unwrap_or(0)
+            .max(self.highest_announced.unwrap_or(0))
+    }
 }
 
 /// What the watcher should record.
@@ -121,9 +139,11 @@ pub struct MetricHistory<'a> {
 pub enum Decision {
     /// Nothing to record.
     Nothing,
-    /// First decision: these milestones were passed before the bot watched (at most
-    /// [`LIST_CAP`](super::rules::LIST_CAP), the highest). Record, never announce.
-    Baseline { reached: Vec<u64> },
+    /// First decision: the metric's baseline is `bound` (the lower bound of its
+    /// first reading); `reached` are the milestones passed before the bot watched
+    /// (at most [`LIST_CAP`](super::rules::LIST_CAP), the highest). Record, never
+    /// announce.
+    Baseline { bound: u64, reached: Vec<u64> },
     /// Announce `milestone`; record `skipped` (cleared at the same time, lower,
     /// at most [`LIST_CAP`](super::rules::LIST_CAP) listed) as passed over.
     Fire { milestone: u64, skipped: Vec<u64> },
@@ -138,19 +158,26 @@ pub enum Decision {
 /// Decides, for one metric, what happened by `now`. Pure: same inputs, same answer.
 pub fn decide(
     cfg: &DetectorConfig,
-    rules: &[Rule],
+    rules: &[ActiveRule],
     history: &MetricHistory,
     now: DateTime<Utc>,
 ) -> Decision {
     let Some(newest) = history.recent.last() else {
         return Decision::Nothing;
     };
-    if !history.initialized {
+    if history.baseline.is_none() {
+        let bound = newest.proven(cfg.confidence_k);
+        let plain: Vec<Rule> = rules.iter().map(|r| r.rule).collect();
         return Decision::Baseline {
-            reached: milestones_in(rules, 0, newest.estimate),
+            bound,
+            reached: milestones_in(&plain, 0, bound),
         };
     }
-    let floor = history.highest_reached.unwrap_or(0);
+    let live = Live {
+        rules,
+        floor: history.floor(),
+        recorded: history.recorded,
+    };
     let bounds: Vec<f64> = history
         .recent
         .iter()
@@ -166,31 +193,20 @@ pub fn decide(
                 .copied()
                 .fold(f64::INFINITY, f64::min)
         });
-    if let Some(milestone) = held.and_then(|b| new_milestone(rules, b, floor)) {
+    // `as` saturates, and floor() keeps the comparison M ≤ bound exact.
+    if let Some(milestone) = held.and_then(|b| live.highest_at_or_below(b.floor() as u64)) {
         return Decision::Fire {
             milestone,
-            skipped: milestones_in(rules, floor, milestone - 1),
+            skipped: live.in_range(live.floor, milestone - 1),
         };
     }
-    pending(cfg, rules, history.recent, &bounds, floor)
-}
-
-/// The highest milestone at or below the lower bound `bound`, if above `floor`.
-fn new_milestone(rules: &[Rule], bound: f64, floor: u64) -> Option<u64> {
-    // `as` saturates, and floor() keeps the comparison M ≤ bound exact.
-    highest_at_or_below(rules, bound.floor() as u64).filter(|&m| m > floor)
+    pending(cfg, &live, history.recent, &bounds)
 }
 
 /// The milestone the newest reading clears, and when its streak will have held.
-fn pending(
-    cfg: &DetectorConfig,
-    rules: &[Rule],
-    readings: &[Reading],
-    bounds: &[f64],
-    floor: u64,
-) -> Decision {
+fn pending(cfg: &DetectorConfig, live: &Live, readings: &[Reading], bounds: &[f64]) -> Decision {
     let newest = bounds.last().copied().unwrap_or(0.0);
-    let Some(milestone) = new_milestone(rules, newest, floor) else {
+    let Some(milestone) = live.highest_at_or_below(newest.floor() as u64) else {
         return Decision::Nothing;
     };
     let streak_start = bounds

@@ -1,25 +1,32 @@
 //! Milestones: rules, detection, templates, and the watcher that records them.
 //!
 //! Pure logic: [`number`] reads and prints counts, [`rules`] says which counts are
-//! milestones, [`detector`] decides when one fires, [`template`] renders the
-//! announcements, [`country`] compares a count with populations, [`release`]'s
-//! `release_for` picks an announcement's state.
+//! milestones, [`live`] which of them may still fire, [`detector`] decides when one
+//! fires, [`template`] renders the announcements, [`country`] compares a count with
+//! populations, [`release`]'s `release_for` picks an announcement's state.
 //!
-//! With the database: [`rules_store`] (rules admins add and remove), [`settings`]
+//! With the database: [`state`] (what is recorded about a metric, loaded in one
+//! place), [`rules_store`] (rules admins add and remove), [`settings`]
 //! (release mode, approval timeout, minimum gap per metric), [`texts`] (templates
 //! and media per metric or milestone, preview), [`watcher`] (reads, decides and
 //! records every `WATCH_INTERVAL`; the transaction itself is `apply.rs`),
-//! [`release`] (drafts, approval) and [`status`] (what `milestone-bot status` shows).
+//! [`release`] (drafts, approval), [`manual`] (announcements admins release with
+//! Send), [`baseline`] (importing history quietly) and [`status`] (what
+//! `milestone-bot status` shows).
 
 mod apply;
+pub mod baseline;
 pub mod counter;
 pub mod country;
 pub mod detector;
+pub mod live;
+pub mod manual;
 pub mod number;
 pub mod release;
 pub mod rules;
 pub mod rules_store;
 pub mod settings;
+pub mod state;
 pub mod status;
 pub mod template;
 pub mod texts;

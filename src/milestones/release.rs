@@ -1,9 +1,12 @@
 //! When a fired milestone's announcement goes out: at once, or as a draft (approve
 //! mode, or held by the minimum gap), and how drafts leave that state.
 //!
-//! Admin hooks: [`drafts`] lists what waits, [`approve`] queues one; the watcher
-//! calls [`release_due`] on every tick. New drafts are also announced as
-//! [`MilestoneEvent`](super::watcher::MilestoneEvent)s by the watcher.
+//! Admin hooks: [`drafts`] lists what waits, [`approve_by`] queues one. Only drafts
+//! the watcher held can be approved; a draft written for a Send / Cancel
+//! confirmation leaves only by its buttons (see `storage::milestones::drafts`). The
+//! watcher calls [`release_due`] and [`cancel_expired`] on every tick. New drafts
+//! are also announced as [`MilestoneEvent`](super::watcher::MilestoneEvent)s by the
+//! watcher.
 
 use super::settings::{ReleaseMode, ReleaseSettings};
 use crate::storage::announcements::AnnouncementState;
@@ -79,20 +82,75 @@ pub async fn drafts(db: &Db) -> Result<Vec<Draft>, StorageError> {
     drafts::list(&mut conn).await
 }
 
-/// Queues a draft now (an admin approved it); `false` if it is not a draft.
+/// Queues a draft the watcher held, now; `false` if it is no such draft.
 pub async fn approve(db: &Db, announcement_id: i64) -> Result<bool, StorageError> {
     let mut conn = db.pool().acquire().await?;
-    let queued = drafts::queue(&mut conn, announcement_id).await?;
+    let queued = drafts::approve(&mut conn, announcement_id, None, None, Utc::now()).await?;
     if queued {
         tracing::info!(announcement_id, "milestone draft approved");
     }
     Ok(queued)
 }
 
+/// Why `/milestone approve` released nothing; the text is shown to the admin.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotApproved {
+    #[error("announcement #{0} is not a draft waiting for approval: there is no such announcement")]
+    Unknown(i64),
+    /// Drafts behind Send / Cancel go out only by their Send button.
+    #[error(
+        "announcement #{0} waits for its own Send button; /milestone approve releases only milestone drafts the watcher held"
+    )]
+    BehindConfirmation(i64),
+    #[error("announcement #{0} was cancelled; it cannot be approved")]
+    Cancelled(i64),
+    #[error("announcement #{0} is not a draft waiting for approval (it is {1})")]
+    NotADraft(i64, String),
+}
+
+/// An admin approves a draft the watcher held: it is queued, with its progress
+/// shown in `progress_chat`.
+pub async fn approve_by(
+    db: &Db,
+    announcement_id: i64,
+    admin: i64,
+    progress_chat: i64,
+    now: DateTime<Utc>,
+) -> Result<Result<(), NotApproved>, StorageError> {
+    let mut conn = db.pool().acquire().await?;
+    if drafts::approve(
+        &mut conn,
+        announcement_id,
+        Some(admin),
+        Some(progress_chat),
+        now,
+    )
+    .await?
+    {
+        tracing::info!(announcement_id, "milestone draft approved");
+        return Ok(Ok(()));
+    }
+    let why = match drafts::info(&mut conn, announcement_id).await? {
+        None => NotApproved::Unknown(announcement_id),
+        Some(d) if d.state == "draft" && d.behind_confirmation => {
+            NotApproved::BehindConfirmation(announcement_id)
+        }
+        Some(d) if d.state == "cancelled" => NotApproved::Cancelled(announcement_id),
+        Some(d) => NotApproved::NotADraft(announcement_id, d.state),
+    };
+    Ok(Err(why))
+}
+
 /// Queues every draft whose release time has passed; their ids.
 pub async fn release_due(db: &Db, now: DateTime<Utc>) -> Result<Vec<i64>, StorageError> {
     let mut conn = db.pool().acquire().await?;
     drafts::queue_due(&mut conn, now).await
+}
+
+/// Cancels for good every draft whose Send button expired unpressed; their ids.
+pub async fn cancel_expired(db: &Db, now: DateTime<Utc>) -> Result<Vec<i64>, StorageError> {
+    let mut conn = db.pool().acquire().await?;
+    drafts::cancel_expired(&mut conn, now).await
 }
 
 #[cfg(test)]

@@ -3,18 +3,34 @@
 //! (`MILESTONE_RULES`) copied in once, the first time a metric is watched. After
 //! that the database is the truth: a default an admin removed stays removed.
 //!
-//! Every change bumps the metric's rule version, so the watcher records the new
-//! rules' already-passed milestones as a baseline instead of announcing them (see
-//! the detector's "Rule changes").
+//! A rule added to a metric the bot already reads has its own baseline: its
+//! milestones the lower bound of the newest reading has passed are recorded as
+//! `baseline` and never fire; no other rule's milestone is touched (one about to
+//! fire still fires). Removing a rule records nothing. Both take the metric's lock,
+//! so they never interleave with a watcher's decision.
 
-use super::rules::Rule;
-use super::rules::RuleError;
-use crate::storage::milestones::{metrics, rules};
+use super::apply::reached_row;
+use super::detector::{DetectorConfig, Reading};
+use super::live::{ActiveRule, Live};
+use super::rules::{Rule, RuleError, milestones_in};
+use super::state;
+use crate::storage::milestones::reached::{self, Reason};
+use crate::storage::milestones::{metrics, readings, rules};
 use crate::storage::{Db, StorageError};
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
 pub use crate::storage::milestones::rules::StoredRule;
+
+/// A rule just added, with its own baseline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AddedRule {
+    pub rule: StoredRule,
+    /// Its milestones the lower bound of the newest reading had already passed,
+    /// newly recorded as `baseline` (at most [`LIST_CAP`](super::rules::LIST_CAP),
+    /// the highest); empty when the metric has not been read yet.
+    pub baseline: Vec<u64>,
+}
 
 /// The largest milestone the database can record (`BIGINT`).
 pub const MAX_MILESTONE: u64 = i64::MAX as u64;
@@ -82,18 +98,21 @@ pub fn parse_rule(text: &str) -> Result<Rule, RuleStoreError> {
     Ok(rule)
 }
 
-/// Adds a rule to a metric; returns it as stored (canonical text, id).
+/// Adds a rule to a metric; returns it as stored (canonical text, id) with the
+/// milestones of its own that were already passed (`detector` gives the lower bound).
 pub async fn add_rule(
     db: &Db,
     metric: &str,
     rule: &str,
     by: Option<i64>,
-) -> Result<StoredRule, RuleStoreError> {
+    detector: &DetectorConfig,
+) -> Result<AddedRule, RuleStoreError> {
     check_metric(metric)?;
     let rule = parse_rule(rule)?;
     let now = Utc::now();
     let mut tx = db.pool().begin().await?;
     metrics::ensure(&mut tx, metric, now).await?;
+    metrics::bump_rules_version(&mut tx, metric).await?;
     let Some(id) = rules::insert(&mut tx, metric, &rule.to_string(), now, by).await? else {
         let existing = rules::list_for(&mut tx, metric).await?;
         let id = existing
@@ -106,19 +125,69 @@ pub async fn add_rule(
             id,
         });
     };
-    metrics::bump_rules_version(&mut tx, metric).await?;
+    let (passed_when_added, baseline) = match readings::latest(&mut tx, metric).await? {
+        Some(newest) => {
+            let bound = newest.proven(detector.confidence_k());
+            rules::set_baseline(&mut tx, id, bound).await?;
+            let recorded = baseline_rule(&mut tx, metric, id, rule, bound, &newest, now).await?;
+            (Some(bound), recorded)
+        }
+        None => (None, Vec::new()),
+    };
     tx.commit().await?;
-    tracing::info!(metric, rule = %rule, id, "milestone rule added");
-    Ok(StoredRule {
-        id,
-        metric: metric.to_owned(),
-        rule: rule.to_string(),
-        created_at: DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now),
-        created_by: by,
+    tracing::info!(metric, rule = %rule, id, baseline = baseline.len(), "milestone rule added");
+    Ok(AddedRule {
+        rule: StoredRule {
+            id,
+            metric: metric.to_owned(),
+            rule: rule.to_string(),
+            created_at: DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now),
+            created_by: by,
+            passed_when_added,
+        },
+        baseline,
     })
 }
 
-/// Removes a rule by id; returns what was removed.
+/// Records the new rule's milestones at or below `bound` as `baseline`, except
+/// those another rule may still fire (they stay that rule's to announce).
+async fn baseline_rule(
+    conn: &mut AnyConnection,
+    metric: &str,
+    id: i64,
+    rule: Rule,
+    bound: u64,
+    newest: &Reading,
+    now: DateTime<Utc>,
+) -> Result<Vec<u64>, RuleStoreError> {
+    let state = state::load(conn, metric).await?;
+    let others: Vec<ActiveRule> = state
+        .rule_ids
+        .iter()
+        .zip(&state.rules)
+        .filter(|(rule_id, _)| **rule_id != id)
+        .map(|(_, r)| *r)
+        .collect();
+    let others = Live {
+        rules: &others,
+        floor: state.floor(),
+        recorded: &[],
+    };
+    let mut recorded = Vec::new();
+    for milestone in milestones_in(&[rule], 0, bound) {
+        if others.contains(milestone) {
+            continue;
+        }
+        let row = reached_row(metric, milestone, Reason::Baseline, newest, now);
+        if reached::insert(conn, &row).await? {
+            recorded.push(milestone);
+        }
+    }
+    Ok(recorded)
+}
+
+/// Removes a rule by id; returns what was removed. Nothing is recorded: the other
+/// rules' milestones fire as before.
 pub async fn remove_rule(db: &Db, id: i64) -> Result<StoredRule, RuleStoreError> {
     let mut tx = db.pool().begin().await?;
     let removed = rules::delete(&mut tx, id)
@@ -137,21 +206,6 @@ pub async fn list_rules(db: &Db, metric: Option<&str>) -> Result<Vec<StoredRule>
         Some(metric) => rules::list_for(&mut conn, metric).await?,
         None => rules::list_all(&mut conn).await?,
     })
-}
-
-/// A metric's rules, parsed, for the detector.
-pub async fn rules_of(conn: &mut AnyConnection, metric: &str) -> Result<Vec<Rule>, RuleStoreError> {
-    rules::list_for(conn, metric)
-        .await?
-        .into_iter()
-        .map(|stored| {
-            Rule::parse(&stored.rule).map_err(|source| RuleStoreError::Corrupt {
-                metric: stored.metric,
-                rule: stored.rule,
-                source,
-            })
-        })
-        .collect()
 }
 
 /// Copies the configured default rules of each watched metric into the database,

@@ -160,7 +160,7 @@ mod tests {
         MetricRow {
             metric: "mau".into(),
             rules_version: 1,
-            baseline_version: 1,
+            baseline: Some(0),
             seeded: true,
             release_mode: mode.map(Into::into),
             approve_timeout_ms: timeout,

@@ -39,8 +39,8 @@ pub enum Applied {
         milestone: u64,
         clears_at: DateTime<Utc>,
     },
-    /// First reading (or rules changed): these milestones were newly recorded as
-    /// already passed; nothing is announced.
+    /// The metric's first reading: these milestones were newly recorded as already
+    /// passed; nothing is announced.
     Baseline { milestones: Vec<u64> },
     /// `milestone` fired: recorded, with its announcement (queued or draft).
     Announced {
@@ -175,7 +175,8 @@ impl<C: Counter> Watcher<C> {
         self.events.subscribe()
     }
 
-    /// One round at `now`: every metric, then due drafts.
+    /// One round at `now`: every metric, then due drafts (and drafts whose Send
+    /// button expired are cancelled).
     pub async fn tick(&self, now: DateTime<Utc>) -> TickOutcome {
         let mut outcome = TickOutcome::default();
         for metric in &self.metrics {
@@ -199,6 +200,14 @@ impl<C: Counter> Watcher<C> {
                 outcome.released = released;
             }
             Err(e) => tracing::error!(error = %e, "releasing milestone drafts failed"),
+        }
+        match super::release::cancel_expired(&self.db, now).await {
+            Ok(cancelled) => {
+                for announcement_id in cancelled {
+                    tracing::info!(announcement_id, "draft cancelled: its Send button expired");
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cancelling expired drafts failed"),
         }
         outcome
     }

@@ -33,7 +33,8 @@ impl AnnouncementKind {
 /// The lifecycle of an announcement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AnnouncementState {
-    /// Waiting for an admin's approval (or its `release_at`).
+    /// Not sent yet: held by the milestone watcher (an admin's approval, or its
+    /// `release_at`), or written for a Send / Cancel confirmation (its Send only).
     Draft,
     /// Deliveries may be sent.
     Queued,
@@ -171,29 +172,6 @@ pub async fn delivery_count(
         .fetch_one(&mut *conn)
         .await?;
     Ok(row.try_get("n")?)
-}
-
-/// Moves a draft to the queue, remembering who released it and where to show progress.
-/// `false` when it was not a draft (already released, cancelled, or unknown).
-pub async fn release(
-    db: &super::Db,
-    announcement_id: i64,
-    by: i64,
-    progress_chat_id: i64,
-    at: DateTime<Utc>,
-) -> Result<bool, StorageError> {
-    let done = sqlx::query(
-        "UPDATE announcements SET state = 'queued', created_by = COALESCE(created_by, $2),
-           progress_chat_id = $3, release_at = $4
-         WHERE id = $1 AND state = 'draft'",
-    )
-    .bind(announcement_id)
-    .bind(by)
-    .bind(progress_chat_id)
-    .bind(Millis::from(at))
-    .execute(db.pool())
-    .await?;
-    Ok(done.rows_affected() > 0)
 }
 
 /// An announcement with its deliveries counted by state, for admins.

@@ -35,6 +35,11 @@ pub struct BotContext {
     pub watched: Arc<Vec<crate::milestones::watcher::WatchedMetric>>,
     /// Wakes the broadcast worker when an admin queues or changes a broadcast.
     pub broadcast: crate::broadcast::BroadcastHandle,
+    /// `CONFIDENCE_K` and `MILESTONE_HOLD`: the lower bound a new rule's baseline
+    /// and `/milestone baseline` are taken at.
+    pub detector: crate::milestones::detector::DetectorConfig,
+    /// Counts a metric now, for `/milestone baseline`.
+    pub counter: crate::milestones::counter::SketchCounter,
 }
 
 /// The error type of every handler; logged (redacted) by the dispatcher.

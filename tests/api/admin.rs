@@ -453,9 +453,14 @@ async fn a_stale_or_cancelled_confirmation_starts_nothing(backend: Backend) {
 
     assert_eq!(
         announcement_state(&app).await,
-        vec!["draft", "draft"],
-        "nothing was released"
+        vec!["cancelled", "cancelled"],
+        "nothing was released, and neither draft can be approved any more"
     );
+    for id in [1, 2] {
+        let approve =
+            text_of(&ask(&app, chat, app.admin, &format!("/milestone approve {id}")).await);
+        assert!(approve.contains("cannot be approved"), "{approve}");
+    }
     app.stop().await;
 }
 
@@ -865,6 +870,7 @@ async fn every_subcommand_from_a_non_admin_is_refused_and_changes_nothing(backen
         "list",
         "add mau 300M",
         "remove 1",
+        "baseline mau",
         "template mau thanks Hi",
         "preview 200M",
         "announce 200M",

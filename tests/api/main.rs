@@ -3,7 +3,9 @@
 mod helpers;
 
 mod admin;
+mod baseline;
 mod broadcast;
+mod buttons;
 mod cli;
 mod crash;
 mod demo;
@@ -16,4 +18,5 @@ mod operations;
 mod redis_cluster;
 mod shutdown;
 mod sketch_store;
+mod status;
 mod updates;

@@ -5,6 +5,7 @@
 use crate::helpers::{TestApp, TestDatabase, eventually};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use milestone_bot::config::{MilestonesConfig, parse_rules};
+use milestone_bot::milestones::detector::DetectorConfig;
 use milestone_bot::milestones::release;
 use milestone_bot::milestones::rules_store::{self, RuleStoreError};
 use milestone_bot::milestones::settings::{self, ReleaseMode};
@@ -146,30 +147,20 @@ async fn rules_are_added_listed_and_removed_and_bad_ones_are_refused_with_the_re
         return;
     };
 
-    let first = rules_store::add_rule(&db, "mau", "200,000,000", None)
-        .await
-        .unwrap();
-    let series = rules_store::add_rule(&db, "mau", "every 10M", Some(1001))
-        .await
-        .unwrap();
-    rules_store::add_rule(&db, "dau", "round", None)
-        .await
-        .unwrap();
-    let duplicate = rules_store::add_rule(&db, "mau", "200M", None)
-        .await
-        .unwrap_err();
-    let zero = rules_store::add_rule(&db, "mau", "every 0", None)
+    let add = |metric: &'static str, rule: &'static str, by: Option<i64>| {
+        let db = db.clone();
+        async move { rules_store::add_rule(&db, metric, rule, by, &DetectorConfig::default()).await }
+    };
+    let first = add("mau", "200,000,000", None).await.unwrap().rule;
+    let series = add("mau", "every 10M", Some(1001)).await.unwrap().rule;
+    add("dau", "round", None).await.unwrap();
+    let duplicate = add("mau", "200M", None).await.unwrap_err();
+    let zero = add("mau", "every 0", None).await.unwrap_err();
+    let nonsense = add("mau", "weekly", None).await.unwrap_err();
+    let too_large = add("mau", "18,446,744,073,709,551,615", None)
         .await
         .unwrap_err();
-    let nonsense = rules_store::add_rule(&db, "mau", "weekly", None)
-        .await
-        .unwrap_err();
-    let too_large = rules_store::add_rule(&db, "mau", "18,446,744,073,709,551,615", None)
-        .await
-        .unwrap_err();
-    let bad_metric = rules_store::add_rule(&db, "MAU", "200M", None)
-        .await
-        .unwrap_err();
+    let bad_metric = add("MAU", "200M", None).await.unwrap_err();
     let removed = rules_store::remove_rule(&db, first.id).await.unwrap();
     let missing = rules_store::remove_rule(&db, first.id).await.unwrap_err();
 
@@ -373,15 +364,14 @@ async fn a_rule_added_below_the_count_is_recorded_as_baseline_not_announced(back
     let watcher = watcher(&db, &counter, config("mau=every 100M")).await;
     watcher.tick(t(0)).await;
 
-    rules_store::add_rule(&db, "mau", "120M", None)
+    let added = rules_store::add_rule(&db, "mau", "120M", None, &DetectorConfig::default())
         .await
         .unwrap();
     let outcome = watcher.tick(t(5)).await;
 
-    let Some(Applied::Baseline { milestones }) = outcome.applied("mau") else {
-        panic!("{outcome:?}")
-    };
-    assert_eq!(milestones, &[120 * M]);
+    assert_eq!(added.baseline, [120 * M]);
+    assert_eq!(outcome.applied("mau"), Some(&Applied::Nothing));
+    assert!(reached(&db).await.contains(&(120 * M, "baseline".into())));
     assert_eq!(announcements(&db).await, 0);
     counter.set("mau", 210 * M);
     announced(watcher.tick(t(10)).await.applied("mau"));
@@ -592,13 +582,11 @@ async fn spawn_watching_dau(backend: Backend, extra: &[(&str, &str)]) -> Option<
 /// ingested next is growth.
 async fn wait_for_baseline(app: &TestApp) {
     eventually("the first reading is a baseline", || async {
-        let row = sqlx::query(
-            "SELECT baseline_version, rules_version FROM milestone_metrics WHERE metric = 'dau'",
-        )
-        .fetch_optional(app.db.pool())
-        .await
-        .unwrap()?;
-        (row.try_get::<i64, _>(0).unwrap() >= row.try_get::<i64, _>(1).unwrap()).then_some(())
+        let row = sqlx::query("SELECT baseline_bound FROM milestone_metrics WHERE metric = 'dau'")
+            .fetch_optional(app.db.pool())
+            .await
+            .unwrap()?;
+        row.try_get::<Option<i64>, _>(0).unwrap().map(drop)
     })
     .await;
 }

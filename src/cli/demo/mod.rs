@@ -1,8 +1,10 @@
 //! `milestone-bot demo`: the whole flow in under a minute, with no token. The Bot
 //! API simulator plays Telegram (its flood limits on), the real bot is built by
-//! [`App::build`] and run as `run` runs it, and the demo plays the operator's
-//! backend: it records made-up user ids until a milestone passes, then shows what
-//! each chat and the admin received.
+//! [`App::build`] and run as `run` runs it, and the demo plays the operator: it
+//! imports the service's history and records it as a baseline before the bot
+//! starts (as `milestone-bot record` and `milestone-bot baseline` would), then
+//! records made-up user ids until a milestone passes, and shows what each chat and
+//! the admin received.
 //!
 //! - [`world`]: the simulator, the token, the admin and the chats.
 //! - [`settings`]: the bot's configuration, as environment variables.
@@ -18,6 +20,9 @@ pub mod world;
 
 use crate::app::App;
 use crate::config::Config;
+use crate::milestones::baseline;
+use crate::milestones::counter::SketchCounter;
+use crate::milestones::detector::DetectorConfig;
 use crate::milestones::number::format_short;
 use crate::milestones::watcher::MilestoneEvent;
 use crate::sketch::{MetricName, SketchStoreKind};
@@ -65,9 +70,17 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         &format!("sqlite://{}?mode=rwc", db_path.display()),
         world.admin.0,
     );
-    let app = App::build(Config::from_env(&env)?).await?;
+    let config = Config::from_env(&env)?;
+    let metrics = config.sketch.metrics.clone();
+    let detector = config.milestones.detector;
+    let app = App::build(config).await?;
     let db = app.db().clone();
     let store = app.store().clone();
+    let counter = SketchCounter {
+        store: store.clone(),
+        metrics,
+    };
+    import_history(&db, &counter, &detector, &out).await?;
     let events = app.milestone_events();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn(app.run_until_stopped(async move {
@@ -132,11 +145,41 @@ async fn tell(
     feed::follow(world, out, DEADLINE).await
 }
 
+/// Before the bot runs, as an operator installing it on a live service would: the
+/// past activity goes in (`milestone-bot record`) and what it passed is recorded as
+/// a baseline (`milestone-bot baseline dau`), so the bot does not announce history.
+async fn import_history(
+    db: &Db,
+    counter: &SketchCounter,
+    detector: &DetectorConfig,
+    out: &Narrator,
+) -> anyhow::Result<()> {
+    out.act(&format!(
+        "Before the bot starts: importing {}'s history",
+        settings::METRIC
+    ));
+    let metric = MetricName::parse(settings::METRIC)?;
+    let users = growth::HISTORY.users;
+    growth::record(&counter.store, &metric, 0, users).await?;
+    let done = baseline::baseline(db, counter, settings::METRIC, detector, Utc::now())
+        .await
+        .context("recording the baseline")?;
+    out.say(narrate::reading(settings::METRIC, users, &done.reading));
+    out.say(format!("  {}", growth::HISTORY.shows));
+    let passed: Vec<String> = done.recorded.iter().map(|&m| format_short(m)).collect();
+    out.say(format!(
+        "  `milestone-bot baseline {}` recorded them as passed, never announced: {}",
+        settings::METRIC,
+        passed.join(", ")
+    ));
+    Ok(())
+}
+
 /// Records the growth steps; each reading is stamped when the watcher took it.
 async fn grow(db: &Db, store: &SketchStoreKind, out: &Narrator) -> anyhow::Result<()> {
     let metric = MetricName::parse(settings::METRIC)?;
-    let mut users = 0;
-    for (i, step) in growth::STEPS.iter().enumerate() {
+    let mut users = growth::HISTORY.users;
+    for step in &growth::STEPS {
         growth::record(store, &metric, users, step.users).await?;
         users = step.users;
         let after = Utc::now() + chrono::Duration::milliseconds(1);
@@ -146,14 +189,6 @@ async fn grow(db: &Db, store: &SketchStoreKind, out: &Narrator) -> anyhow::Resul
             narrate::reading(settings::METRIC, users, &reading),
         );
         out.say_at_utc(reading.at, format!("  {}", step.shows));
-        if i == 0 {
-            let passed = growth::reached(db, settings::METRIC, Reason::Baseline, DEADLINE).await?;
-            let passed: Vec<String> = passed.iter().map(|r| format_short(r.milestone)).collect();
-            out.say(format!(
-                "  recorded as baseline, not announced: {}",
-                passed.join(", ")
-            ));
-        }
     }
     Ok(())
 }

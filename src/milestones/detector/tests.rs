@@ -35,6 +35,10 @@ fn readings(points: &[(i64, u64, f64)]) -> Vec<Reading> {
         .collect()
 }
 
+fn active(rules: &[Rule]) -> Vec<ActiveRule> {
+    rules.iter().copied().map(ActiveRule::new).collect()
+}
+
 fn decide_at(
     cfg: DetectorConfig,
     rules: &[Rule],
@@ -44,11 +48,12 @@ fn decide_at(
 ) -> Decision {
     let recent = readings(points);
     let history = MetricHistory {
-        highest_reached: highest,
-        initialized: true,
+        baseline: Some(0),
+        highest_announced: highest,
+        recorded: &[],
         recent: &recent,
     };
-    decide(&cfg, rules, &history, minutes(now_minute))
+    decide(&cfg, &active(rules), &history, minutes(now_minute))
 }
 
 fn hold(minutes: i64) -> DetectorConfig {
@@ -57,18 +62,115 @@ fn hold(minutes: i64) -> DetectorConfig {
 
 #[test]
 fn the_first_decision_records_every_passed_milestone_as_baseline_and_fires_nothing() {
-    let rules = [every(100 * M), threshold(150 * M)];
-    let cases = [(205 * M, vec![100 * M, 150 * M, 200 * M]), (99 * M, vec![])];
+    let rules = active(&[every(100 * M), threshold(150 * M)]);
+    let cases = [
+        (205 * M, vec![100 * M, 150 * M, 200 * M]),
+        // 200.5M with a lower bound under 200M: 200M is not proven passed yet.
+        (200_500_000, vec![100 * M, 150 * M]),
+        (99 * M, vec![]),
+        (0, vec![]),
+    ];
     for (estimate, expected) in cases {
         let recent = readings(&[(0, estimate, estimate as f64 * 0.0081)]);
         let history = MetricHistory {
-            highest_reached: None,
-            initialized: false,
+            baseline: None,
+            highest_announced: None,
+            recorded: &[],
             recent: &recent,
         };
         let decision = decide(&DetectorConfig::default(), &rules, &history, minutes(0));
-        assert_eq!(decision, Decision::Baseline { reached: expected });
+        let bound = recent[0].proven(2.0);
+        assert_eq!(
+            decision,
+            Decision::Baseline {
+                bound,
+                reached: expected
+            },
+            "{estimate}"
+        );
     }
+}
+
+/// Plays readings (minute, estimate) with 0.81% error through `decide` as the
+/// watcher does, from the metric's first reading on; returns every decision.
+fn watch(cfg: DetectorConfig, rules: &[ActiveRule], points: &[(i64, u64)]) -> Vec<Decision> {
+    let mut recent = Vec::new();
+    let (mut baseline, mut highest, mut out) = (None, None, Vec::new());
+    for &(minute, estimate) in points {
+        recent.push(Reading {
+            at: minutes(minute),
+            estimate,
+            std_error: estimate as f64 * 0.0081,
+        });
+        let history = MetricHistory {
+            baseline,
+            highest_announced: highest,
+            recorded: &[],
+            recent: &recent,
+        };
+        let decision = decide(&cfg, rules, &history, minutes(minute));
+        match &decision {
+            Decision::Baseline { bound, .. } => baseline = Some(*bound),
+            Decision::Fire { milestone, .. } => highest = Some(*milestone),
+            _ => {}
+        }
+        out.push(decision);
+    }
+    out
+}
+
+#[test]
+fn a_metric_first_read_at_zero_announces_the_first_milestone_it_crosses() {
+    let rules = active(&[threshold(1_000)]);
+
+    let decisions = watch(DetectorConfig::default(), &rules, &[(0, 0), (1, 1_500)]);
+
+    assert_eq!(
+        decisions,
+        [
+            Decision::Baseline {
+                bound: 0,
+                reached: vec![]
+            },
+            fire(1_000, vec![])
+        ]
+    );
+}
+
+#[test]
+fn a_rule_added_later_keeps_its_own_baseline_and_never_swallows_another_rules_milestone() {
+    // 250M and 150M were added while the count read 200.5M (lower bound ≈ 197.3M):
+    // 150M is theirs and passed; 200M belongs to `every 100M` and is still to fire.
+    let added_at = Reading {
+        at: minutes(0),
+        estimate: 200_500_000,
+        std_error: 200_500_000.0 * 0.0081,
+    }
+    .proven(2.0);
+    let rules = [
+        ActiveRule::new(every(100 * M)),
+        ActiveRule {
+            rule: threshold(150 * M),
+            passed_when_added: Some(added_at),
+        },
+        ActiveRule {
+            rule: threshold(250 * M),
+            passed_when_added: Some(added_at),
+        },
+    ];
+    let points = [(0, 120 * M), (10, 200_500_000), (20, 205 * M)];
+
+    let fast = watch(DetectorConfig::default(), &rules, &points);
+    let held = watch(
+        hold(15),
+        &rules,
+        &[(0, 120 * M), (10, 205 * M), (30, 205 * M)],
+    );
+
+    assert_eq!(fast[1], Decision::Nothing, "{fast:?}");
+    assert_eq!(fast[2], fire(200 * M, vec![]), "{fast:?}");
+    assert_eq!(held[1], pending(200 * M, 25), "{held:?}");
+    assert_eq!(held[2], fire(200 * M, vec![]), "{held:?}");
 }
 
 /// One row of the decision table; readings are (minute, estimate, std_error) and
@@ -224,7 +326,8 @@ fn true_path() -> impl Strategy<Value = Vec<u64>> {
 /// the true count at the time.
 fn play(rules: &[Rule], cfg: &DetectorConfig, truth: &[u64], noise: &[f64]) -> Vec<(u64, u64)> {
     let mut recent = Vec::new();
-    let (mut highest, mut initialized, mut fired) = (None, false, Vec::new());
+    let rules = active(rules);
+    let (mut highest, mut baseline, mut fired) = (None, None, Vec::new());
     for (i, (&true_count, &u)) in truth.iter().zip(noise.iter().cycle()).enumerate() {
         let sigma = true_count as f64 * 0.0081;
         let at = minutes(10 * i as i64);
@@ -235,19 +338,19 @@ fn play(rules: &[Rule], cfg: &DetectorConfig, truth: &[u64], noise: &[f64]) -> V
             std_error: sigma,
         });
         let history = MetricHistory {
-            highest_reached: highest,
-            initialized,
+            baseline,
+            highest_announced: highest,
+            recorded: &[],
             recent: &recent,
         };
-        match decide(cfg, rules, &history, at) {
-            Decision::Baseline { reached } => highest = reached.last().copied().max(highest),
+        match decide(cfg, &rules, &history, at) {
+            Decision::Baseline { bound, .. } => baseline = Some(bound),
             Decision::Fire { milestone, .. } => {
                 fired.push((milestone, true_count));
                 highest = Some(milestone);
             }
             Decision::Nothing | Decision::Pending { .. } => {}
         }
-        initialized = true;
     }
     fired
 }

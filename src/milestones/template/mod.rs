@@ -4,6 +4,10 @@
 //! variables exist, its HTML is what Telegram accepts, and rendered with the
 //! longest values its variables can take it fits Telegram's limit. Rendering then
 //! cannot fail; values are escaped by [`escape_html`], the only escaping there is.
+//!
+//! A variable whose value is empty (`{country_rank}` for a count below every
+//! country) takes the separator right before it along (` — `, `, `, …), so
+//! "passed 1,000 users — {country_rank}." reads "passed 1,000 users.".
 
 pub mod html;
 pub mod vars;
@@ -142,13 +146,26 @@ impl Template {
     }
 
     fn render_with(&self, value: impl Fn(Var) -> String) -> String {
-        self.segments
-            .iter()
-            .map(|segment| match segment {
-                Segment::Html(html) => html.clone(),
-                Segment::Var(var) => escape_html(&value(*var)),
-            })
-            .collect()
+        let mut out = String::new();
+        for segment in &self.segments {
+            match segment {
+                Segment::Html(html) => out.push_str(html),
+                Segment::Var(var) => match value(*var) {
+                    v if v.is_empty() => drop_separator(&mut out),
+                    v => out.push_str(&escape_html(&v)),
+                },
+            }
+        }
+        out
+    }
+}
+
+/// The separators an empty value takes along when they end the text before it.
+const SEPARATORS: [&str; 6] = [" — ", " – ", " - ", ", ", "; ", ": "];
+
+fn drop_separator(out: &mut String) {
+    if let Some(sep) = SEPARATORS.iter().find(|sep| out.ends_with(**sep)) {
+        out.truncate(out.len() - sep.len());
     }
 }
 

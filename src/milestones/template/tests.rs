@@ -238,6 +238,19 @@ fn the_default_announcement_reads_as_a_sentence() {
 }
 
 #[test]
+fn below_every_country_the_default_announcement_has_no_country_clause() {
+    let text = render(DEFAULT_ANNOUNCEMENT, &ctx(1_000));
+    assert!(
+        text.contains("Today we passed <b>1,000</b> monthly active users.\n"),
+        "{text}"
+    );
+    assert_eq!(
+        render("{metric_label}, {country_rank}!", &ctx(1_000)),
+        "monthly active users!"
+    );
+}
+
+#[test]
 fn preview_renders_what_parse_and_render_would() {
     let ctx = ctx(5_000);
     assert_eq!(

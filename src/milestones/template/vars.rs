@@ -38,6 +38,7 @@ pub enum Var {
     DaysSincePrevious,
     /// Where the milestone (not the count) would rank among countries:
     /// `if it were a country, it would be the 8th most populous in the world, …`
+    /// (top 100), `more people than live in Iceland`, or empty below every country.
     CountryRank,
 }
 

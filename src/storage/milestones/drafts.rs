@@ -1,5 +1,12 @@
-//! Milestone announcements waiting as drafts: listed for admins, approved by one,
-//! or released by the watcher once their `release_at` has passed.
+//! Announcements waiting as drafts, and how each kind leaves that state.
+//!
+//! Two kinds of draft, told apart by `confirm_nonce`:
+//! - held by the milestone watcher (`RELEASE_MODE=approve`, `MILESTONE_MIN_GAP`;
+//!   no nonce): listed for admins, released by `/milestone approve` or by the
+//!   watcher once their `release_at` has passed;
+//! - written for a confirmation (a manual announcement, a thank-you note; the nonce
+//!   of its Send / Cancel buttons): released only by that Send, cancelled for good
+//!   by Cancel, by its expiry, or when the buttons never reached the admin.
 
 use super::super::{Millis, StorageError};
 use super::from_db;
@@ -17,11 +24,12 @@ pub struct Draft {
     pub release_at: Option<DateTime<Utc>>,
 }
 
-/// Every milestone draft, oldest first.
+/// Every milestone draft the watcher held, oldest first.
 pub async fn list(conn: &mut AnyConnection) -> Result<Vec<Draft>, StorageError> {
     let rows = sqlx::query(
         "SELECT id, metric, milestone, created_at, release_at FROM announcements
-         WHERE kind = 'milestone' AND state = 'draft' ORDER BY created_at, id",
+         WHERE kind = 'milestone' AND state = 'draft' AND confirm_nonce IS NULL
+         ORDER BY created_at, id",
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -43,24 +51,161 @@ pub async fn list(conn: &mut AnyConnection) -> Result<Vec<Draft>, StorageError> 
         .collect()
 }
 
-/// Queues one draft; `false` when it is not a draft (any more).
-pub async fn queue(conn: &mut AnyConnection, announcement_id: i64) -> Result<bool, StorageError> {
-    let done =
-        sqlx::query("UPDATE announcements SET state = 'queued' WHERE id = $1 AND state = 'draft'")
-            .bind(announcement_id)
-            .execute(&mut *conn)
-            .await?;
+/// What an announcement is, for deciding how it may leave the draft state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftInfo {
+    /// `milestone`, `manual` or `thanks`.
+    pub kind: String,
+    pub metric: Option<String>,
+    pub milestone: Option<u64>,
+    /// The announcement's state (`draft`, `queued`, `cancelled`, …).
+    pub state: String,
+    /// Whether only a Send button may release it.
+    pub behind_confirmation: bool,
+}
+
+pub async fn info(conn: &mut AnyConnection, id: i64) -> Result<Option<DraftInfo>, StorageError> {
+    let row = sqlx::query(
+        "SELECT kind, metric, milestone, state, confirm_nonce FROM announcements WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| {
+        Ok(DraftInfo {
+            kind: r.try_get("kind")?,
+            metric: r.try_get("metric")?,
+            milestone: r
+                .try_get::<Option<i64>, _>("milestone")?
+                .map(from_db)
+                .transpose()?,
+            state: r.try_get("state")?,
+            behind_confirmation: r.try_get::<Option<String>, _>("confirm_nonce")?.is_some(),
+        })
+    })
+    .transpose()
+}
+
+/// Ties a draft to the confirmation whose Send alone may release it.
+pub async fn set_confirmation(
+    conn: &mut AnyConnection,
+    id: i64,
+    nonce: &str,
+) -> Result<(), StorageError> {
+    sqlx::query("UPDATE announcements SET confirm_nonce = $2 WHERE id = $1")
+        .bind(id)
+        .bind(nonce.to_owned())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Queues a draft the watcher held (an admin approved it), remembering who, where to
+/// show progress and when; `false` when it is no such draft.
+pub async fn approve(
+    conn: &mut AnyConnection,
+    id: i64,
+    by: Option<i64>,
+    progress_chat_id: Option<i64>,
+    at: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    let done = sqlx::query(
+        "UPDATE announcements SET state = 'queued', created_by = COALESCE(created_by, $2),
+           progress_chat_id = COALESCE($3, progress_chat_id), release_at = $4
+         WHERE id = $1 AND state = 'draft' AND confirm_nonce IS NULL",
+    )
+    .bind(id)
+    .bind(by)
+    .bind(progress_chat_id)
+    .bind(Millis::from(at))
+    .execute(&mut *conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
-/// Queues every milestone draft whose `release_at` is at or before `now`; their ids.
+/// Queues a draft written for a confirmation (its Send was pressed); `false` when
+/// it is no such draft any more (cancelled, expired, released).
+pub async fn release_confirmed(
+    conn: &mut AnyConnection,
+    id: i64,
+    by: i64,
+    progress_chat_id: i64,
+    at: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    let done = sqlx::query(
+        "UPDATE announcements SET state = 'queued', created_by = COALESCE(created_by, $2),
+           progress_chat_id = $3, release_at = $4
+         WHERE id = $1 AND state = 'draft' AND confirm_nonce IS NOT NULL",
+    )
+    .bind(id)
+    .bind(by)
+    .bind(progress_chat_id)
+    .bind(Millis::from(at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Cancels a draft for good, with its deliveries; `false` when it is not a draft.
+pub async fn cancel(
+    conn: &mut AnyConnection,
+    id: i64,
+    at: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    let done = sqlx::query(
+        "UPDATE announcements SET state = 'cancelled', finished_at = $2
+         WHERE id = $1 AND state = 'draft'",
+    )
+    .bind(id)
+    .bind(Millis::from(at))
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE deliveries SET state = 'cancelled', updated_at = $2
+         WHERE announcement_id = $1 AND state = 'pending'",
+    )
+    .bind(id)
+    .bind(Millis::from(at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(true)
+}
+
+/// Cancels every draft whose confirmation expired unused; their ids.
+pub async fn cancel_expired(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT a.id FROM announcements a JOIN confirmations c ON c.nonce = a.confirm_nonce
+         WHERE a.state = 'draft' AND c.used_at IS NULL AND c.expires_at <= $1
+         ORDER BY a.id",
+    )
+    .bind(Millis::from(now))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut cancelled = Vec::new();
+    for row in rows {
+        let id: i64 = row.try_get("id")?;
+        if cancel(conn, id, now).await? {
+            cancelled.push(id);
+        }
+    }
+    Ok(cancelled)
+}
+
+/// Queues every watcher-held draft whose `release_at` is at or before `now`; their ids.
 pub async fn queue_due(
     conn: &mut AnyConnection,
     now: DateTime<Utc>,
 ) -> Result<Vec<i64>, StorageError> {
     let rows = sqlx::query(
         "UPDATE announcements SET state = 'queued'
-         WHERE kind = 'milestone' AND state = 'draft' AND release_at IS NOT NULL AND release_at <= $1
+         WHERE kind = 'milestone' AND state = 'draft' AND confirm_nonce IS NULL
+           AND release_at IS NOT NULL AND release_at <= $1
          RETURNING id",
     )
     .bind(Millis::from(now))

@@ -1,9 +1,10 @@
-//! `milestone_metrics`: one row per watched metric. Its rule version says when the
-//! rules changed (so the watcher baselines again), and its release columns override
-//! the configured defaults. Updating the row is how a decision takes the metric's
-//! lock: two watchers decide one metric one after the other.
+//! `milestone_metrics`: one row per watched metric. Its baseline bound says what was
+//! passed before the bot watched it, and its release columns override the
+//! configured defaults. Updating the row is how a decision (or a rule change) takes
+//! the metric's lock: two writers decide one metric one after the other.
 
 use super::super::{Millis, StorageError};
+use super::{from_db, to_db};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -14,9 +15,10 @@ pub struct MetricRow {
     pub metric: String,
     /// Bumped by every rule added or removed.
     pub rules_version: i64,
-    /// The `rules_version` whose milestones were last recorded as a baseline; the
-    /// watcher baselines again while it is behind `rules_version`.
-    pub baseline_version: i64,
+    /// Milestones at or below it were passed before the bot watched the metric
+    /// (its first reading, or an explicit `baseline`); `None` before the first
+    /// reading was decided.
+    pub baseline: Option<u64>,
     /// Whether the configured default rules were copied in (once per metric).
     pub seeded: bool,
     /// `auto` or `approve`; `None` follows `RELEASE_MODE`.
@@ -31,7 +33,10 @@ fn from_row(row: &AnyRow) -> Result<MetricRow, StorageError> {
     Ok(MetricRow {
         metric: row.try_get("metric")?,
         rules_version: row.try_get("rules_version")?,
-        baseline_version: row.try_get("baseline_version")?,
+        baseline: row
+            .try_get::<Option<i64>, _>("baseline_bound")?
+            .map(from_db)
+            .transpose()?,
         seeded: row.try_get::<Option<i64>, _>("seeded_at")?.is_some(),
         release_mode: row.try_get("release_mode")?,
         approve_timeout_ms: row.try_get("approve_timeout_ms")?,
@@ -92,7 +97,7 @@ pub async fn get(
     metric: &str,
 ) -> Result<Option<MetricRow>, StorageError> {
     let row = sqlx::query(
-        "SELECT metric, rules_version, baseline_version, seeded_at, release_mode, approve_timeout_ms, min_gap_ms
+        "SELECT metric, rules_version, baseline_bound, seeded_at, release_mode, approve_timeout_ms, min_gap_ms
          FROM milestone_metrics WHERE metric = $1",
     )
     .bind(metric.to_owned())
@@ -104,7 +109,7 @@ pub async fn get(
 /// Every metric with a row, by name.
 pub async fn list(conn: &mut AnyConnection) -> Result<Vec<MetricRow>, StorageError> {
     let rows = sqlx::query(
-        "SELECT metric, rules_version, baseline_version, seeded_at, release_mode, approve_timeout_ms, min_gap_ms
+        "SELECT metric, rules_version, baseline_bound, seeded_at, release_mode, approve_timeout_ms, min_gap_ms
          FROM milestone_metrics ORDER BY metric",
     )
     .fetch_all(&mut *conn)
@@ -112,7 +117,8 @@ pub async fn list(conn: &mut AnyConnection) -> Result<Vec<MetricRow>, StorageErr
     rows.iter().map(from_row).collect()
 }
 
-/// Records a rule change: the watcher baselines the new rules on its next reading.
+/// Records a rule change, taking the metric's lock for the rest of the transaction
+/// (so a rule's baseline and the watcher's decisions do not interleave).
 pub async fn bump_rules_version(
     conn: &mut AnyConnection,
     metric: &str,
@@ -124,18 +130,18 @@ pub async fn bump_rules_version(
     Ok(())
 }
 
-/// Records that the rules at `version` were baselined.
-pub async fn mark_baselined(
+/// Raises the metric's baseline to `bound` (never lowers it).
+pub async fn raise_baseline(
     conn: &mut AnyConnection,
     metric: &str,
-    version: i64,
+    bound: u64,
 ) -> Result<(), StorageError> {
     sqlx::query(
-        "UPDATE milestone_metrics SET baseline_version = $2
-         WHERE metric = $1 AND baseline_version < $2",
+        "UPDATE milestone_metrics SET baseline_bound = $2
+         WHERE metric = $1 AND COALESCE(baseline_bound, -1) < $2",
     )
     .bind(metric.to_owned())
-    .bind(version)
+    .bind(to_db(bound)?)
     .execute(&mut *conn)
     .await?;
     Ok(())

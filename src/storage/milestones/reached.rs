@@ -17,6 +17,9 @@ pub enum Reason {
     Baseline,
     /// A jump passed it together with a higher one, which was announced instead.
     Skipped,
+    /// An admin announced it by hand (`/milestone announce`); the watcher never
+    /// announces it again.
+    Manual,
 }
 
 impl Reason {
@@ -25,6 +28,7 @@ impl Reason {
             Reason::Announced => "announced",
             Reason::Baseline => "baseline",
             Reason::Skipped => "skipped",
+            Reason::Manual => "manual",
         }
     }
 
@@ -33,6 +37,7 @@ impl Reason {
             "announced" => Reason::Announced,
             "baseline" => Reason::Baseline,
             "skipped" => Reason::Skipped,
+            "manual" => Reason::Manual,
             other => return Err(StorageError::Corrupt(format!("milestone reason {other:?}"))),
         })
     }
@@ -54,7 +59,7 @@ pub struct Reached {
     /// The reading that decided it.
     pub estimate: u64,
     pub std_error: f64,
-    /// The announcement written for it (`Announced` only).
+    /// The announcement written for it (`Announced` and `Manual`).
     pub announcement_id: Option<i64>,
 }
 
@@ -123,20 +128,92 @@ pub async fn highest(
     row.as_ref().map(from_row).transpose()
 }
 
-/// The most recently announced milestone of the metric.
+/// The most recently announced milestone of the metric (by the watcher or by hand).
 pub async fn last_announced(
     conn: &mut AnyConnection,
     metric: &str,
 ) -> Result<Option<Reached>, StorageError> {
     let row = sqlx::query(
         "SELECT metric, milestone, reason, reached_at, estimate, std_error, announcement_id
-         FROM milestones_reached WHERE metric = $1 AND reason = 'announced'
+         FROM milestones_reached WHERE metric = $1 AND reason IN ('announced', 'manual')
          ORDER BY reached_at DESC, milestone DESC LIMIT 1",
     )
     .bind(metric.to_owned())
     .fetch_optional(&mut *conn)
     .await?;
     row.as_ref().map(from_row).transpose()
+}
+
+/// The highest milestone announced (by the watcher or by hand) or skipped: no
+/// milestone at or below it fires any more.
+pub async fn highest_announced(
+    conn: &mut AnyConnection,
+    metric: &str,
+) -> Result<Option<u64>, StorageError> {
+    let row = sqlx::query(
+        "SELECT MAX(milestone) AS m FROM milestones_reached
+         WHERE metric = $1 AND reason IN ('announced', 'skipped', 'manual')",
+    )
+    .bind(metric.to_owned())
+    .fetch_one(&mut *conn)
+    .await?;
+    row.try_get::<Option<i64>, _>("m")?.map(from_db).transpose()
+}
+
+/// The milestones recorded above `floor`, lowest first.
+pub async fn above(
+    conn: &mut AnyConnection,
+    metric: &str,
+    floor: u64,
+) -> Result<Vec<u64>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT milestone FROM milestones_reached WHERE metric = $1 AND milestone > $2
+         ORDER BY milestone",
+    )
+    .bind(metric.to_owned())
+    .bind(to_db(floor)?)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| from_db(r.try_get("milestone")?))
+        .collect()
+}
+
+/// One milestone's record, if it was reached.
+pub async fn get(
+    conn: &mut AnyConnection,
+    metric: &str,
+    milestone: u64,
+) -> Result<Option<Reached>, StorageError> {
+    let row = sqlx::query(
+        "SELECT metric, milestone, reason, reached_at, estimate, std_error, announcement_id
+         FROM milestones_reached WHERE metric = $1 AND milestone = $2",
+    )
+    .bind(metric.to_owned())
+    .bind(to_db(milestone)?)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Turns a milestone recorded without an announcement (baseline, skipped) into one
+/// announced by hand with `announcement_id`; `false` when it has an announcement.
+pub async fn mark_manual(
+    conn: &mut AnyConnection,
+    metric: &str,
+    milestone: u64,
+    announcement_id: i64,
+) -> Result<bool, StorageError> {
+    let done = sqlx::query(
+        "UPDATE milestones_reached SET reason = 'manual', announcement_id = $3
+         WHERE metric = $1 AND milestone = $2 AND announcement_id IS NULL",
+    )
+    .bind(metric.to_owned())
+    .bind(to_db(milestone)?)
+    .bind(announcement_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Every milestone of the metric, lowest first.

@@ -54,6 +54,21 @@ pub async fn since_cutoff(
     rows.iter().map(from_row).collect()
 }
 
+/// The newest reading, if any.
+pub async fn latest(
+    conn: &mut AnyConnection,
+    metric: &str,
+) -> Result<Option<Reading>, StorageError> {
+    let row = sqlx::query(
+        "SELECT at, estimate, std_error FROM milestone_readings
+         WHERE metric = $1 ORDER BY at DESC, id DESC LIMIT 1",
+    )
+    .bind(metric.to_owned())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
 /// The readings taken at or after `from`, oldest first.
 pub async fn since(
     conn: &mut AnyConnection,

@@ -1,6 +1,7 @@
 //! `milestone_rules`: a metric's rules as their canonical text.
 
 use super::super::{Millis, StorageError};
+use super::{from_db, to_db};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -15,6 +16,9 @@ pub struct StoredRule {
     pub created_at: DateTime<Utc>,
     /// The admin who added it; `None` for configuration and the CLI.
     pub created_by: Option<i64>,
+    /// Its milestones at or below this had been passed when it was added; `None`
+    /// when it came before the metric's first reading.
+    pub passed_when_added: Option<u64>,
 }
 
 fn from_row(row: &AnyRow) -> Result<StoredRule, StorageError> {
@@ -24,6 +28,10 @@ fn from_row(row: &AnyRow) -> Result<StoredRule, StorageError> {
         rule: row.try_get("rule")?,
         created_at: Millis::to(row.try_get("created_at")?)?,
         created_by: row.try_get("created_by")?,
+        passed_when_added: row
+            .try_get::<Option<i64>, _>("baseline_bound")?
+            .map(from_db)
+            .transpose()?,
     })
 }
 
@@ -52,7 +60,7 @@ pub async fn insert(
 pub async fn delete(conn: &mut AnyConnection, id: i64) -> Result<Option<StoredRule>, StorageError> {
     let row = sqlx::query(
         "DELETE FROM milestone_rules WHERE id = $1
-         RETURNING id, metric, rule, created_at, created_by",
+         RETURNING id, metric, rule, created_at, created_by, baseline_bound",
     )
     .bind(id)
     .fetch_optional(&mut *conn)
@@ -63,7 +71,7 @@ pub async fn delete(conn: &mut AnyConnection, id: i64) -> Result<Option<StoredRu
 /// Every rule, by metric then id.
 pub async fn list_all(conn: &mut AnyConnection) -> Result<Vec<StoredRule>, StorageError> {
     let rows = sqlx::query(
-        "SELECT id, metric, rule, created_at, created_by FROM milestone_rules ORDER BY metric, id",
+        "SELECT id, metric, rule, created_at, created_by, baseline_bound FROM milestone_rules ORDER BY metric, id",
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -76,11 +84,26 @@ pub async fn list_for(
     metric: &str,
 ) -> Result<Vec<StoredRule>, StorageError> {
     let rows = sqlx::query(
-        "SELECT id, metric, rule, created_at, created_by FROM milestone_rules
+        "SELECT id, metric, rule, created_at, created_by, baseline_bound FROM milestone_rules
          WHERE metric = $1 ORDER BY id",
     )
     .bind(metric.to_owned())
     .fetch_all(&mut *conn)
     .await?;
     rows.iter().map(from_row).collect()
+}
+
+/// Records the rule's own baseline: its milestones at or below `bound` were passed
+/// when it was added.
+pub async fn set_baseline(
+    conn: &mut AnyConnection,
+    id: i64,
+    bound: u64,
+) -> Result<(), StorageError> {
+    sqlx::query("UPDATE milestone_rules SET baseline_bound = $2 WHERE id = $1")
+        .bind(id)
+        .bind(to_db(bound)?)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }

@@ -3,7 +3,7 @@
 
 use super::confirm::{self, Pending};
 use super::parse::{AdminAction, USAGE};
-use super::{broadcast_actions, milestone_actions};
+use super::{broadcast_actions, milestone_actions, record_actions};
 use crate::milestones::template::escape_html;
 use crate::storage::{admins, announcements, chats};
 use crate::telegram::BotContext;
@@ -73,6 +73,9 @@ pub async fn run(
             milestone_actions::add(ctx, admin, metric, rule, text).await
         }
         AdminAction::Remove { id } => milestone_actions::remove(ctx, id).await,
+        AdminAction::Baseline { metric } => {
+            record_actions::ask_baseline(bot, ctx, admin, chat, metric).await
+        }
         AdminAction::Template { metric, part, text } => {
             milestone_actions::template(ctx, metric, part, text).await
         }
@@ -80,9 +83,9 @@ pub async fn run(
             milestone_actions::preview(bot, ctx, chat, metric, target).await
         }
         AdminAction::Announce { metric, target } => {
-            milestone_actions::announce(bot, ctx, admin, chat, metric, target).await
+            record_actions::announce(bot, ctx, admin, chat, metric, target).await
         }
-        AdminAction::Approve { id } => milestone_actions::approve(ctx, admin, chat, id).await,
+        AdminAction::Approve { id } => record_actions::approve(ctx, admin, chat, id).await,
         AdminAction::Broadcasts => broadcasts(ctx).await,
         AdminAction::Pause { id } => broadcast_actions::pause(ctx, id).await,
         AdminAction::Resume { id } => broadcast_actions::resume(ctx, id).await,
@@ -108,17 +111,26 @@ pub async fn confirmed(
     pending: &Pending,
 ) -> anyhow::Result<String> {
     match pending {
-        Pending::Release { announcement_id } => {
+        Pending::Release {
+            announcement_id,
+            acknowledged,
+        } => {
+            use crate::milestones::manual::{self, Released};
+            let id = *announcement_id;
             let released =
-                announcements::release(&ctx.db, *announcement_id, admin, chat.0, Utc::now())
-                    .await?;
-            if released {
-                ctx.broadcast.wake();
-            }
-            Ok(if released {
-                format!("Announcement #{announcement_id} is on its way.")
-            } else {
-                format!("Announcement #{announcement_id} is no longer a draft; nothing changed.")
+                manual::release(&ctx.db, id, admin, chat.0, *acknowledged, Utc::now()).await?;
+            Ok(match released {
+                Released::Queued => {
+                    ctx.broadcast.wake();
+                    format!("Announcement #{id} is on its way.")
+                }
+                Released::NotADraft => {
+                    format!("Announcement #{id} is no longer a draft; nothing changed.")
+                }
+                Released::AnnouncedMeanwhile(earlier) => format!(
+                    "Nothing sent: this milestone was announced meanwhile (#{}); announcement #{id} is cancelled.",
+                    earlier.announcement_id
+                ),
             })
         }
         Pending::Edit {
@@ -132,6 +144,7 @@ pub async fn confirmed(
         Pending::ResendUnknown { announcement_id } => {
             broadcast_actions::confirmed_resend_unknown(ctx, *announcement_id).await
         }
+        Pending::Baseline { metric } => record_actions::confirmed_baseline(ctx, metric).await,
     }
 }
 
@@ -220,7 +233,7 @@ async fn thanks(
         created_at: now,
         release_at: None,
     };
-    confirm::ask_to_release(bot, ctx, admin, chat, &new, |id, reach| {
+    confirm::ask_to_release(bot, ctx, admin, chat, &new, None, |id, reach| {
         format!("<b>Preview</b> (thank-you note #{id}, reaches {reach} chat(s)):\n\n{text}")
     })
     .await?;

@@ -1,8 +1,14 @@
 //! Confirmations: a dangerous action is shown with Send / Cancel buttons and runs only
-//! when the admin who asked presses Send, once, before it expires. Every other press
-//! (someone else, a second press, a stale button) is answered and starts nothing.
+//! when the admin who asked presses Send, once, before it expires, while still an
+//! admin. Every other press (someone else, a second press, a stale button, an admin
+//! removed since) is answered and starts nothing.
+//!
+//! A draft written for a confirmation leaves the draft state only through it: Send
+//! queues it; Cancel, expiry, a press by its admin after removal, or buttons that
+//! never reached the admin cancel it for good (`/milestone approve` cannot touch it).
 
 use crate::storage::admins;
+use crate::storage::milestones::drafts;
 use crate::telegram::BotContext;
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -16,7 +22,13 @@ use teloxide::types::{
 #[serde(tag = "do", rename_all = "snake_case")]
 pub enum Pending {
     /// Queue an announcement that was written as a draft for this confirmation.
-    Release { announcement_id: i64 },
+    Release {
+        announcement_id: i64,
+        /// The earlier announcement of the same milestone the admin was shown when
+        /// asked (a repeat on purpose); `None`: there was none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        acknowledged: Option<i64>,
+    },
     /// Edit an announcement (or, for a thank-you note on its own, the note) in every
     /// chat it reached.
     Edit {
@@ -28,6 +40,8 @@ pub enum Pending {
     Withdraw { announcement_id: i64 },
     /// Resend deliveries whose outcome is unknown after a crash.
     ResendUnknown { announcement_id: i64 },
+    /// Record every milestone the metric's count has passed as baseline.
+    Baseline { metric: String },
 }
 
 const PREFIX: &str = "c:";
@@ -41,12 +55,27 @@ pub async fn ask(
     text: String,
     pending: &Pending,
 ) -> anyhow::Result<()> {
-    let nonce = format!("{:016x}", rand::random::<u64>());
+    ask_with(bot, ctx, &new_nonce(), admin_id, chat, text, pending).await
+}
+
+fn new_nonce() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+async fn ask_with(
+    bot: &Bot,
+    ctx: &BotContext,
+    nonce: &str,
+    admin_id: i64,
+    chat: ChatId,
+    text: String,
+    pending: &Pending,
+) -> anyhow::Result<()> {
     let now = Utc::now();
     let ttl = Duration::from_std(ctx.confirm_ttl).unwrap_or(Duration::minutes(10));
     admins::create_confirmation(
         &ctx.db,
-        &nonce,
+        nonce,
         admin_id,
         &serde_json::to_string(pending)?,
         now,
@@ -57,32 +86,65 @@ pub async fn ask(
         InlineKeyboardButton::callback("Send", format!("{PREFIX}{nonce}:send")),
         InlineKeyboardButton::callback("Cancel", format!("{PREFIX}{nonce}:cancel")),
     ]]);
-    crate::telegram::send_html(bot, chat, text, Some(buttons)).await?;
+    if let Err(err) = crate::telegram::send_html(bot, chat, text, Some(buttons)).await {
+        // Buttons nobody saw must not be pressable later (a retried update, a
+        // guessed nonce): the confirmation is spent.
+        admins::use_confirmation(&ctx.db, nonce, "unsent", Utc::now()).await?;
+        return Err(err.into());
+    }
     Ok(())
 }
 
 /// Writes `new` as a draft with its deliveries and asks the admin to release it;
-/// `describe(id, reach)` writes the preview shown above the buttons.
+/// `describe(id, reach)` writes the preview shown above the buttons. Only that Send
+/// releases the draft; if the question cannot be asked, the draft is cancelled.
 pub async fn ask_to_release(
     bot: &Bot,
     ctx: &BotContext,
     admin_id: i64,
     chat: ChatId,
     new: &crate::storage::announcements::NewAnnouncement,
+    acknowledged: Option<i64>,
     describe: impl FnOnce(i64, i64) -> String,
 ) -> anyhow::Result<i64> {
     use crate::storage::announcements;
-    let mut conn = ctx.db.pool().acquire().await?;
-    let id = announcements::create(&mut conn, new)
+    let nonce = new_nonce();
+    let mut tx = ctx.db.pool().begin().await?;
+    let id = announcements::create(&mut tx, new)
         .await?
         .ok_or_else(|| anyhow::anyhow!("draft key {} already used", new.dedupe_key))?;
-    let reach = announcements::delivery_count(&mut conn, id).await?;
-    drop(conn);
+    drafts::set_confirmation(&mut tx, id, &nonce).await?;
+    let reach = announcements::delivery_count(&mut tx, id).await?;
+    tx.commit().await?;
     let pending = Pending::Release {
         announcement_id: id,
+        acknowledged,
     };
-    ask(bot, ctx, admin_id, chat, describe(id, reach), &pending).await?;
+    let text = describe(id, reach);
+    if let Err(err) = ask_with(bot, ctx, &nonce, admin_id, chat, text, &pending).await {
+        let mut conn = ctx.db.pool().acquire().await?;
+        drafts::cancel(&mut conn, id, Utc::now()).await?;
+        tracing::warn!(
+            announcement_id = id,
+            "draft cancelled: its confirmation could not be sent"
+        );
+        return Err(err);
+    }
     Ok(id)
+}
+
+/// Cancels the draft a confirmation was guarding, if it guards one.
+async fn cancel_draft(ctx: &BotContext, action: &str) -> anyhow::Result<()> {
+    if let Ok(Pending::Release {
+        announcement_id, ..
+    }) = serde_json::from_str::<Pending>(action)
+    {
+        let mut conn = ctx.db.pool().acquire().await?;
+        if drafts::cancel(&mut conn, announcement_id, Utc::now()).await? {
+            tracing::info!(announcement_id, "draft cancelled");
+        }
+    }
+    Ok(())
 }
 
 /// Is this callback one of ours?
@@ -108,7 +170,21 @@ pub async fn on_press(
             "Only the admin who asked can confirm this.".to_owned()
         }
         Some(c) if c.used_at.is_some() => "Already done.".to_owned(),
-        Some(c) if c.expires_at <= now => "This confirmation expired; please ask again.".to_owned(),
+        Some(c) if !super::gate::is_admin(&ctx, user).await? => {
+            // Only the asker may press, and they are no admin any more: nobody can
+            // confirm this, so whatever it guards is cancelled.
+            if admins::use_confirmation(&ctx.db, nonce, "refused", now).await? {
+                cancel_draft(&ctx, &c.action).await?;
+            }
+            audit(&ctx, user, &c.action, "refused: no longer an admin").await?;
+            clear_buttons(&bot, &q, "Refused: no longer an admin; nothing was sent.").await;
+            "You are no longer an admin of this bot; nothing was done.".to_owned()
+        }
+        Some(c) if c.expires_at <= now => {
+            cancel_draft(&ctx, &c.action).await?;
+            clear_buttons(&bot, &q, "Expired: nothing was sent.").await;
+            "This confirmation expired; please ask again.".to_owned()
+        }
         Some(c) => {
             let outcome = if choice == "send" {
                 "sent"
@@ -129,6 +205,7 @@ pub async fn on_press(
                 clear_buttons(&bot, &q, "✅ Confirmed.").await;
                 reply
             } else {
+                cancel_draft(&ctx, &c.action).await?;
                 audit(&ctx, user, &c.action, "ok: cancelled").await?;
                 clear_buttons(&bot, &q, "Cancelled: nothing was sent.").await;
                 "Cancelled.".to_owned()

@@ -1,16 +1,16 @@
-//! Admin actions on milestones: status, rules, templates, previews, manual
-//! announcements and approvals. Built on `milestones::{rules_store, texts, status,
-//! release}`; this module only adapts them to replies.
+//! Admin actions on milestones: status, rules, templates and previews (manual
+//! announcements, approvals and baselines are in `record_actions`). Built on
+//! `milestones::{rules_store, texts, status}`; this module only adapts them to
+//! replies.
 
 use super::actions::ActionError;
-use super::confirm;
 use super::parse::{Part, Target};
 use crate::milestones::rules::Rule;
 use crate::milestones::rules_store::{self, RuleStoreError};
 use crate::milestones::template::{Template, TemplateContext, TemplateKind, escape_html};
 use crate::milestones::texts::{self, Slot, TextsError};
 use crate::milestones::{number, status};
-use crate::storage::announcements::{self, AnnouncementKind, AnnouncementState, NewAnnouncement};
+use crate::storage::announcements;
 use crate::telegram::{BotContext, reply_html};
 use chrono::{Duration, Utc};
 use std::fmt::Write;
@@ -104,11 +104,19 @@ pub async fn add(
         }
         Template::parse(text, TemplateKind::Text).map_err(|e| ActionError::User(e.to_string()))?;
     }
-    let stored = rules_store::add_rule(&ctx.db, &metric, &rule.to_string(), Some(admin)).await?;
+    let added = rules_store::add_rule(
+        &ctx.db,
+        &metric,
+        &rule.to_string(),
+        Some(admin),
+        &ctx.detector,
+    )
+    .await?;
     if let (Some(text), Some(value)) = (&text, threshold) {
         texts::set_template(&ctx.db, &metric, Some(value), Slot::Announce, Some(text)).await?;
     }
-    Ok(format!(
+    let stored = &added.rule;
+    let mut reply = format!(
         "Added #{}: {} {}{}",
         stored.id,
         escape_html(&stored.metric),
@@ -118,7 +126,20 @@ pub async fn add(
         } else {
             ""
         }
-    ))
+    );
+    if !added.baseline.is_empty() {
+        let passed: Vec<String> = added
+            .baseline
+            .iter()
+            .map(|&m| number::format_short(m))
+            .collect();
+        let _ = write!(
+            reply,
+            "\nAlready passed, recorded as baseline (not announced): {}",
+            passed.join(", ")
+        );
+    }
+    Ok(reply)
 }
 
 pub async fn remove(ctx: &BotContext, id: i64) -> Result<String, ActionError> {
@@ -184,69 +205,8 @@ pub async fn preview(
     ))
 }
 
-/// A manual announcement: rendered, written as a draft, shown with Send / Cancel.
-pub async fn announce(
-    bot: &Bot,
-    ctx: &BotContext,
-    admin: i64,
-    chat: ChatId,
-    metric: Option<String>,
-    target: Target,
-) -> Result<String, ActionError> {
-    let (metric, value) = resolve_target(ctx, metric, target).await?;
-    let sample = sample_context(ctx, &metric, Some(value)).await?;
-    let composed = texts::preview(&ctx.db, &sample).await?;
-    let now = Utc::now();
-    let new = NewAnnouncement {
-        dedupe_key: format!(
-            "manual:{metric}:{value}:{}:{:08x}",
-            now.timestamp_millis(),
-            rand::random::<u32>()
-        ),
-        kind: AnnouncementKind::Manual,
-        metric: Some(metric.clone()),
-        milestone: Some(value),
-        state: AnnouncementState::Draft,
-        announce_text: Some(composed.announce.clone()),
-        thanks_text: Some(composed.thanks.clone()),
-        media_kind: composed.media.as_ref().map(|m| m.kind.as_str().to_owned()),
-        media_ref: composed.media.as_ref().map(|m| m.reference.clone()),
-        options: "{}".into(),
-        created_by: Some(admin),
-        created_at: now,
-        release_at: None,
-    };
-    confirm::ask_to_release(bot, ctx, admin, chat, &new, |id, reach| {
-        format!(
-            "<b>Announcement #{id}</b> of {} {}, reaches {reach} chat(s):\n\n{}\n\n<b>Then the thank-you note:</b>\n\n{}",
-            number::format_short(value),
-            escape_html(&metric),
-            composed.announce,
-            composed.thanks
-        )
-    })
-    .await?;
-    Ok(String::new())
-}
-
-pub async fn approve(
-    ctx: &BotContext,
-    admin: i64,
-    chat: ChatId,
-    id: i64,
-) -> Result<String, ActionError> {
-    if announcements::release(&ctx.db, id, admin, chat.0, Utc::now()).await? {
-        ctx.broadcast.wake();
-        Ok(format!("Approved: announcement #{id} is on its way."))
-    } else {
-        Err(ActionError::User(format!(
-            "announcement #{id} is not a draft waiting for approval"
-        )))
-    }
-}
-
 /// `#3` is rule 3; `200M` is that value; a plain `7` is rule 7 if it exists, else 7.
-async fn resolve_target(
+pub(super) async fn resolve_target(
     ctx: &BotContext,
     metric: Option<String>,
     target: Target,
@@ -312,7 +272,7 @@ async fn latest_count(ctx: &BotContext, metric: &str) -> Result<u64, ActionError
 
 /// The values a preview renders with: the milestone (or the next round one), today,
 /// and the latest count when it is above the milestone.
-async fn sample_context(
+pub(super) async fn sample_context(
     ctx: &BotContext,
     metric: &str,
     milestone: Option<u64>,

@@ -39,6 +39,10 @@ pub enum AdminAction {
     Remove {
         id: i64,
     },
+    /// Record what the count has passed as baseline (after importing history).
+    Baseline {
+        metric: String,
+    },
     Template {
         metric: String,
         part: Part,
@@ -105,6 +109,7 @@ pub const USAGE: &[(&str, &str)] = &[
         "/milestone add <metric> <threshold|every N|round> [text]",
     ),
     ("remove", "/milestone remove <id>"),
+    ("baseline", "/milestone baseline <metric>"),
     (
         "template",
         "/milestone template <metric> announce|thanks <text>",
@@ -185,6 +190,18 @@ pub fn parse(args: &str, metrics: &[String]) -> Result<AdminAction, UsageError> 
         "remove" => Ok(AdminAction::Remove {
             id: only_id(&sub, rest)?,
         }),
+        "baseline" => {
+            let (metric, extra) = word(rest);
+            if metric.is_empty() {
+                return Err(err(&sub, "say which metric"));
+            }
+            if !extra.is_empty() {
+                return Err(err(&sub, "baseline takes one metric"));
+            }
+            Ok(AdminAction::Baseline {
+                metric: known_metric(&sub, metric, metrics)?,
+            })
+        }
         "template" => {
             let (metric, rest) = word(rest);
             let metric = known_metric(&sub, metric, metrics)?;

@@ -45,6 +45,12 @@ fn well_formed_commands_parse_into_actions() {
         ("remove 3", AdminAction::Remove { id: 3 }),
         ("remove #3", AdminAction::Remove { id: 3 }),
         (
+            "baseline MAU",
+            AdminAction::Baseline {
+                metric: "mau".into(),
+            },
+        ),
+        (
             "template mau thanks Thank <b>you</b>",
             AdminAction::Template {
                 metric: "mau".into(),
@@ -123,6 +129,9 @@ fn bad_input_says_what_is_wrong_and_shows_the_usage() {
             "/milestone admins",
         ),
         ("status now", "no arguments", "/milestone status"),
+        ("baseline", "which metric", "/milestone baseline"),
+        ("baseline users", "unknown metric", "/milestone baseline"),
+        ("baseline mau dau", "one metric", "/milestone baseline"),
     ];
     for (input, problem, usage) in cases {
         let e = parse(input, &metrics()).expect_err(input);
