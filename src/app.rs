@@ -200,6 +200,17 @@ impl App {
             webhook: webhook_route,
         };
         let http = tokio::spawn(serve_http(self.listener, http_state, stop.clone()));
+        let sampling = {
+            let db = self.db.clone();
+            tokio::spawn(crate::telemetry::metrics::sample(
+                Duration::from_secs(5),
+                move || {
+                    let db = db.clone();
+                    async move { crate::broadcast::queue::pending_count(&db).await.ok() }
+                },
+                stop.clone(),
+            ))
+        };
         let probe = tokio::spawn(crate::http::health::probe_bot_api(
             self.bot.clone(),
             ready,
@@ -255,6 +266,7 @@ impl App {
         }
         keep(joined(http.await, "the HTTP server task"));
         keep(probe.await.context("the Bot API probe task"));
+        keep(sampling.await.context("the metrics sampler task"));
         keep(watcher.await.context("the milestone watcher task"));
         keep(notifier.await.context("the admin notifier task"));
         // Ingest has stopped: the last flush sees every acknowledged id.

@@ -242,6 +242,7 @@ impl<C: Counter> Watcher<C> {
             estimate: count.value,
             std_error: count.std_error,
         };
+        crate::telemetry::metrics::set_estimate(&metric.name, reading.estimate, reading.std_error);
         let mut conn = self.db.pool().acquire().await?;
         readings::insert(&mut conn, &metric.name, &reading).await?;
         let cutoff = now - retention(&self.config.detector);

@@ -10,6 +10,7 @@
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Updates taken in, by kind (`message`, `my_chat_member`, `callback_query`, …).
@@ -94,6 +95,8 @@ fn describe() {
     for lease in ["sender", "updates"] {
         gauge!(LEADER, "lease" => lease).set(0.0);
     }
+    gauge!(QUEUE_PENDING).set(0.0);
+    gauge!(SEND_RATE).set(0.0);
 }
 
 /// An update taken in.
@@ -137,9 +140,40 @@ pub fn answer_of<T>(result: &Result<T, teloxide::RequestError>) -> &'static str 
     }
 }
 
-/// A delivery finished.
-pub fn delivery(outcome: &'static str) {
+/// Messages this process posted, for [`SEND_RATE`].
+static POSTED: AtomicU64 = AtomicU64::new(0);
+
+/// A delivery finished; `posted` when a message reached a chat.
+pub fn delivery(outcome: &'static str, posted: bool) {
     counter!(DELIVERIES, "outcome" => outcome).increment(1);
+    if posted {
+        POSTED.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Updates the sampled gauges every `every` until `stop`: the send rate over the
+/// last interval, and the pending deliveries as `pending` counts them.
+pub async fn sample<F, Fut>(every: Duration, pending: F, stop: tokio_util::sync::CancellationToken)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Option<u64>>,
+{
+    let mut last = (std::time::Instant::now(), POSTED.load(Ordering::Relaxed));
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        let now = (std::time::Instant::now(), POSTED.load(Ordering::Relaxed));
+        let seconds = now.0.duration_since(last.0).as_secs_f64();
+        if seconds > 0.0 {
+            set_send_rate((now.1 - last.1) as f64 / seconds);
+        }
+        last = now;
+        if let Some(n) = pending().await {
+            set_queue_pending(n);
+        }
+    }
 }
 
 pub fn set_queue_pending(pending: u64) {

@@ -51,7 +51,8 @@ async fn holder_pid(db: &Db, lease_key: &str) -> Option<u32> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_instances_on_postgres_survive_the_sender_being_killed_without_a_double_post_or_a_409() {
+async fn three_instances_on_postgres_survive_the_sender_being_killed_without_a_double_post_or_a_409()
+ {
     let Some(database) = TestDatabase::new(Backend::Postgres).await else {
         return;
     };

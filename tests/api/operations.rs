@@ -73,9 +73,23 @@ fn sample(scrape: &prometheus_parse::Scrape, name: &str, labels: &[(&str, &str)]
 }
 
 async fn metrics_are_prometheus_text_that_counts_updates_and_bot_api_calls(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
+    const TOKEN: &str = "metrics-test-ingest-token-0123456789";
+    let Some(app) = TestApp::spawn_with(backend, |env| {
+        env.insert("INGEST_TOKEN".into(), TOKEN.into());
+    })
+    .await
+    else {
         return;
     };
+    let ids: Vec<String> = (0..250).map(|i| format!("user-{i}")).collect();
+    let posted = reqwest::Client::new()
+        .post(format!("http://{}/v1/events", app.http_addr))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({ "metric": "wau", "ids": ids }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 202);
     let ann = app.sim.create_chat(
         ChatKind::Private {
             first_name: "Ann".into(),
@@ -120,10 +134,19 @@ async fn metrics_are_prometheus_text_that_counts_updates_and_bot_api_calls(backe
         .is_some(),
         "a histogram of call times: {text}"
     );
-    assert!(
-        sample(&scrape, "milestone_bot_leader", &[("lease", "updates")]).is_some(),
-        "{text}"
+    let ingested = sample(
+        &scrape,
+        "milestone_bot_ingest_ids_total",
+        &[("metric", "wau")],
     );
+    assert!(ingested.is_some_and(|n| n >= 250.0), "{text}");
+    for gauge in [
+        "milestone_bot_leader",
+        "milestone_bot_queue_pending",
+        "milestone_bot_send_rate",
+    ] {
+        assert!(sample(&scrape, gauge, &[]).is_some(), "{gauge}: {text}");
+    }
     app.stop().await;
 }
 

@@ -268,3 +268,11 @@ pub async fn save_file_id(
     .await?;
     Ok(())
 }
+
+/// Deliveries waiting to be sent, across broadcasts (for `/metrics`).
+pub async fn pending_count(db: &Db) -> Result<u64, StorageError> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'pending'")
+        .fetch_one(db.pool())
+        .await?;
+    Ok(row.try_get::<i64, _>("n")?.max(0) as u64)
+}

@@ -117,6 +117,7 @@ async fn accept(ingest: &Ingest, req: Request) -> Result<Response, Refusal> {
         refuse(StatusCode::SERVICE_UNAVAILABLE, None, "the sketch store is unavailable; retry later")
     })?;
     tracing::info!(metric = %metric.name, %day, accepted, "ids recorded");
+    crate::telemetry::metrics::ingested(metric.name.as_str(), accepted as u64);
     let body =
         json!({"accepted": accepted, "metric": metric.name.as_str(), "day": day.to_string()});
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())

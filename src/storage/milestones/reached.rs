@@ -92,7 +92,11 @@ pub async fn insert(conn: &mut AnyConnection, reached: &Reached) -> Result<bool,
     .bind(reached.announcement_id)
     .execute(&mut *conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    let recorded = done.rows_affected() == 1;
+    if recorded {
+        crate::telemetry::metrics::milestones(&reached.metric, reached.reason.as_str(), 1);
+    }
+    Ok(recorded)
 }
 
 /// Links an announced milestone to its announcement.
