@@ -4,6 +4,7 @@ mod helpers;
 
 mod admin;
 mod broadcast;
+mod cleanup;
 mod cli;
 mod crash;
 mod demo;
