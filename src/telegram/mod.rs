@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod commands;
 pub mod dispatch;
+pub mod fit;
 pub mod membership;
 pub mod notify;
 mod replies;
@@ -144,8 +145,35 @@ pub async fn reply_html(
     send_html(bot, chat, text.into(), None).await
 }
 
-/// [`reply_html`] with optional inline buttons.
+/// [`reply_html`] with optional inline buttons. A text over Telegram's limit goes
+/// as several messages ([`fit::split`]); buttons then come under a short last
+/// message of their own, which has room for the line that replaces them when
+/// pressed. The message returned is the last one sent.
 pub async fn send_html(
+    bot: &Bot,
+    chat: ChatId,
+    text: String,
+    buttons: Option<teloxide::types::InlineKeyboardMarkup>,
+) -> Result<Message, teloxide::RequestError> {
+    let fits = match buttons {
+        Some(_) => fit::TEXT_LIMIT - fit::BUTTONS_NOTE_ROOM,
+        None => fit::TEXT_LIMIT,
+    };
+    if fit::visible_len(&text) <= fits {
+        return send_one(bot, chat, text, buttons).await;
+    }
+    let mut parts = fit::split(&text, fit::TEXT_LIMIT);
+    let last = match buttons {
+        Some(_) => fit::BUTTONS_BELOW_LONG_TEXT.to_owned(),
+        None => parts.pop().unwrap_or_default(),
+    };
+    for part in parts {
+        send_one(bot, chat, part, None).await?;
+    }
+    send_one(bot, chat, last, buttons).await
+}
+
+async fn send_one(
     bot: &Bot,
     chat: ChatId,
     text: String,

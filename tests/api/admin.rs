@@ -25,6 +25,7 @@ crate::on_every_backend!(
     an_announcement_is_edited_and_withdrawn_in_every_chat_after_send,
     broadcast_controls_refuse_unknown_ids_and_wrong_states,
     every_subcommand_from_a_non_admin_is_refused_and_changes_nothing,
+    replies_and_confirmations_too_long_for_one_message_come_in_parts_and_still_send,
 );
 
 /// The private chat with the configured admin (same id as the admin).
@@ -938,5 +939,89 @@ async fn every_subcommand_from_a_non_admin_is_refused_and_changes_nothing(backen
         announcement_state(&app).await.is_empty(),
         "no announcement was created"
     );
+    app.stop().await;
+}
+
+/// Telegram's length: UTF-16 code units of the visible text.
+fn telegram_len(msg: &SentMessage) -> usize {
+    milestone_bot::telegram::fit::visible_len(&text_of(msg))
+}
+
+/// Sends `text` and waits for the bot's messages up to the first `until` accepts.
+async fn ask_until(
+    app: &TestApp,
+    text: &str,
+    until: impl Fn(&SentMessage) -> bool,
+) -> Vec<SentMessage> {
+    let chat = admin_chat(app);
+    let before = app.sim.messages(chat).len();
+    app.sim.send_text(&app.token, chat, app.admin, text);
+    app.sim
+        .wait_for(DEADLINE, |sim| {
+            let new: Vec<SentMessage> = sim.messages(chat).into_iter().skip(before).collect();
+            let end = new.iter().position(&until)?;
+            Some(new[..=end].to_vec())
+        })
+        .await
+        .unwrap_or_else(|| panic!("no complete reply to {:.60}", text))
+}
+
+async fn replies_and_confirmations_too_long_for_one_message_come_in_parts_and_still_send(
+    backend: Backend,
+) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    channels_with_the_bot(&app, 1).await;
+    // 2,040 characters each, but 4,080 UTF-16 units: within Telegram's limit for
+    // a post, too long for a post with anything around it.
+    let announce = "🎉".repeat(2_040);
+    let thanks = "🙏".repeat(2_040);
+    let has_buttons = |m: &SentMessage| m.reply_markup.is_some();
+
+    let saved = ask_until(
+        &app,
+        &format!("/milestone template mau announce {announce}"),
+        |m| text_of(m).ends_with(&announce),
+    )
+    .await;
+    assert!(text_of(&saved[0]).contains("Saved the announcement template"));
+    ask_until(
+        &app,
+        &format!("/milestone template mau thanks {thanks}"),
+        |m| text_of(m).ends_with(&thanks),
+    )
+    .await;
+    let confirmation = ask_until(&app, "/milestone announce 200M", has_buttons).await;
+    let thanks_only = ask_until(
+        &app,
+        &format!("/milestone thanks {}", "é".repeat(4_090)),
+        has_buttons,
+    )
+    .await;
+
+    for reply in [&saved, &confirmation, &thanks_only] {
+        let lens: Vec<usize> = reply.iter().map(telegram_len).collect();
+        assert!(lens.len() >= 2, "came in parts: {lens:?}");
+        assert!(lens.iter().all(|&n| n <= 4096), "{lens:?}");
+    }
+    let shown: String = confirmation.iter().map(text_of).collect();
+    assert!(
+        shown.contains(&announce) && shown.contains(&thanks),
+        "both posts are shown whole"
+    );
+    let buttons = confirmation.last().unwrap();
+    let press = app.sim.press_button(
+        &app.token,
+        admin_chat(&app),
+        buttons.message_id,
+        app.admin,
+        &button_data(buttons, "Send"),
+    );
+    answer_to(&app, &press).await;
+    eventually("the announcement is released", || async {
+        (announcement_state(&app).await.first().map(String::as_str) != Some("draft")).then_some(())
+    })
+    .await;
     app.stop().await;
 }
