@@ -34,6 +34,8 @@ pub struct App {
     listener: TcpListener,
     /// The broadcast sender, run beside the dispatcher when enabled.
     broadcaster: Worker,
+    /// This install's key for pseudonyms of people (logs, audit).
+    pseudonyms: crate::privacy::PseudonymKey,
 }
 
 impl App {
@@ -47,6 +49,8 @@ impl App {
         if let Some(token) = &config.ingest.token {
             crate::telemetry::register_secret(token.expose());
         }
+        let pseudonyms = pseudonym_key(&db).await?;
+        crate::privacy::use_for_logs(&pseudonyms);
         let store = SketchStoreKind::open(&config.sketch, Some(&db))
             .await
             .context("opening the sketch store")?;
@@ -85,6 +89,7 @@ impl App {
             bot,
             listener,
             broadcaster,
+            pseudonyms,
         })
     }
 
@@ -128,6 +133,7 @@ impl App {
             confirm_ttl: self.config.telegram.confirm_ttl,
             watched: Arc::new(self.watched.clone()),
             broadcast: self.broadcaster.handle(),
+            pseudonyms: self.pseudonyms.clone(),
         }
     }
 
@@ -220,6 +226,18 @@ impl App {
         tracing::info!("stopped");
         outcome
     }
+}
+
+/// The install's pseudonym key, made on the first start and kept in the database.
+async fn pseudonym_key(db: &Db) -> anyhow::Result<crate::privacy::PseudonymKey> {
+    use crate::privacy::PseudonymKey;
+    let stored = crate::storage::install::secret(db, "pseudonym_key", || {
+        PseudonymKey::generate().as_bytes().to_vec()
+    })
+    .await
+    .context("reading the install's pseudonym key")?;
+    PseudonymKey::from_bytes(&stored)
+        .context("the stored pseudonym key (install_secrets) has the wrong length")
 }
 
 /// A task's own result, or its panic, as one result.

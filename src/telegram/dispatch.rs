@@ -9,8 +9,10 @@ use std::time::Duration;
 use teloxide::dispatching::Dispatcher;
 use teloxide::error_handlers::ErrorHandler;
 use teloxide::prelude::*;
+use teloxide::stop::StopToken;
 use teloxide::types::AllowedUpdate;
-use teloxide::update_listeners::Polling;
+use teloxide::types::{Update, UpdateKind};
+use teloxide::update_listeners::{AsUpdateStream, Polling, UpdateListener};
 
 /// Dispatches updates until `shutdown` resolves; `on_shutdown` runs as soon as it
 /// does (so other parts can start winding down beside the dispatcher).
@@ -39,6 +41,7 @@ pub async fn dispatch_until(
         .delete_webhook()
         .await
         .build();
+    let polling = SkipUnreadable(polling);
 
     // The dispatcher runs in its own task so this one can ask it to stop while it
     // keeps running the handlers in flight.
@@ -71,5 +74,52 @@ impl<E: std::fmt::Debug + Send + 'static> ErrorHandler<E> for LogErrors {
         Box::pin(async move {
             tracing::error!(error = %crate::telemetry::redact(&format!("{error:?}")), "update failed");
         })
+    }
+}
+
+/// Drops updates teloxide cannot read (a chat type from a newer Bot API, say) before
+/// the dispatcher sees them: the dispatcher would log their raw JSON, names and
+/// user ids included. This logs that one was skipped, by its update id only.
+struct SkipUnreadable<L>(L);
+
+impl<L> UpdateListener for SkipUnreadable<L>
+where
+    L: UpdateListener,
+    L::Err: Send + 'static,
+{
+    type Err = L::Err;
+
+    fn stop_token(&mut self) -> StopToken {
+        self.0.stop_token()
+    }
+
+    fn hint_allowed_updates(&mut self, hint: &mut dyn Iterator<Item = AllowedUpdate>) {
+        self.0.hint_allowed_updates(hint)
+    }
+}
+
+impl<'a, L> AsUpdateStream<'a> for SkipUnreadable<L>
+where
+    L: AsUpdateStream<'a>,
+    L::StreamErr: Send + 'a,
+{
+    type StreamErr = L::StreamErr;
+    type Stream = futures::stream::BoxStream<'a, Result<Update, L::StreamErr>>;
+
+    fn as_stream(&'a mut self) -> Self::Stream {
+        use futures::StreamExt;
+        Box::pin(self.0.as_stream().filter(|update| {
+            let readable = match update {
+                Ok(Update {
+                    id,
+                    kind: UpdateKind::Error(_),
+                }) => {
+                    tracing::warn!(update = id.0, "an update this bot cannot read; skipped");
+                    false
+                }
+                _ => true,
+            };
+            std::future::ready(readable)
+        }))
     }
 }

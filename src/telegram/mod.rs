@@ -35,6 +35,8 @@ pub struct BotContext {
     pub watched: Arc<Vec<crate::milestones::watcher::WatchedMetric>>,
     /// Wakes the broadcast worker when an admin queues or changes a broadcast.
     pub broadcast: crate::broadcast::BroadcastHandle,
+    /// This install's key for pseudonyms of people who are not admins (audit).
+    pub pseudonyms: crate::privacy::PseudonymKey,
 }
 
 /// The error type of every handler; logged (redacted) by the dispatcher.
@@ -100,7 +102,7 @@ pub async fn register_commands(bot: &Bot, admin_ids: &[i64]) {
             chat_id: teloxide::types::Recipient::Id(ChatId(*id)),
         };
         if let Err(err) = bot.set_my_commands(admin_menu.clone()).scope(scope).await {
-            tracing::warn!(error = %err, admin = id, "could not register an admin's command menu");
+            tracing::warn!(error = %err, admin = %crate::privacy::User(*id), "could not register an admin's command menu");
         }
     }
 }
@@ -119,19 +121,16 @@ pub fn chat_kind(chat: &teloxide::types::Chat) -> crate::storage::chats::ChatKin
     }
 }
 
-/// The chat as we store it when it subscribes.
+/// The chat as we store it when it subscribes. A private chat is a person: only
+/// its id is kept (to post to it), never their name or username.
 pub fn new_chat(chat: &teloxide::types::Chat) -> crate::storage::chats::NewChat {
-    let title = chat.title().map(str::to_owned).or_else(|| {
-        chat.first_name().map(|first| match chat.last_name() {
-            Some(last) => format!("{first} {last}"),
-            None => first.to_owned(),
-        })
-    });
+    let kind = chat_kind(chat);
+    let public = kind != crate::storage::chats::ChatKind::Private;
     crate::storage::chats::NewChat {
         id: chat.id.0,
-        kind: chat_kind(chat),
-        title,
-        username: chat.username().map(str::to_owned),
+        kind,
+        title: chat.title().filter(|_| public).map(str::to_owned),
+        username: chat.username().filter(|_| public).map(str::to_owned),
     }
 }
 

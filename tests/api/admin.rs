@@ -2,6 +2,7 @@
 //! bad input, confirmations with buttons, and the audit trail.
 
 use crate::helpers::{DEADLINE, TestApp, channels_with_the_bot, eventually};
+use milestone_bot::storage::audit::Actor;
 use milestone_bot::storage::{Backend, audit};
 use telegram_sim::{ChatId, ChatKind, MemberStatus, SentMessage, UserId};
 
@@ -60,12 +61,12 @@ fn text_of(msg: &SentMessage) -> String {
     msg.text.clone().unwrap_or_default()
 }
 
-async fn audit_results(app: &TestApp) -> Vec<(Option<i64>, String, String)> {
+async fn audit_results(app: &TestApp) -> Vec<(Actor, String, String)> {
     audit::latest(&app.db, 100)
         .await
         .unwrap()
         .into_iter()
-        .map(|e| (e.user_id, e.action, e.result))
+        .map(|e| (e.who, e.action, e.result))
         .collect()
 }
 
@@ -85,7 +86,14 @@ async fn a_non_admin_is_refused_politely_and_the_attempt_is_audited(backend: Bac
         &app,
         stranger,
         UserId(stranger.0),
-        "/milestone admins add 666",
+        "/milestone admins add 666 my-private-words",
+    )
+    .await;
+    ask(
+        &app,
+        stranger,
+        UserId(stranger.0),
+        "/milestone Eve-555-0100",
     )
     .await;
 
@@ -93,11 +101,21 @@ async fn a_non_admin_is_refused_politely_and_the_attempt_is_audited(backend: Bac
         text_of(&reply).contains("only this bot's admins"),
         "{reply:?}"
     );
-    let entries = audit_results(&app).await;
-    assert_eq!(entries.len(), 1);
-    assert_eq!(entries[0].0, Some(stranger.0));
-    assert_eq!(entries[0].1, "milestone admins");
-    assert!(entries[0].2.starts_with("refused"), "{entries:?}");
+    // Only a pseudonym and the subcommand's name: not the id, not the words.
+    let entries = audit::latest(&app.db, 10).await.unwrap();
+    assert_eq!(entries.len(), 2);
+    let Actor::Stranger(pseudonym) = &entries[1].who else {
+        panic!("{entries:?}")
+    };
+    assert!(pseudonym.starts_with("u-"), "{pseudonym}");
+    assert_eq!(
+        entries[0].who, entries[1].who,
+        "the same person, told apart"
+    );
+    assert_eq!(entries[1].action, "milestone admins");
+    assert_eq!(entries[0].action, "milestone (unknown)");
+    assert!(entries.iter().all(|e| e.detail.is_empty()), "{entries:?}");
+    assert!(entries[1].result.starts_with("refused"), "{entries:?}");
     let cli = std::process::Command::new(env!("CARGO_BIN_EXE_milestone-bot"))
         .args(["audit"])
         .env("DATABASE_URL", app.database_url())
@@ -105,9 +123,19 @@ async fn a_non_admin_is_refused_politely_and_the_attempt_is_audited(backend: Bac
         .expect("the CLI runs");
     let printed = String::from_utf8_lossy(&cli.stdout);
     assert!(
-        printed.contains("milestone admins") && printed.contains("refused"),
+        printed.contains("milestone admins")
+            && printed.contains("refused")
+            && printed.contains(pseudonym.as_str())
+            && printed.contains("pseudonym"),
         "{printed}"
     );
+    for secret in [
+        stranger.0.to_string(),
+        "my-private-words".into(),
+        "555-0100".into(),
+    ] {
+        assert!(!printed.contains(&secret), "{secret} in {printed}");
+    }
     assert!(
         milestone_bot::storage::admins::list(&app.db)
             .await

@@ -12,5 +12,6 @@ mod hll_redis;
 mod ingest;
 mod membership;
 mod milestones;
+mod privacy;
 mod shutdown;
 mod sketch_store;
