@@ -19,8 +19,7 @@ use std::sync::{Arc, RwLock};
 pub struct PseudonymKey(Arc<[u8; PseudonymKey::LEN]>);
 
 impl PseudonymKey {
-    /// Bytes of key: HMAC-SHA256's block-sized key would be 64; 32 is its output
-    /// size and more than any attacker can search.
+    /// Bytes of key: SHA-256's output size, far beyond any search.
     pub const LEN: usize = 32;
 
     /// A fresh random key, for an install that has none yet.
@@ -59,9 +58,9 @@ impl fmt::Debug for PseudonymKey {
     }
 }
 
-/// A person as logs and the audit show them: `u-3f9a1c2b7e4d`. Six bytes keep
-/// collisions unlikely among millions of people (about one pair in 100 among
-/// 2.4 million) while staying short enough to read.
+/// A person as logs and the audit show them: `u-3f9a1c2b7e4d`. Six bytes stay
+/// short enough to read and keep collisions rare: among 2.4 million people, the
+/// chance that any two share one is about 1%.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Pseudonym(String);
 
