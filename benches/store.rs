@@ -102,6 +102,59 @@ async fn embedded(url: &str) -> SketchStoreKind {
     SketchStoreKind::Embedded(EmbeddedStore::new(db))
 }
 
+/// The bench's PostgreSQL database, dropped when this value goes, also when the
+/// bench panics half-way. Named like the test databases (`mbtest_…`) so `.ci/run`
+/// clears any a killed run leaves behind.
+struct BenchDatabase {
+    admin_url: url::Url,
+    name: String,
+}
+
+impl BenchDatabase {
+    async fn create(base: &str) -> BenchDatabase {
+        let mut admin_url = url::Url::parse(base).unwrap();
+        admin_url.set_path("postgres");
+        let name = format!("mbtest_bench_{:08x}", rand::random::<u32>());
+        let admin = Db::connect(admin_url.as_str()).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(admin.pool())
+            .await
+            .unwrap();
+        admin.close().await;
+        BenchDatabase { admin_url, name }
+    }
+
+    fn url(&self) -> String {
+        let mut url = self.admin_url.clone();
+        url.set_path(&self.name);
+        url.to_string()
+    }
+}
+
+impl Drop for BenchDatabase {
+    /// From a thread of its own: the bench's runtime cannot be blocked on from inside.
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.to_string(), self.name.clone());
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let Ok(admin) = Db::connect(&admin_url).await else {
+                    return;
+                };
+                let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                let _ = sqlx::query(sqlx::AssertSqlSafe(drop))
+                    .execute(admin.pool())
+                    .await;
+                admin.close().await;
+            });
+        })
+        .join();
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let mut rows = Vec::new();
@@ -116,25 +169,11 @@ async fn main() {
     rows.push(measure("embedded, SQLite", store, Some(fresh), INGEST_IDS).await);
 
     if let Ok(base) = std::env::var("TEST_POSTGRES_URL") {
-        let name = format!("bench_{:08x}", rand::random::<u32>());
-        let mut admin_url = url::Url::parse(&base).unwrap();
-        admin_url.set_path("postgres");
-        let admin = Db::connect(admin_url.as_str()).await.unwrap();
-        let create = format!("CREATE DATABASE {name}");
-        sqlx::query(sqlx::AssertSqlSafe(create))
-            .execute(admin.pool())
-            .await
-            .unwrap();
-        let mut url = admin_url.clone();
-        url.set_path(&name);
-        let store = embedded(url.as_str()).await;
-        let fresh = embedded(url.as_str()).await;
+        let database = BenchDatabase::create(&base).await;
+        let store = embedded(&database.url()).await;
+        let fresh = embedded(&database.url()).await;
         rows.push(measure("embedded, PostgreSQL", store, Some(fresh), INGEST_IDS).await);
-        let drop = format!("DROP DATABASE {name} WITH (FORCE)");
-        sqlx::query(sqlx::AssertSqlSafe(drop))
-            .execute(admin.pool())
-            .await
-            .unwrap();
+        drop(database);
     }
 
     let redis_url =

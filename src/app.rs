@@ -37,6 +37,8 @@ pub struct App {
     listener: TcpListener,
     /// The broadcast sender, run beside the dispatcher when enabled.
     broadcaster: Worker,
+    /// This install's key for pseudonyms of people (logs, audit).
+    pseudonyms: crate::privacy::PseudonymKey,
 }
 
 impl App {
@@ -53,6 +55,8 @@ impl App {
         if let Some(token) = &config.ingest.token {
             crate::telemetry::register_secret(token.expose());
         }
+        let pseudonyms = pseudonym_key(&db).await?;
+        crate::privacy::use_for_logs(&pseudonyms);
         let store = SketchStoreKind::open(&config.sketch, Some(&db))
             .await
             .context("opening the sketch store")?;
@@ -91,6 +95,7 @@ impl App {
             bot,
             listener,
             broadcaster,
+            pseudonyms,
         })
     }
 
@@ -139,6 +144,7 @@ impl App {
                 store: self.store.clone(),
                 metrics: self.config.sketch.metrics.clone(),
             },
+            pseudonyms: self.pseudonyms.clone(),
         }
     }
 
@@ -301,6 +307,18 @@ async fn set_webhook(bot: &Bot, hook: &crate::config::WebhookConfig) -> anyhow::
         })?;
     tracing::info!(path = hook.path(), "taking updates by webhook");
     Ok(())
+}
+
+/// The install's pseudonym key, made on the first start and kept in the database.
+async fn pseudonym_key(db: &Db) -> anyhow::Result<crate::privacy::PseudonymKey> {
+    use crate::privacy::PseudonymKey;
+    let stored = crate::storage::install::secret(db, "pseudonym_key", || {
+        PseudonymKey::generate().as_bytes().to_vec()
+    })
+    .await
+    .context("reading the install's pseudonym key")?;
+    PseudonymKey::from_bytes(&stored)
+        .context("the stored pseudonym key (install_secrets) has the wrong length")
 }
 
 /// A task's own result, or its panic, as one result.

@@ -18,6 +18,7 @@
 //! - [`cli`]: the subcommands of the `milestone-bot` binary, `demo` included (the
 //!   real bot against the Bot API simulator).
 //! - [`telemetry`]: logging, and the one place secrets are scrubbed from output.
+//! - [`privacy`]: pseudonyms (a keyed hash) for people in logs and the audit.
 
 pub mod app;
 pub mod broadcast;
@@ -25,6 +26,7 @@ pub mod cli;
 pub mod config;
 pub mod http;
 pub mod milestones;
+pub mod privacy;
 pub mod sketch;
 pub mod storage;
 pub mod telegram;

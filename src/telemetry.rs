@@ -5,7 +5,7 @@
 //! itself replaces each registered secret with `<redacted>`, and [`redact`] does the
 //! same for errors printed outside the logger.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::sync::RwLock;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
@@ -85,8 +85,11 @@ pub fn init_with_default(default_filter: &str) {
 fn init_with(default_filter: &str, format: LogFormat) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    // Colour codes only for a person watching a terminal: piped into a file,
+    // journald or a log collector they are noise in every line.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(io::stderr().is_terminal())
         .with_writer(RedactingStderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),

@@ -218,7 +218,7 @@ pub async fn pin(bot: &Bot, target: Target, message_id: i64) {
         .disable_notification(true)
         .await
     {
-        tracing::info!(chat = target.chat_id, error = %err, "could not pin the announcement");
+        tracing::info!(chat = %crate::privacy::Chat(target.chat_id), error = %err, "could not pin the announcement");
     }
 }
 

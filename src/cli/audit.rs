@@ -7,21 +7,17 @@ pub fn table(entries: &[AuditEntry]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<17} {:<12} {:<22} {:<24} DETAIL",
+        "{:<17} {:<14} {:<22} {:<24} DETAIL",
         "WHEN (UTC)", "USER", "ACTION", "RESULT"
     );
     for e in entries {
-        let user = e
-            .user_id
-            .map(|u| u.to_string())
-            .unwrap_or_else(|| "cli".into());
         let result: String = e.result.chars().take(24).collect();
         let detail: String = e.detail.chars().take(60).collect();
         let _ = writeln!(
             out,
-            "{:<17} {:<12} {:<22} {:<24} {}",
+            "{:<17} {:<14} {:<22} {:<24} {}",
             e.at.format("%Y-%m-%d %H:%M"),
-            user,
+            e.who,
             e.action,
             result,
             detail.replace('\n', " ")
@@ -33,5 +29,11 @@ pub fn table(entries: &[AuditEntry]) -> String {
         entries.len(),
         if entries.len() == 1 { "y" } else { "ies" }
     );
+    if entries
+        .iter()
+        .any(|e| matches!(e.who, crate::storage::audit::Actor::Stranger(_)))
+    {
+        out.push_str("; u-… stands for someone who is not an admin (a pseudonym, not their id)");
+    }
     out
 }

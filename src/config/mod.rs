@@ -58,6 +58,13 @@ impl DatabaseConfig {
         let url = env.string_or("DATABASE_URL", DEFAULT_DATABASE_URL);
         crate::storage::DatabaseUrl::parse(&url)
             .map_err(|e| ConfigError::new("DATABASE_URL", e.to_string()))?;
+        // Whatever a driver's error might quote later, the password is scrubbed.
+        if let Some(password) = url::Url::parse(&url)
+            .ok()
+            .and_then(|u| u.password().map(str::to_owned))
+        {
+            crate::telemetry::register_secret(&password);
+        }
         Ok(Self { url })
     }
 }

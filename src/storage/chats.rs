@@ -119,6 +119,9 @@ pub async fn subscribe(db: &Db, chat: &NewChat, at: DateTime<Utc>) -> Result<boo
     Ok(done.rows_affected() > 0)
 }
 
+/// The gone reason of a chat that asked, with `/unsubscribe`, to get no more posts.
+pub const UNSUBSCRIBED: &str = "unsubscribed";
+
 /// Marks a chat gone with a reason; the row stays for history. Returns `true` if the
 /// chat was subscribed.
 pub async fn mark_gone(

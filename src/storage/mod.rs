@@ -9,6 +9,7 @@ pub mod admins;
 pub mod announcements;
 pub mod audit;
 pub mod chats;
+pub mod install;
 pub mod milestones;
 pub mod updates;
 mod url;

@@ -25,7 +25,7 @@ pub enum PublicCommand {
 /// Telegram's stand-in sender for anonymous group admins.
 const GROUP_ANONYMOUS_BOT: u64 = 1087968824;
 
-#[tracing::instrument(skip_all, fields(chat = msg.chat.id.0, command = ?cmd))]
+#[tracing::instrument(skip_all, fields(chat = %crate::privacy::Chat(msg.chat.id.0), command = ?cmd))]
 pub async fn on_public(
     bot: Bot,
     msg: Message,
@@ -45,7 +45,9 @@ pub async fn on_public(
                         replies::SUBSCRIBED
                     }
                 }
-            } else if chats::mark_gone(&ctx.db, msg.chat.id.0, "unsubscribed", Utc::now()).await? {
+            } else if chats::mark_gone(&ctx.db, msg.chat.id.0, chats::UNSUBSCRIBED, Utc::now())
+                .await?
+            {
                 replies::UNSUBSCRIBED
             } else {
                 replies::NOT_SUBSCRIBED

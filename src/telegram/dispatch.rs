@@ -23,8 +23,10 @@ use std::time::Duration;
 use teloxide::dispatching::{Dispatcher, ShutdownToken, UpdateHandler};
 use teloxide::error_handlers::ErrorHandler;
 use teloxide::prelude::*;
+use teloxide::stop::StopToken;
 use teloxide::types::AllowedUpdate;
-use teloxide::update_listeners::Polling;
+use teloxide::types::UpdateKind;
+use teloxide::update_listeners::{AsUpdateStream, Polling, UpdateListener};
 use tokio_util::sync::CancellationToken;
 
 /// The update kinds the handler tree handles: what `getUpdates` and `setWebhook`
@@ -106,7 +108,12 @@ pub async fn dispatch_until(
         match source {
             UpdateSource::Webhook(updates) => {
                 let dispatcher = build(bot, ctx, seen);
-                run_with(dispatcher, updates.into_listener(), stop.clone()).await
+                run_with(
+                    dispatcher,
+                    SkipUnreadable(updates.into_listener()),
+                    stop.clone(),
+                )
+                .await
             }
             UpdateSource::Polling { timeout, lease } => {
                 poll_while_leased(bot, ctx, seen, timeout, lease, stop.clone()).await
@@ -226,7 +233,7 @@ async fn poll_while_leased(
         let term = stop.child_token();
         let renewing = tokio::spawn(renew_or_stop(lease.clone(), term.clone()));
         let dispatcher = build(bot.clone(), ctx.clone(), seen.clone());
-        let result = run_with(dispatcher, polling, term.clone()).await;
+        let result = run_with(dispatcher, SkipUnreadable(polling), term.clone()).await;
         term.cancel();
         let _ = renewing.await;
         crate::telemetry::metrics::set_leader("updates", false);
@@ -302,5 +309,52 @@ impl<E: std::fmt::Debug + Send + 'static> ErrorHandler<E> for LogErrors {
         Box::pin(async move {
             tracing::error!(error = %crate::telemetry::redact(&format!("{error:?}")), "update failed");
         })
+    }
+}
+
+/// Drops updates teloxide cannot read (a chat type from a newer Bot API, say) before
+/// the dispatcher sees them: the dispatcher would log their raw JSON, names and
+/// user ids included. This logs that one was skipped, by its update id only.
+struct SkipUnreadable<L>(L);
+
+impl<L> UpdateListener for SkipUnreadable<L>
+where
+    L: UpdateListener,
+    L::Err: Send + 'static,
+{
+    type Err = L::Err;
+
+    fn stop_token(&mut self) -> StopToken {
+        self.0.stop_token()
+    }
+
+    fn hint_allowed_updates(&mut self, hint: &mut dyn Iterator<Item = AllowedUpdate>) {
+        self.0.hint_allowed_updates(hint)
+    }
+}
+
+impl<'a, L> AsUpdateStream<'a> for SkipUnreadable<L>
+where
+    L: AsUpdateStream<'a>,
+    L::StreamErr: Send + 'a,
+{
+    type StreamErr = L::StreamErr;
+    type Stream = futures::stream::BoxStream<'a, Result<Update, L::StreamErr>>;
+
+    fn as_stream(&'a mut self) -> Self::Stream {
+        use futures::StreamExt;
+        Box::pin(self.0.as_stream().filter(|update| {
+            let readable = match update {
+                Ok(Update {
+                    id,
+                    kind: UpdateKind::Error(_),
+                }) => {
+                    tracing::warn!(update = id.0, "an update this bot cannot read; skipped");
+                    false
+                }
+                _ => true,
+            };
+            std::future::ready(readable)
+        }))
     }
 }

@@ -1,12 +1,13 @@
 //! Keeping the chat list right from what Telegram tells the bot about itself.
 
 use super::{BotContext, HandlerResult, new_chat};
+use crate::privacy::Chat;
 use crate::storage::chats;
 use chrono::Utc;
 use teloxide::types::{ChatMemberKind, ChatMemberUpdated, Message};
 
 /// The bot was added, promoted, removed, kicked or blocked somewhere.
-#[tracing::instrument(skip_all, fields(chat = upd.chat.id.0))]
+#[tracing::instrument(skip_all, fields(chat = %Chat(upd.chat.id.0)))]
 pub async fn on_my_chat_member(upd: ChatMemberUpdated, ctx: BotContext) -> HandlerResult {
     let now = Utc::now();
     let new = &upd.new_chat_member.kind;
@@ -14,7 +15,16 @@ pub async fn on_my_chat_member(upd: ChatMemberUpdated, ctx: BotContext) -> Handl
         // A promotion or a change of rights is not a new invitation: a chat that
         // unsubscribed stays unsubscribed. Only an unknown chat is recorded then.
         let was_present = upd.old_chat_member.kind.is_present();
-        if was_present && chats::get(&ctx.db, upd.chat.id.0).await?.is_some() {
+        let known = chats::get(&ctx.db, upd.chat.id.0).await?;
+        if was_present && known.is_some() {
+            return Ok(());
+        }
+        // A person who said /unsubscribe and then blocks and unblocks the bot (or
+        // restarts it) has not asked for posts again: only /subscribe undoes it.
+        let unsubscribed = known.is_some_and(|c| {
+            !c.subscribed && c.gone_reason.as_deref() == Some(chats::UNSUBSCRIBED)
+        });
+        if upd.chat.is_private() && unsubscribed {
             return Ok(());
         }
         if chats::subscribe(&ctx.db, &new_chat(&upd.chat), now).await? {
@@ -34,7 +44,7 @@ pub async fn on_my_chat_member(upd: ChatMemberUpdated, ctx: BotContext) -> Handl
 }
 
 /// A group became a supergroup: Telegram says so in both chats; the row moves once.
-#[tracing::instrument(skip_all, fields(chat = msg.chat.id.0))]
+#[tracing::instrument(skip_all, fields(chat = %Chat(msg.chat.id.0)))]
 pub async fn on_group_migrated(msg: Message, ctx: BotContext) -> HandlerResult {
     let (from, to) = match (msg.migrate_to_chat_id(), msg.migrate_from_chat_id()) {
         (Some(to), _) => (msg.chat.id.0, to.0),
@@ -42,7 +52,7 @@ pub async fn on_group_migrated(msg: Message, ctx: BotContext) -> HandlerResult {
         (None, None) => return Ok(()),
     };
     if chats::migrate(&ctx.db, from, to, Utc::now()).await? {
-        tracing::info!(from, to, "group migrated to a supergroup");
+        tracing::info!(from = %Chat(from), to = %Chat(to), "group migrated to a supergroup");
     }
     Ok(())
 }

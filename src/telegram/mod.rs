@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod commands;
 pub mod dispatch;
+pub mod fit;
 pub mod membership;
 pub mod notify;
 mod replies;
@@ -40,6 +41,8 @@ pub struct BotContext {
     pub detector: crate::milestones::detector::DetectorConfig,
     /// Counts a metric now, for `/milestone baseline`.
     pub counter: crate::milestones::counter::SketchCounter,
+    /// This install's key for pseudonyms of people who are not admins (audit).
+    pub pseudonyms: crate::privacy::PseudonymKey,
 }
 
 /// The error type of every handler; logged (redacted) by the dispatcher.
@@ -105,7 +108,7 @@ pub async fn register_commands(bot: &Bot, admin_ids: &[i64]) {
             chat_id: teloxide::types::Recipient::Id(ChatId(*id)),
         };
         if let Err(err) = bot.set_my_commands(admin_menu.clone()).scope(scope).await {
-            tracing::warn!(error = %err, admin = id, "could not register an admin's command menu");
+            tracing::warn!(error = %err, admin = %crate::privacy::User(*id), "could not register an admin's command menu");
         }
     }
 }
@@ -124,19 +127,16 @@ pub fn chat_kind(chat: &teloxide::types::Chat) -> crate::storage::chats::ChatKin
     }
 }
 
-/// The chat as we store it when it subscribes.
+/// The chat as we store it when it subscribes. A private chat is a person: only
+/// its id is kept (to post to it), never their name or username.
 pub fn new_chat(chat: &teloxide::types::Chat) -> crate::storage::chats::NewChat {
-    let title = chat.title().map(str::to_owned).or_else(|| {
-        chat.first_name().map(|first| match chat.last_name() {
-            Some(last) => format!("{first} {last}"),
-            None => first.to_owned(),
-        })
-    });
+    let kind = chat_kind(chat);
+    let public = kind != crate::storage::chats::ChatKind::Private;
     crate::storage::chats::NewChat {
         id: chat.id.0,
-        kind: chat_kind(chat),
-        title,
-        username: chat.username().map(str::to_owned),
+        kind,
+        title: chat.title().filter(|_| public).map(str::to_owned),
+        username: chat.username().filter(|_| public).map(str::to_owned),
     }
 }
 
@@ -150,8 +150,35 @@ pub async fn reply_html(
     send_html(bot, chat, text.into(), None).await
 }
 
-/// [`reply_html`] with optional inline buttons.
+/// [`reply_html`] with optional inline buttons. A text over Telegram's limit goes
+/// as several messages ([`fit::split`]); buttons then come under a short last
+/// message of their own, which has room for the line that replaces them when
+/// pressed. The message returned is the last one sent.
 pub async fn send_html(
+    bot: &Bot,
+    chat: ChatId,
+    text: String,
+    buttons: Option<teloxide::types::InlineKeyboardMarkup>,
+) -> Result<Message, teloxide::RequestError> {
+    let fits = match buttons {
+        Some(_) => fit::TEXT_LIMIT - fit::BUTTONS_NOTE_ROOM,
+        None => fit::TEXT_LIMIT,
+    };
+    if fit::visible_len(&text) <= fits {
+        return send_one(bot, chat, text, buttons).await;
+    }
+    let mut parts = fit::split(&text, fit::TEXT_LIMIT);
+    let last = match buttons {
+        Some(_) => fit::BUTTONS_BELOW_LONG_TEXT.to_owned(),
+        None => parts.pop().unwrap_or_default(),
+    };
+    for part in parts {
+        send_one(bot, chat, part, None).await?;
+    }
+    send_one(bot, chat, last, buttons).await
+}
+
+async fn send_one(
     bot: &Bot,
     chat: ChatId,
     text: String,

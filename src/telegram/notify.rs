@@ -70,7 +70,7 @@ pub async fn run(
         };
         for admin in &admin_ids {
             if let Err(err) = super::reply_html(&bot, ChatId(*admin), text.clone()).await {
-                tracing::warn!(admin, error = %err, "could not notify an admin");
+                tracing::warn!(admin = %crate::privacy::User(*admin), error = %err, "could not notify an admin");
             }
         }
     }

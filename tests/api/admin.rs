@@ -2,6 +2,7 @@
 //! bad input, confirmations with buttons, and the audit trail.
 
 use crate::helpers::{DEADLINE, TestApp, channels_with_the_bot, eventually};
+use milestone_bot::storage::audit::Actor;
 use milestone_bot::storage::{Backend, audit};
 use telegram_sim::{ChatId, ChatKind, MemberStatus, SentMessage, UserId};
 
@@ -25,6 +26,7 @@ crate::on_every_backend!(
     an_announcement_is_edited_and_withdrawn_in_every_chat_after_send,
     broadcast_controls_refuse_unknown_ids_and_wrong_states,
     every_subcommand_from_a_non_admin_is_refused_and_changes_nothing,
+    replies_and_confirmations_too_long_for_one_message_come_in_parts_and_still_send,
 );
 
 /// The private chat with the configured admin (same id as the admin).
@@ -59,12 +61,12 @@ fn text_of(msg: &SentMessage) -> String {
     msg.text.clone().unwrap_or_default()
 }
 
-async fn audit_results(app: &TestApp) -> Vec<(Option<i64>, String, String)> {
+async fn audit_results(app: &TestApp) -> Vec<(Actor, String, String)> {
     audit::latest(&app.db, 100)
         .await
         .unwrap()
         .into_iter()
-        .map(|e| (e.user_id, e.action, e.result))
+        .map(|e| (e.who, e.action, e.result))
         .collect()
 }
 
@@ -84,7 +86,14 @@ async fn a_non_admin_is_refused_politely_and_the_attempt_is_audited(backend: Bac
         &app,
         stranger,
         UserId(stranger.0),
-        "/milestone admins add 666",
+        "/milestone admins add 666 my-private-words",
+    )
+    .await;
+    ask(
+        &app,
+        stranger,
+        UserId(stranger.0),
+        "/milestone Eve-555-0100",
     )
     .await;
 
@@ -92,11 +101,21 @@ async fn a_non_admin_is_refused_politely_and_the_attempt_is_audited(backend: Bac
         text_of(&reply).contains("only this bot's admins"),
         "{reply:?}"
     );
-    let entries = audit_results(&app).await;
-    assert_eq!(entries.len(), 1);
-    assert_eq!(entries[0].0, Some(stranger.0));
-    assert_eq!(entries[0].1, "milestone admins");
-    assert!(entries[0].2.starts_with("refused"), "{entries:?}");
+    // Only a pseudonym and the subcommand's name: not the id, not the words.
+    let entries = audit::latest(&app.db, 10).await.unwrap();
+    assert_eq!(entries.len(), 2);
+    let Actor::Stranger(pseudonym) = &entries[1].who else {
+        panic!("{entries:?}")
+    };
+    assert!(pseudonym.starts_with("u-"), "{pseudonym}");
+    assert_eq!(
+        entries[0].who, entries[1].who,
+        "the same person, told apart"
+    );
+    assert_eq!(entries[1].action, "milestone admins");
+    assert_eq!(entries[0].action, "milestone (unknown)");
+    assert!(entries.iter().all(|e| e.detail.is_empty()), "{entries:?}");
+    assert!(entries[1].result.starts_with("refused"), "{entries:?}");
     let cli = std::process::Command::new(env!("CARGO_BIN_EXE_milestone-bot"))
         .args(["audit"])
         .env("DATABASE_URL", app.database_url())
@@ -104,9 +123,19 @@ async fn a_non_admin_is_refused_politely_and_the_attempt_is_audited(backend: Bac
         .expect("the CLI runs");
     let printed = String::from_utf8_lossy(&cli.stdout);
     assert!(
-        printed.contains("milestone admins") && printed.contains("refused"),
+        printed.contains("milestone admins")
+            && printed.contains("refused")
+            && printed.contains(pseudonym.as_str())
+            && printed.contains("pseudonym"),
         "{printed}"
     );
+    for secret in [
+        stranger.0.to_string(),
+        "my-private-words".into(),
+        "555-0100".into(),
+    ] {
+        assert!(!printed.contains(&secret), "{secret} in {printed}");
+    }
     assert!(
         milestone_bot::storage::admins::list(&app.db)
             .await
@@ -944,5 +973,89 @@ async fn every_subcommand_from_a_non_admin_is_refused_and_changes_nothing(backen
         announcement_state(&app).await.is_empty(),
         "no announcement was created"
     );
+    app.stop().await;
+}
+
+/// Telegram's length: UTF-16 code units of the visible text.
+fn telegram_len(msg: &SentMessage) -> usize {
+    milestone_bot::telegram::fit::visible_len(&text_of(msg))
+}
+
+/// Sends `text` and waits for the bot's messages up to the first `until` accepts.
+async fn ask_until(
+    app: &TestApp,
+    text: &str,
+    until: impl Fn(&SentMessage) -> bool,
+) -> Vec<SentMessage> {
+    let chat = admin_chat(app);
+    let before = app.sim.messages(chat).len();
+    app.sim.send_text(&app.token, chat, app.admin, text);
+    app.sim
+        .wait_for(DEADLINE, |sim| {
+            let new: Vec<SentMessage> = sim.messages(chat).into_iter().skip(before).collect();
+            let end = new.iter().position(&until)?;
+            Some(new[..=end].to_vec())
+        })
+        .await
+        .unwrap_or_else(|| panic!("no complete reply to {:.60}", text))
+}
+
+async fn replies_and_confirmations_too_long_for_one_message_come_in_parts_and_still_send(
+    backend: Backend,
+) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    channels_with_the_bot(&app, 1).await;
+    // 2,040 characters each, but 4,080 UTF-16 units: within Telegram's limit for
+    // a post, too long for a post with anything around it.
+    let announce = "🎉".repeat(2_040);
+    let thanks = "🙏".repeat(2_040);
+    let has_buttons = |m: &SentMessage| m.reply_markup.is_some();
+
+    let saved = ask_until(
+        &app,
+        &format!("/milestone template mau announce {announce}"),
+        |m| text_of(m).ends_with(&announce),
+    )
+    .await;
+    assert!(text_of(&saved[0]).contains("Saved the announcement template"));
+    ask_until(
+        &app,
+        &format!("/milestone template mau thanks {thanks}"),
+        |m| text_of(m).ends_with(&thanks),
+    )
+    .await;
+    let confirmation = ask_until(&app, "/milestone announce 200M", has_buttons).await;
+    let thanks_only = ask_until(
+        &app,
+        &format!("/milestone thanks {}", "é".repeat(4_090)),
+        has_buttons,
+    )
+    .await;
+
+    for reply in [&saved, &confirmation, &thanks_only] {
+        let lens: Vec<usize> = reply.iter().map(telegram_len).collect();
+        assert!(lens.len() >= 2, "came in parts: {lens:?}");
+        assert!(lens.iter().all(|&n| n <= 4096), "{lens:?}");
+    }
+    let shown: String = confirmation.iter().map(text_of).collect();
+    assert!(
+        shown.contains(&announce) && shown.contains(&thanks),
+        "both posts are shown whole"
+    );
+    let buttons = confirmation.last().unwrap();
+    let press = app.sim.press_button(
+        &app.token,
+        admin_chat(&app),
+        buttons.message_id,
+        app.admin,
+        &button_data(buttons, "Send"),
+    );
+    answer_to(&app, &press).await;
+    eventually("the announcement is released", || async {
+        (announcement_state(&app).await.first().map(String::as_str) != Some("draft")).then_some(())
+    })
+    .await;
     app.stop().await;
 }

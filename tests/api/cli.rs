@@ -81,3 +81,43 @@ fn audit_on_a_fresh_database_prints_an_empty_table() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("ACTION") && out.contains("0 entries"), "{out}");
 }
+
+#[test]
+fn a_malformed_or_unreachable_database_url_never_prints_its_password() {
+    for url in [
+        "postgre://user:secret@db/x",
+        "postgres//user:secret@db/x",
+        "mysql://user:secret@db/x",
+        "user:secret@db/x",
+        "postgres://user:secret@[db/x",
+        "postgres://user:secret@db:notaport/x",
+        "postgres://user:secret@db/x?sslmode=bogus",
+    ] {
+        let (code, out) = milestone_bot(&[("DATABASE_URL", url)], &["migrate"]);
+        assert_eq!(code, 1, "{url}: {out}");
+        assert!(
+            out.contains("DATABASE_URL") || out.contains("database"),
+            "{url}: {out}"
+        );
+        assert!(!out.contains("secret"), "{url} leaked its password: {out}");
+    }
+}
+
+#[test]
+fn logs_carry_no_colour_codes_when_stderr_is_not_a_terminal() {
+    let (code, out) = milestone_bot(
+        &[
+            ("TELOXIDE_TOKEN", "4242:NoColourPlease"),
+            ("TELEGRAM_API_URL", "http://127.0.0.1:9/"),
+            ("HTTP_ADDR", "127.0.0.1:0"),
+            ("RUST_LOG", "debug"),
+        ],
+        &["run"],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("DEBUG"), "some log lines were written: {out}");
+    assert!(
+        !out.contains('\u{1b}'),
+        "an ANSI escape in piped logs: {out}"
+    );
+}

@@ -33,17 +33,12 @@ macro_rules! on_every_backend {
     };
 }
 
-/// A throwaway database; removed when the test calls [`TestDatabase::drop_now`].
+/// A throwaway database: a SQLite file in a temporary directory, or a fresh
+/// PostgreSQL database. Either goes away when the value is dropped, so a test that
+/// fails (panics) leaves nothing behind; [`TestDatabase::drop_now`] does it sooner.
 pub enum TestDatabase {
-    Sqlite {
-        dir: tempfile::TempDir,
-        url: String,
-    },
-    Postgres {
-        admin_url: String,
-        name: String,
-        url: String,
-    },
+    Sqlite { dir: tempfile::TempDir, url: String },
+    Postgres { guard: PgDatabase, url: String },
 }
 
 impl TestDatabase {
@@ -59,21 +54,9 @@ impl TestDatabase {
             }
             Backend::Postgres => {
                 let admin_url = service_url("TEST_POSTGRES_URL")?;
-                let name = format!("mbtest_{}", rand::random::<u64>());
-                let mut admin = sqlx::PgConnection::connect(&admin_url)
-                    .await
-                    .expect("TEST_POSTGRES_URL reachable");
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut admin)
-                    .await
-                    .expect("create the test database");
-                let mut url = url::Url::parse(&admin_url).expect("TEST_POSTGRES_URL is a URL");
-                url.set_path(&name);
-                Some(TestDatabase::Postgres {
-                    admin_url,
-                    name,
-                    url: url.to_string(),
-                })
+                let guard = PgDatabase::create(&admin_url).await;
+                let url = guard.url();
+                Some(TestDatabase::Postgres { guard, url })
             }
         }
     }
@@ -84,22 +67,107 @@ impl TestDatabase {
         }
     }
 
-    /// Drops a PostgreSQL test database (SQLite's temp dir goes with the value).
+    /// The PostgreSQL database's name (`None` on SQLite).
+    #[allow(dead_code)] // used by the clean-up test
+    pub fn postgres_name(&self) -> Option<&str> {
+        match self {
+            TestDatabase::Postgres { guard, .. } => Some(&guard.name),
+            TestDatabase::Sqlite { .. } => None,
+        }
+    }
+
+    /// Removes the database now (a PostgreSQL one is dropped with its connections).
     pub async fn drop_now(self) {
-        if let TestDatabase::Postgres {
-            admin_url, name, ..
-        } = &self
-            && let Ok(mut admin) = sqlx::PgConnection::connect(admin_url).await
-        {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
+        match self {
+            TestDatabase::Postgres { guard, .. } => guard.drop_now().await,
+            TestDatabase::Sqlite { dir, .. } => drop(dir),
+        }
+    }
+}
+
+/// Every PostgreSQL test database's name starts with this; `.ci/run` drops any left
+/// over by a killed run.
+pub const PG_PREFIX: &str = "mbtest_";
+
+/// A PostgreSQL database created for one test and dropped when this guard goes,
+/// also when the test panics: `Drop` runs during unwinding, and drops the database
+/// (`WITH (FORCE)`, so connections still open do not hold it) from a thread of its
+/// own, since an async runtime cannot be blocked on from inside itself.
+pub struct PgDatabase {
+    /// `TEST_POSTGRES_URL`: the server, and a database to connect to for `CREATE`/`DROP`.
+    admin_url: String,
+    /// `mbtest_<random>`.
+    pub name: String,
+    /// Set once dropped, so `Drop` does nothing more.
+    dropped: bool,
+}
+
+impl PgDatabase {
+    /// Creates `mbtest_<random>` on the server of `admin_url`.
+    pub async fn create(admin_url: &str) -> PgDatabase {
+        let name = format!("{PG_PREFIX}{:016x}", rand::random::<u64>());
+        let mut admin = sqlx::PgConnection::connect(admin_url)
+            .await
+            .expect("TEST_POSTGRES_URL reachable");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut admin)
-            .await;
+            .await
+            .expect("create the test database");
+        let _ = admin.close().await;
+        PgDatabase {
+            admin_url: admin_url.to_owned(),
+            name,
+            dropped: false,
         }
-        if let TestDatabase::Sqlite { dir, .. } = self {
-            drop(dir);
+    }
+
+    /// The URL of the test database itself.
+    pub fn url(&self) -> String {
+        let mut url = url::Url::parse(&self.admin_url).expect("TEST_POSTGRES_URL is a URL");
+        url.set_path(&self.name);
+        url.to_string()
+    }
+
+    /// Drops the database now.
+    pub async fn drop_now(mut self) {
+        drop_database(&self.admin_url, &self.name).await;
+        self.dropped = true;
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if self.dropped {
+            return;
         }
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        let dropping =
+            std::thread::spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime.block_on(drop_database(&admin_url, &name)),
+                    Err(err) => eprintln!("could not drop test database {name}: {err}"),
+                }
+            });
+        // Never panic here: a panic while unwinding would abort the test binary.
+        let _ = dropping.join();
+    }
+}
+
+async fn drop_database(admin_url: &str, name: &str) {
+    let dropped = match sqlx::PgConnection::connect(admin_url).await {
+        Ok(mut admin) => sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&mut admin)
+        .await
+        .map(drop),
+        Err(err) => Err(err),
+    };
+    if let Err(err) = dropped {
+        eprintln!("could not drop test database {name}: {err}");
     }
 }
 

@@ -1,7 +1,8 @@
 //! `POST /v1/events` over real HTTP: the production router with an embedded store on
 //! a temporary SQLite database, bound to 127.0.0.1:0.
 
-use crate::sketch_store::{assert_close, day, ids, metric};
+use crate::sketch_store::{assert_close, ids, metric};
+use chrono::{Days, NaiveDate};
 use milestone_bot::config::{IngestConfig, IngestToken};
 use milestone_bot::http::health::Readiness;
 use milestone_bot::http::ingest::Ingest;
@@ -78,6 +79,11 @@ impl TestServer {
     }
 }
 
+/// `n` days before today (UTC): recent enough for every window.
+fn days_ago(n: u64) -> NaiveDate {
+    chrono::Utc::now().date_naive() - Days::new(n)
+}
+
 /// A refusal names the field at fault and never quotes an id.
 fn assert_refused(got: (StatusCode, Value), status: StatusCode, field: &str) {
     let (got_status, body) = got;
@@ -96,16 +102,18 @@ fn assert_refused(got: (StatusCode, Value), status: StatusCode, field: &str) {
 #[tokio::test]
 async fn a_json_batch_is_accepted_and_counted() {
     let server = spawn(Some(TOKEN)).await;
+    let day = days_ago(6).to_string();
     let (status, body) = server
-        .post_json(json!({"metric": "mau", "day": "2026-11-26", "ids": ids(0..1_000)}))
+        .post_json(json!({"metric": "mau", "day": day, "ids": ids(0..1_000)}))
         .await;
     assert_eq!(status, StatusCode::ACCEPTED);
-    assert_eq!(
-        body,
-        json!({"accepted": 1000, "metric": "mau", "day": "2026-11-26"})
-    );
+    assert_eq!(body, json!({"accepted": 1000, "metric": "mau", "day": day}));
     assert_close(
-        server.store.count(&metric("mau"), day(26)).await.unwrap(),
+        server
+            .store
+            .count(&metric("mau"), days_ago(6))
+            .await
+            .unwrap(),
         1_000,
     );
 }
@@ -137,7 +145,7 @@ async fn newline_delimited_ids_take_metric_and_day_from_the_query() {
     let (status, body) = server
         .post(
             "text/plain; charset=utf-8",
-            "?metric=wau&day=2026-11-25",
+            &format!("?metric=wau&day={}", days_ago(1)),
             lines,
         )
         .await;
@@ -148,11 +156,19 @@ async fn newline_delimited_ids_take_metric_and_day_from_the_query() {
         .map(|id| format!("\"{id}\"\n"))
         .collect();
     let (status, _) = server
-        .post("application/x-ndjson", "?metric=wau&day=2026-11-26", ndjson)
+        .post(
+            "application/x-ndjson",
+            &format!("?metric=wau&day={}", days_ago(0)),
+            ndjson,
+        )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED);
     assert_close(
-        server.store.count(&metric("wau"), day(26)).await.unwrap(),
+        server
+            .store
+            .count(&metric("wau"), days_ago(0))
+            .await
+            .unwrap(),
         600,
     );
 }
@@ -209,14 +225,31 @@ async fn an_unknown_or_missing_metric_is_refused() {
 }
 
 #[tokio::test]
-async fn a_malformed_or_future_day_is_refused() {
+async fn a_malformed_future_or_too_old_day_is_refused() {
     let server = spawn(Some(TOKEN)).await;
-    for bad in ["26/11/2026", "2026-13-01", "3026-01-01"] {
+    let too_old = days_ago(32).to_string(); // mau's 30 days, and a day of grace
+    let day_after_tomorrow = (days_ago(0) + Days::new(2)).to_string();
+    for bad in [
+        "26/11/2026",
+        "2026-13-01",
+        "3026-01-01",
+        &too_old,
+        &day_after_tomorrow,
+    ] {
         let got = server
             .post_json(json!({"metric": "mau", "day": bad, "ids": ["user-1"]}))
             .await;
         assert_refused(got, StatusCode::BAD_REQUEST, "day");
+        let got = server
+            .post("text/plain", &format!("?metric=mau&day={bad}"), "user-1\n")
+            .await;
+        assert_refused(got, StatusCode::BAD_REQUEST, "day");
     }
+    let oldest = days_ago(31).to_string();
+    let (status, body) = server
+        .post_json(json!({"metric": "mau", "day": oldest, "ids": ["user-1"]}))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
 }
 
 #[tokio::test]
@@ -249,6 +282,82 @@ async fn more_ids_than_the_limit_are_refused_with_413() {
             .unwrap()
             .value,
         0
+    );
+}
+
+/// Sends the head of a chunked request and `chunk`, then waits for an answer with
+/// the rest of the body never sent: a server that reads the whole body first
+/// never answers.
+async fn answer_before_the_body_ends(
+    server: &TestServer,
+    content_type: &str,
+    query: &str,
+    chunk: &[u8],
+) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let url = url::Url::parse(&server.url).unwrap();
+    let addr = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "POST {}{query} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\
+         Content-Type: {content_type}\r\nTransfer-Encoding: chunked\r\n\r\n",
+        url.path()
+    );
+    conn.write_all(request.as_bytes()).await.unwrap();
+    conn.write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+        .await
+        .unwrap();
+    conn.write_all(chunk).await.unwrap();
+    conn.write_all(b"\r\n").await.unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    let read = tokio::time::timeout(crate::helpers::DEADLINE, async {
+        while !String::from_utf8_lossy(&answer).contains("\"field\"") {
+            let n = conn.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await;
+    assert!(
+        read.is_ok(),
+        "no answer while the body was still coming: {}",
+        String::from_utf8_lossy(&answer)
+    );
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn a_request_over_the_id_limit_is_refused_before_its_body_ends() {
+    let server = spawn(Some(TOKEN)).await;
+    let lines = ids(0..1_001).join("\n") + "\n";
+    let answer =
+        answer_before_the_body_ends(&server, "text/plain", "?metric=mau", lines.as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains(r#""field":"ids""#), "{answer}");
+
+    let json = format!(r#"{{"metric":"mau","ids":{}"#, json!(ids(0..1_001)));
+    let json = json.trim_end_matches(']'); // the array and the object go on
+    let answer = answer_before_the_body_ends(
+        &server,
+        "application/json",
+        "",
+        format!("{json},").as_bytes(),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains(r#""field":"ids""#), "{answer}");
+    assert_eq!(
+        server
+            .store
+            .count(&metric("mau"), days_ago(0))
+            .await
+            .unwrap()
+            .value,
+        0,
+        "nothing recorded"
     );
 }
 

@@ -18,6 +18,9 @@ crate::on_every_backend!(
     a_user_who_blocks_the_bot_is_marked_gone_as_blocked,
     a_delivery_waiting_for_a_group_follows_it_to_the_supergroup,
     promoting_the_bot_does_not_undo_an_unsubscribe,
+    a_person_who_unsubscribed_stays_unsubscribed_after_blocking_and_unblocking_the_bot,
+    a_person_who_blocked_the_bot_without_unsubscribing_is_back_when_they_unblock_it,
+    a_private_chat_is_stored_without_the_persons_name_or_username,
 );
 
 /// A supergroup and a user who administers it.
@@ -408,4 +411,114 @@ async fn the_bot_keeps_running_when_telegram_refuses_its_command_menu() {
     let _ = stop.send(());
     task.await.unwrap().unwrap();
     database.drop_now().await;
+}
+
+/// A private chat with a person who has a name and a username.
+fn person(app: &TestApp) -> (ChatId, telegram_sim::UserId) {
+    let private = app.sim.create_chat(
+        ChatKind::Private {
+            first_name: "Pat".into(),
+            username: Some("pat_private".into()),
+        },
+        "Pat",
+    );
+    (private, telegram_sim::UserId(private.0))
+}
+
+/// Waits until the bot has handled everything sent to `chat` so far: it answers
+/// `/help` after the updates before it (one chat's updates are handled in order).
+async fn settled(app: &TestApp, chat: ChatId, user: telegram_sim::UserId) {
+    let helps = |sim: &telegram_sim::TelegramSim| {
+        sim.messages(chat)
+            .iter()
+            .filter(|m| {
+                m.text
+                    .as_deref()
+                    .is_some_and(|t| t.contains("/unsubscribe: stop"))
+            })
+            .count()
+    };
+    let before = helps(&app.sim);
+    app.sim.send_text(&app.token, chat, user, "/help");
+    app.sim
+        .wait_for(crate::helpers::DEADLINE, |sim| {
+            (helps(sim) > before).then_some(())
+        })
+        .await
+        .expect("a reply to /help");
+}
+
+/// Blocks the bot, then unblocks it (Telegram: `my_chat_member` kicked, then member).
+async fn block_and_unblock(app: &TestApp, chat: ChatId, user: telegram_sim::UserId) {
+    app.sim.user_blocks_bot(&app.token, chat);
+    app.sim.bot_added_to_chat(&app.token, chat, user, false);
+    settled(app, chat, user).await;
+}
+
+async fn a_person_who_unsubscribed_stays_unsubscribed_after_blocking_and_unblocking_the_bot(
+    backend: Backend,
+) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (private, user) = person(&app);
+    app.sim.send_text(&app.token, private, user, "/subscribe");
+    app.sim.send_text(&app.token, private, user, "/unsubscribe");
+    eventually("unsubscribed", || async {
+        stored(&app, private)
+            .await
+            .filter(|c| c.gone_reason.as_deref() == Some("unsubscribed"))
+    })
+    .await;
+
+    block_and_unblock(&app, private, user).await;
+
+    let chat = stored(&app, private).await.unwrap();
+    assert!(!chat.subscribed, "still unsubscribed: {chat:?}");
+    assert_eq!(chat.gone_reason.as_deref(), Some("unsubscribed"));
+    app.stop().await;
+}
+
+async fn a_person_who_blocked_the_bot_without_unsubscribing_is_back_when_they_unblock_it(
+    backend: Backend,
+) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (private, user) = person(&app);
+    app.sim.send_text(&app.token, private, user, "/subscribe");
+    eventually("subscribed", || async { stored(&app, private).await }).await;
+
+    block_and_unblock(&app, private, user).await;
+
+    let chat = stored(&app, private).await.unwrap();
+    assert!(chat.subscribed, "subscribed again: {chat:?}");
+    app.stop().await;
+}
+
+async fn a_private_chat_is_stored_without_the_persons_name_or_username(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (private, user) = person(&app);
+    app.sim.send_text(&app.token, private, user, "/subscribe");
+    let chat = eventually("subscribed", || async { stored(&app, private).await }).await;
+    assert_eq!((chat.title, chat.username), (None, None));
+    let (channel, owner) = (
+        app.sim.create_chat(
+            ChatKind::Channel {
+                username: Some("news_channel".into()),
+            },
+            "News",
+        ),
+        app.sim.create_user("Olga"),
+    );
+    app.sim.bot_added_to_chat(&app.token, channel, owner, true);
+    let channel = eventually("subscribed", || async { stored(&app, channel).await }).await;
+    assert_eq!(
+        (channel.title.as_deref(), channel.username.as_deref()),
+        (Some("News"), Some("news_channel")),
+        "a channel keeps its public title"
+    );
+    app.stop().await;
 }

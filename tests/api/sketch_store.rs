@@ -23,17 +23,19 @@ pub enum Kind {
 }
 
 /// A store on throwaway storage: a temporary SQLite file, a fresh PostgreSQL
-/// database `test_<random>` (dropped after), or a unique Redis key prefix (deleted),
-/// on a single server or a cluster.
+/// database `mbtest_<random>` (dropped after, even when the case panics), or a
+/// unique Redis key prefix (deleted), on a single server or a cluster.
 pub struct TestStore {
     pub store: SketchStoreKind,
     kind: Kind,
     /// The database URL, the Redis URL or the cluster's comma-separated node URLs,
     /// for opening a second instance.
     url: String,
-    /// The Redis key prefix, or the PostgreSQL database name.
+    /// The Redis key prefix.
     name: String,
     _dir: Option<tempfile::TempDir>,
+    /// The PostgreSQL database, dropped with this value.
+    pg: Option<crate::helpers::PgDatabase>,
 }
 
 fn random_name() -> String {
@@ -44,24 +46,19 @@ impl TestStore {
     /// `None`, after saying so, when the backend's server is not configured.
     pub async fn new(kind: Kind) -> Option<TestStore> {
         let name = random_name();
-        let (url, dir) = match kind {
+        let (url, dir, pg) = match kind {
             Kind::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
                 let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
-                (url, Some(dir))
+                (url, Some(dir), None)
             }
             Kind::Postgres => {
                 let base = env_or_skip("TEST_POSTGRES_URL")?;
-                let admin = Db::connect(&pg_url(&base, "postgres")).await.unwrap();
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(admin.pool())
-                    .await
-                    .unwrap();
-                admin.close().await;
-                (pg_url(&base, &name), None)
+                let pg = crate::helpers::PgDatabase::create(&pg_url(&base, "postgres")).await;
+                (pg.url(), None, Some(pg))
             }
-            Kind::Redis => (env_or_skip("TEST_REDIS_URL")?, None),
-            Kind::RedisCluster => (env_or_skip("TEST_REDIS_CLUSTER_URLS")?, None),
+            Kind::Redis => (env_or_skip("TEST_REDIS_URL")?, None, None),
+            Kind::RedisCluster => (env_or_skip("TEST_REDIS_CLUSTER_URLS")?, None, None),
         };
         Some(TestStore {
             store: open(kind, &url, &name).await,
@@ -69,7 +66,13 @@ impl TestStore {
             url,
             name,
             _dir: dir,
+            pg,
         })
+    }
+
+    /// The PostgreSQL database's name, when the store is on one.
+    pub fn postgres_name(&self) -> Option<&str> {
+        self.pg.as_ref().map(|pg| pg.name.as_str())
     }
 
     /// Another instance on the same storage, as a restarted or second process has.
@@ -77,18 +80,13 @@ impl TestStore {
         open(self.kind, &self.url, &self.name).await
     }
 
-    async fn cleanup(self) {
+    async fn cleanup(mut self) {
         match self.kind {
             Kind::Sqlite => {}
             Kind::Postgres => {
-                let base = std::env::var("TEST_POSTGRES_URL").unwrap();
-                let admin = Db::connect(&pg_url(&base, "postgres")).await.unwrap();
-                let drop_db = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-                sqlx::query(sqlx::AssertSqlSafe(drop_db))
-                    .execute(admin.pool())
-                    .await
-                    .unwrap();
-                admin.close().await;
+                if let Some(pg) = self.pg.take() {
+                    pg.drop_now().await;
+                }
             }
             Kind::Redis => delete_keys(&self.url, &format!("{}:*", self.name)).await,
             Kind::RedisCluster => {

@@ -118,11 +118,12 @@ fn entity(s: &str) -> (String, usize) {
     }
 }
 
-/// Telegram's length measure: characters of the visible text.
+/// Telegram's length measure: UTF-16 code units of the visible text (as its entity
+/// offsets count), so an emoji outside the Basic Multilingual Plane counts two.
 pub fn visible_len(text: &str, parse_mode: Option<&str>) -> Result<usize, String> {
     match parse_mode {
-        Some(m) if m.eq_ignore_ascii_case("html") => Ok(visible_text(text)?.chars().count()),
-        _ => Ok(text.chars().count()),
+        Some(m) if m.eq_ignore_ascii_case("html") => Ok(visible_text(text)?.encode_utf16().count()),
+        _ => Ok(text.encode_utf16().count()),
     }
 }
 
@@ -170,6 +171,8 @@ mod tests {
     #[test]
     fn length_counts_characters_not_bytes_or_markup() {
         assert_eq!(visible_len("<b>héllo</b>", Some("HTML")), Ok(5));
+        assert_eq!(visible_len("<b>🎉</b>", Some("HTML")), Ok(2));
+        assert_eq!(visible_len("🎉🎉", None), Ok(4));
         assert_eq!(visible_len("<b>héllo</b>", None), Ok(12));
     }
 }

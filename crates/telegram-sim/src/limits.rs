@@ -44,9 +44,9 @@ pub struct Limits {
     pub per_group: Rate,
     /// Whether edits count as messages (Telegram's docs are vague; off).
     pub count_edits: bool,
-    /// Longest text after entity parsing.
+    /// Longest text after entity parsing, in UTF-16 code units.
     pub max_text_chars: usize,
-    /// Longest caption after entity parsing.
+    /// Longest caption after entity parsing, in UTF-16 code units.
     pub max_caption_chars: usize,
 }
 

@@ -159,7 +159,7 @@ impl Progress {
                 // Flood control on the admin's chat: try again on the next tick.
                 Err(teloxide::RequestError::RetryAfter(_)) => {}
                 Err(err) => {
-                    tracing::warn!(announcement = id, chat, error = %err, "could not update the progress message");
+                    tracing::warn!(announcement = id, chat = %crate::privacy::Chat(chat), error = %err, "could not update the progress message");
                     if is_final {
                         // An admin who never started the bot cannot get messages;
                         // don't try forever.
@@ -257,7 +257,7 @@ impl Progress {
             );
             for chat in self.recipients(created_by) {
                 if let Err(err) = self.send(chat, &text).await {
-                    tracing::warn!(chat, error = %err, "could not report unknown deliveries");
+                    tracing::warn!(chat = %crate::privacy::Chat(chat), error = %err, "could not report unknown deliveries");
                 }
             }
         }

@@ -172,14 +172,14 @@ impl Worker {
             }
             Action::ChatGone(reason) => {
                 if let Err(err) = chats::mark_gone(&inner.db, job.chat_id, &reason, now).await {
-                    tracing::warn!(chat = job.chat_id, error = %err, "could not mark the chat gone");
+                    tracing::warn!(chat = %crate::privacy::Chat(job.chat_id), error = %err, "could not mark the chat gone");
                 }
-                tracing::info!(chat = job.chat_id, reason, "chat is gone; delivery skipped");
+                tracing::info!(chat = %crate::privacy::Chat(job.chat_id), reason, "chat is gone; delivery skipped");
                 Finish::Skipped(reason)
             }
             Action::Migrated(to) => {
                 if let Err(err) = chats::migrate(&inner.db, job.chat_id, to, now).await {
-                    tracing::warn!(from = job.chat_id, to, error = %err, "could not move the migrated chat");
+                    tracing::warn!(from = %crate::privacy::Chat(job.chat_id), to = %crate::privacy::Chat(to), error = %err, "could not move the migrated chat");
                 }
                 Finish::MovedTo(to)
             }

@@ -5,16 +5,16 @@
 //! refusal says which index or line is at fault, never what it held.
 
 mod body;
+mod read;
 
 use super::HttpState;
 use crate::config::IngestConfig;
-use crate::sketch::{Metrics, SketchStore, SketchStoreKind};
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequest, Query, Request};
+use crate::sketch::{Metric, Metrics, SketchStore, SketchStoreKind};
+use axum::extract::{Query, Request};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
-use body::{BodyKind, Params, body_kind, parse_day, parse_json, parse_lines};
+use body::{Batch, BodyKind, DayRange, Params, body_kind};
+use chrono::Utc;
 use serde_json::json;
 
 /// What the endpoint needs; present only when `INGEST_TOKEN` is set.
@@ -77,37 +77,30 @@ async fn accept(ingest: &Ingest, req: Request) -> Result<Response, Refusal> {
     let kind = body_kind(req.headers())?;
     let Query(params) = Query::<Params>::try_from_uri(req.uri())
         .map_err(|_| bad("query", "the query string is malformed"))?;
-    let body = Bytes::from_request(req, &())
-        .await
-        .map_err(|e| too_large(e, ingest))?;
-    let batch = match kind {
-        BodyKind::Json => parse_json(&body)?,
-        BodyKind::Lines { json } => parse_lines(&body, json, params)?,
-    };
-    let metric = match batch.metric.as_deref() {
-        None => return Err(bad("metric", "metric is required")),
-        Some(name) => ingest.metrics.get(name).ok_or_else(|| {
-            bad(
-                "metric",
-                format!(
-                    "unknown metric; this server counts {}",
-                    ingest.metrics.names()
-                ),
-            )
-        })?,
-    };
-    let day = parse_day(batch.day.as_deref())?;
-    if batch.ids.len() > ingest.config.max_ids {
-        return Err(refuse(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            Some("ids"),
-            format!(
-                "{} ids in one request; at most {}",
-                batch.ids.len(),
-                ingest.config.max_ids
-            ),
-        ));
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > ingest.config.max_body) {
+        return Err(read::body_too_large(ingest.config.max_body));
     }
+    let days = DayRange::new(Utc::now().date_naive(), ingest.longest_window());
+    let batch = match kind {
+        BodyKind::Json => read::json(req.into_body(), &ingest.config).await?,
+        BodyKind::Lines { json } => {
+            // Metric and day come from the query: refused before the body is read.
+            ingest.metric(params.metric.as_deref())?;
+            days.parse(params.day.as_deref())?;
+            let ids = read::lines(req.into_body(), json, &ingest.config).await?;
+            Batch {
+                metric: params.metric,
+                day: params.day,
+                ids,
+            }
+        }
+    };
+    let metric = ingest.metric(batch.metric.as_deref())?;
+    let day = days.parse(batch.day.as_deref())?;
     if let Some(at) = batch.ids.iter().position(|id| id.is_empty()) {
         return Err(bad("ids", format!("the id at index {at} is empty")));
     }
@@ -121,6 +114,31 @@ async fn accept(ingest: &Ingest, req: Request) -> Result<Response, Refusal> {
     let body =
         json!({"accepted": accepted, "metric": metric.name.as_str(), "day": day.to_string()});
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+}
+
+impl Ingest {
+    /// The metric a request names, which must be configured.
+    fn metric(&self, name: Option<&str>) -> Result<&Metric, Refusal> {
+        let name = name.ok_or_else(|| bad("metric", "metric is required"))?;
+        self.metrics.get(name).ok_or_else(|| {
+            bad(
+                "metric",
+                format!(
+                    "unknown metric; this server counts {}",
+                    self.metrics.names()
+                ),
+            )
+        })
+    }
+
+    /// The longest window of the configured metrics, in days.
+    fn longest_window(&self) -> u16 {
+        self.metrics
+            .iter()
+            .map(|m| m.window_days)
+            .max()
+            .unwrap_or(1)
+    }
 }
 
 fn authorize(ingest: &Ingest, headers: &HeaderMap) -> Result<(), Refusal> {
@@ -144,68 +162,10 @@ fn authorize(ingest: &Ingest, headers: &HeaderMap) -> Result<(), Refusal> {
     }
 }
 
-fn too_large(rejection: BytesRejection, ingest: &Ingest) -> Refusal {
-    let limit = ingest.config.max_body;
-    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        let error = format!("the body is larger than {limit} bytes");
-        refuse(StatusCode::PAYLOAD_TOO_LARGE, Some("body"), error)
-    } else {
-        bad("body", "the body could not be read")
-    }
-}
-
 /// The length limit on the route, from the configuration (0 when ingest is off).
 pub fn body_limit(ingest: Option<&Ingest>) -> usize {
     ingest.map_or(0, |i| i.config.max_body)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::Utc;
-
-    /// `unwrap_err` would need `Batch: Debug`, which would print ids.
-    fn refusal<T>(result: Result<T, Refusal>) -> Refusal {
-        match result {
-            Ok(_) => panic!("accepted"),
-            Err(refusal) => refusal,
-        }
-    }
-
-    #[test]
-    fn lines_split_on_newlines_with_an_optional_final_one() {
-        for (body, n) in [("a\nb\r\nc\n", 3), ("a", 1), ("", 0), ("\n", 0)] {
-            let batch = parse_lines(body.as_bytes(), false, Params::default()).unwrap();
-            assert_eq!(batch.ids.len(), n, "{body:?}");
-        }
-        let err = refusal(parse_lines(b"a\n\nb", false, Params::default()));
-        assert_eq!(err.error, "line 2 is empty");
-    }
-
-    #[test]
-    fn ndjson_lines_are_json_strings_or_integers() {
-        let batch = parse_lines(b"\"a\\u0062\"\n42\n", true, Params::default()).unwrap();
-        assert_eq!(batch.ids, vec!["ab", "42"]);
-        let err = refusal(parse_lines(b"\"a\"\n{\"x\":1}\n", true, Params::default()));
-        assert_eq!(err.error, "line 2 is not a JSON string or integer");
-    }
-
-    #[test]
-    fn a_json_error_never_quotes_the_body() {
-        let err = refusal(parse_json(br#"{"metric":"mau","ids":"secret-user-42"}"#));
-        assert!(!err.error.contains("secret-user-42"), "{}", err.error);
-        let err = refusal(parse_json(
-            br#"{"metric":"mau","ids":["secret-user-42", {}]}"#,
-        ));
-        assert!(!err.error.contains("secret-user-42"), "{}", err.error);
-    }
-
-    #[test]
-    fn a_day_is_an_iso_date_not_after_tomorrow() {
-        assert!(parse_day(Some("2026-01-05")).is_ok());
-        assert_eq!(parse_day(None).unwrap(), Utc::now().date_naive());
-        for bad_day in ["2026-1-5", "05/01/2026", "2026-02-30", "9999-01-01", ""] {
-            assert!(parse_day(Some(bad_day)).is_err(), "{bad_day}");
-        }
-    }
-}
+mod tests;

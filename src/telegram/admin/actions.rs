@@ -167,12 +167,23 @@ async fn chats_overview(ctx: &BotContext) -> Result<String, ActionError> {
     if !gone.is_empty() {
         out.push_str("\n<b>Recently gone</b>\n");
         for chat in gone {
+            // A private chat is a person: shown by pseudonym, as in the logs.
+            let (title, id) = match chat.kind {
+                chats::ChatKind::Private => (
+                    "a person".to_owned(),
+                    ctx.pseudonyms.user(chat.id).to_string(),
+                ),
+                _ => (
+                    chat.title.unwrap_or_else(|| "untitled".into()),
+                    chat.id.to_string(),
+                ),
+            };
             let _ = writeln!(
                 out,
                 "{} ({}, <code>{}</code>): {} {}",
-                escape_html(chat.title.as_deref().unwrap_or("untitled")),
+                escape_html(&title),
                 chat.kind,
-                chat.id,
+                id,
                 escape_html(chat.gone_reason.as_deref().unwrap_or("gone")),
                 chat.gone_at
                     .map(|t| t.format("%Y-%m-%d").to_string())

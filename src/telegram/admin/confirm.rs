@@ -153,7 +153,7 @@ pub fn is_confirmation(q: &CallbackQuery) -> bool {
 }
 
 /// Handles a press on Send or Cancel.
-#[tracing::instrument(skip_all, fields(user = q.from.id.0))]
+#[tracing::instrument(skip_all, fields(user = %crate::privacy::User(q.from.id.0 as i64)))]
 pub async fn on_press(
     bot: Bot,
     q: CallbackQuery,
@@ -235,14 +235,21 @@ async fn clear_buttons(bot: &Bot, q: &CallbackQuery, note: &str) {
     }
 }
 
+/// Audits a press; someone who is not an admin is kept as a pseudonym, without
+/// what their button carried.
 async fn audit(ctx: &BotContext, user: i64, detail: &str, result: &str) -> anyhow::Result<()> {
+    let who = super::gate::actor(ctx, Some(user)).await?;
+    let detail = match who {
+        crate::storage::audit::Actor::Admin(_) => detail.chars().take(500).collect(),
+        _ => String::new(),
+    };
     crate::storage::audit::record(
         &ctx.db,
         &crate::storage::audit::AuditEntry {
             at: Utc::now(),
-            user_id: Some(user),
+            who,
             action: "confirm".into(),
-            detail: detail.chars().take(500).collect(),
+            detail,
             result: result.into(),
         },
     )

@@ -2,6 +2,7 @@
 //! Telegram, in a private chat with the bot.
 
 use crate::storage::admins;
+use crate::storage::audit::Actor;
 use crate::telegram::BotContext;
 use teloxide::types::Message;
 
@@ -30,6 +31,15 @@ impl Refusal {
 
 pub async fn is_admin(ctx: &BotContext, user_id: i64) -> anyhow::Result<bool> {
     Ok(ctx.admin_ids.contains(&user_id) || admins::contains(&ctx.db, user_id).await?)
+}
+
+/// How the audit names `user`: an admin by their id, anyone else by pseudonym only.
+pub async fn actor(ctx: &BotContext, user: Option<i64>) -> anyhow::Result<Actor> {
+    Ok(match user {
+        Some(id) if is_admin(ctx, id).await? => Actor::Admin(id),
+        Some(id) => Actor::Stranger(ctx.pseudonyms.user(id).as_str().to_owned()),
+        None => Actor::Stranger("u-?".into()),
+    })
 }
 
 /// `Ok(Ok(()))` when the sender may go on.

@@ -14,7 +14,7 @@ pub mod parse;
 mod record_actions;
 
 use super::{BotContext, HandlerResult, reply_html};
-use crate::storage::audit::{self, AuditEntry};
+use crate::storage::audit::{self, Actor, AuditEntry};
 use chrono::Utc;
 use teloxide::prelude::*;
 use teloxide::utils::command::BotCommands;
@@ -37,7 +37,7 @@ fn whole_rest(input: String) -> Result<(String,), teloxide::utils::command::Pars
 }
 
 /// Handles `/milestone …` from anyone: refuses politely, or parses and acts.
-#[tracing::instrument(skip_all, fields(chat = msg.chat.id.0))]
+#[tracing::instrument(skip_all, fields(chat = %crate::privacy::Chat(msg.chat.id.0)))]
 pub async fn on_milestone(
     bot: Bot,
     msg: Message,
@@ -46,21 +46,21 @@ pub async fn on_milestone(
 ) -> HandlerResult {
     let AdminCommand::Milestone(args) = cmd;
     let user_id = msg.from.as_ref().map(|u| u.id.0 as i64);
-    let sub = args
-        .split_whitespace()
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let action_name = if sub.is_empty() {
-        "milestone".to_owned()
+    let who = gate::actor(&ctx, user_id).await?;
+    let is_admin = matches!(who, Actor::Admin(_));
+    // Someone who is not an admin leaves no words of theirs: the subcommand's name
+    // only when it is one of ours, never the text.
+    let action_name = audited_action(&args, is_admin);
+    let detail: String = if is_admin {
+        args.chars().take(500).collect()
     } else {
-        format!("milestone {sub}")
+        String::new()
     };
     let audit_as = |result: String| AuditEntry {
         at: Utc::now(),
-        user_id,
+        who: who.clone(),
         action: action_name.clone(),
-        detail: args.chars().take(500).collect(),
+        detail: detail.clone(),
         result,
     };
 
@@ -100,9 +100,33 @@ pub async fn on_milestone(
     Ok(())
 }
 
+/// The audit's action: `milestone add`; for someone who is not an admin, a word
+/// that is not a subcommand of ours is not kept (it is their text).
+fn audited_action(args: &str, is_admin: bool) -> String {
+    let sub = args
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let known = parse::USAGE.iter().any(|(name, _)| *name == sub);
+    match sub.as_str() {
+        "" => "milestone".to_owned(),
+        _ if known || is_admin => format!("milestone {sub}"),
+        _ => "milestone (unknown)".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_strangers_unknown_word_is_not_kept_as_the_action() {
+        assert_eq!(audited_action("add mau 5 my words", false), "milestone add");
+        assert_eq!(audited_action("", false), "milestone");
+        assert_eq!(audited_action("John555-0100", false), "milestone (unknown)");
+        assert_eq!(audited_action("frobnicate", true), "milestone frobnicate");
+    }
 
     #[test]
     fn the_whole_rest_of_the_line_reaches_the_parser() {
