@@ -43,6 +43,17 @@ pub fn log_format(env: &dyn Env) -> Result<crate::telemetry::LogFormat, ConfigEr
     env.parse_or("LOG_FORMAT", crate::telemetry::LogFormat::Text)
 }
 
+/// Whether `presented` equals the secret `expected`, in time that depends only on
+/// the lengths, not on where the first difference is, so a secret cannot be guessed
+/// byte by byte. `expected` is never empty (every secret is parsed non-empty).
+fn secret_matches(expected: &[u8], presented: &[u8]) -> bool {
+    let mut diff = expected.len() ^ presented.len();
+    for (i, b) in presented.iter().enumerate() {
+        diff |= usize::from(b ^ expected[i % expected.len()]);
+    }
+    diff == 0
+}
+
 /// Where the bot keeps its state.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://milestone-bot.db?mode=rwc";
 
