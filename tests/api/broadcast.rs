@@ -32,20 +32,20 @@ crate::on_every_backend!(
     silent_pinned_posts_go_to_a_forums_configured_topic,
 );
 
-const LONG: Duration = Duration::from_secs(30);
+pub(crate) const LONG: Duration = Duration::from_secs(30);
 
-fn channel() -> ChatKind {
+pub(crate) fn channel() -> ChatKind {
     ChatKind::Channel { username: None }
 }
 
-fn private() -> ChatKind {
+pub(crate) fn private() -> ChatKind {
     ChatKind::Private {
         first_name: "Ann".into(),
         username: None,
     }
 }
 
-async fn spawn(backend: Backend, extra: &[(&str, &str)]) -> Option<TestApp> {
+pub(crate) async fn spawn(backend: Backend, extra: &[(&str, &str)]) -> Option<TestApp> {
     let extra: Vec<(String, String)> = extra
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -642,7 +642,7 @@ async fn two_workers_on_one_database_only_one_sends_and_the_other_takes_over(bac
 }
 
 /// A worker built by hand (as `App` builds one) on the test app's database.
-fn test_worker(app: &TestApp, token: &str) -> Worker {
+pub(crate) fn test_worker(app: &TestApp, token: &str) -> Worker {
     let mut env: HashMap<String, String> = HashMap::new();
     fast_broadcast(&mut env);
     env.insert("BROADCAST_RATE".into(), "20".into());
@@ -665,7 +665,7 @@ fn test_worker(app: &TestApp, token: &str) -> Worker {
 
 /// Every message delivered to a chat other than the admin's private chat (where the
 /// progress message goes).
-fn delivered(
+pub(crate) fn delivered(
     sim: &telegram_sim::TelegramSim,
     admin: telegram_sim::UserId,
 ) -> Vec<telegram_sim::SentMessage> {

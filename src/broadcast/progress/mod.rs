@@ -5,7 +5,7 @@
 mod tally;
 
 use tally::RateMeter;
-pub use tally::{Tally, render, tally};
+pub use tally::{Tally, render, shown_state, tally};
 
 use super::pace::Pacer;
 use crate::storage::{Db, Millis, StorageError};
@@ -51,7 +51,7 @@ impl Progress {
     /// One pass: finish broadcasts with nothing left, update every progress message.
     pub async fn tick(&mut self) -> Result<(), StorageError> {
         let rows = sqlx::query(
-            "SELECT id, state, created_by FROM announcements
+            "SELECT id, state, created_by, withdrawn_at FROM announcements
              WHERE state IN ('sending', 'paused')
                 OR id IN (SELECT announcement_id FROM broadcast_progress WHERE final = 0)",
         )
@@ -88,7 +88,8 @@ impl Progress {
                     .entry(id)
                     .or_default()
                     .observe(Instant::now(), t.processed(), t.left);
-            let text = render(id, &state, &t, rate, eta);
+            let withdrawn = row.try_get::<Option<i64>, _>("withdrawn_at")?.is_some();
+            let text = render(id, shown_state(&state, withdrawn), &t, rate, eta);
             let is_final = matches!(state.as_str(), "done" | "cancelled");
             self.show(id, created_by, &text, is_final).await?;
             if is_final {

@@ -54,12 +54,24 @@ pub async fn tally(db: &Db, announcement_id: i64) -> Result<Tally, StorageError>
     Ok(t)
 }
 
+/// What a stored announcement state reads as once `withdrawn` is known: a withdrawn
+/// broadcast reads `withdrawing` while its deletions go out and `withdrawn` after.
+pub fn shown_state(state: &str, withdrawn: bool) -> &str {
+    match (state, withdrawn) {
+        ("done" | "cancelled", true) => "withdrawn",
+        (_, true) => "withdrawing",
+        (other, false) => other,
+    }
+}
+
 /// The progress text; `rate` in messages per second.
 pub fn render(id: i64, state: &str, t: &Tally, rate: Option<f64>, eta: Option<Duration>) -> String {
     let head = match state {
         "done" => format!("✅ <b>Broadcast #{id} finished</b>"),
         "cancelled" => format!("⛔ <b>Broadcast #{id} cancelled</b>"),
         "paused" => format!("⏸ <b>Broadcast #{id} paused</b>"),
+        "withdrawn" => format!("🗑 <b>Broadcast #{id} withdrawn</b>"),
+        "withdrawing" => format!("🗑 <b>Broadcast #{id} being withdrawn</b>"),
         _ => format!("📣 <b>Broadcast #{id} sending</b>"),
     };
     let mut lines = vec![
@@ -85,7 +97,7 @@ pub fn render(id: i64, state: &str, t: &Tally, rate: Option<f64>, eta: Option<Du
             t.withdrawn, t.cancelled
         ));
     }
-    if state == "sending" {
+    if matches!(state, "sending" | "withdrawing") {
         match (rate, eta) {
             (Some(r), Some(eta)) => lines.push(format!(
                 "rate {r:.1}/s · ETA {}",

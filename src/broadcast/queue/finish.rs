@@ -61,17 +61,26 @@ pub async fn finish(db: &Db, job: &Job, how: &Finish) -> Result<bool, StorageErr
                 .bind(at)
                 .bind(now)
         }
-        Finish::Changed => {
-            let state = if job.step == Step::Withdraw { "withdrawn" } else { "sent" };
-            sqlx::query(
-                "UPDATE deliveries SET state = $3, attempts = 0, last_error = NULL, updated_at = $4
-                 WHERE id = $1 AND claim = $2 AND state = 'in_flight'",
-            )
-            .bind(job.id)
-            .bind(job.claim)
-            .bind(state)
-            .bind(now)
-        }
+        // A withdrawal ends the delivery; an edit gives it back the state it had (a
+        // chat whose note failed still reads "failed" after its announcement's edit).
+        Finish::Changed if job.step == Step::Withdraw => sqlx::query(
+            "UPDATE deliveries SET state = 'withdrawn', attempts = 0, last_error = NULL,
+               prior_state = NULL, updated_at = $3
+             WHERE id = $1 AND claim = $2 AND state = 'in_flight'",
+        )
+        .bind(job.id)
+        .bind(job.claim)
+        .bind(now),
+        Finish::Changed => sqlx::query(
+            "UPDATE deliveries SET state = COALESCE(prior_state, 'sent'), prior_state = NULL,
+               attempts = 0, updated_at = $3,
+               last_error = CASE WHEN prior_state IN ('failed', 'unknown', 'skipped')
+                            THEN last_error ELSE NULL END
+             WHERE id = $1 AND claim = $2 AND state = 'in_flight'",
+        )
+        .bind(job.id)
+        .bind(job.claim)
+        .bind(now),
         Finish::Skipped(reason) | Finish::Failed(reason) | Finish::Unknown(reason) => {
             let state = match how {
                 Finish::Skipped(_) => "skipped",

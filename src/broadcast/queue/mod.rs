@@ -8,8 +8,10 @@
 //! declared unknown is never overwritten.
 
 mod finish;
+mod follow;
 
 pub use finish::{Finish, finish};
+pub use follow::{follow_announcement, mark_withdrawn, may_post, withdraw_posted};
 
 use super::send::{Content, Media, MediaKind, PostOptions, StoredOptions};
 use crate::config::BroadcastConfig;
@@ -109,6 +111,7 @@ const CLAIM_SQLITE: &str = "UPDATE deliveries SET state = 'in_flight', claim = $
      WHERE id IN (
        SELECT d.id FROM deliveries d JOIN announcements a ON a.id = d.announcement_id
        WHERE d.state = 'pending' AND d.next_attempt_at <= $2 AND a.state = 'sending'
+         AND (a.withdrawn_at IS NULL OR d.step = 'withdraw')
        ORDER BY d.next_attempt_at, d.id LIMIT $3)";
 
 const CLAIM_POSTGRES: &str =
@@ -116,6 +119,7 @@ const CLAIM_POSTGRES: &str =
      WHERE id IN (
        SELECT d.id FROM deliveries d JOIN announcements a ON a.id = d.announcement_id
        WHERE d.state = 'pending' AND d.next_attempt_at <= $2 AND a.state = 'sending'
+         AND (a.withdrawn_at IS NULL OR d.step = 'withdraw')
        ORDER BY d.next_attempt_at, d.id LIMIT $3
        FOR UPDATE OF d SKIP LOCKED)";
 

@@ -301,10 +301,18 @@ impl Worker {
             Ok(()) if under_lease && !self.inner.lease.is_valid() => Finish::Release {
                 at: at_ms(Instant::now()),
             },
+            // Paused, cancelled or withdrawn since the claim: post nothing more.
+            Ok(()) if job.step.posts() && !self.may_post(&job).await => Finish::Release {
+                at: at_ms(Instant::now()),
+            },
             Ok(()) => self.execute(&job, &content).await,
         };
         match queue::finish(&self.inner.db, &job, &finish).await {
-            Ok(true) => {}
+            Ok(true) => {
+                if let Err(err) = queue::follow_announcement(&self.inner.db, &job).await {
+                    tracing::error!(delivery = job.id, error = %err, "could not apply a withdrawal or cancel to a delivery");
+                }
+            }
             Ok(false) => tracing::warn!(
                 delivery = job.id,
                 "the delivery was taken over while in flight; its outcome here is not recorded"
@@ -320,6 +328,18 @@ impl Worker {
         }
         drop(permit);
         finish
+    }
+}
+
+impl Worker {
+    /// Whether a claimed post may still go; when the database cannot say, it waits.
+    async fn may_post(&self, job: &Job) -> bool {
+        queue::may_post(&self.inner.db, job.announcement_id)
+            .await
+            .unwrap_or_else(|err| {
+                tracing::warn!(delivery = job.id, error = %err, "could not check the broadcast before posting");
+                false
+            })
     }
 }
 
