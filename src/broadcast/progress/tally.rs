@@ -87,7 +87,7 @@ pub fn render(id: i64, state: &str, t: &Tally, rate: Option<f64>, eta: Option<Du
     ];
     if t.unknown > 0 {
         lines.push(format!(
-            "unknown {} (in flight at a crash; not resent unless an admin asks)",
+            "unknown {} (Telegram may or may not have posted them; not resent unless an admin asks)",
             t.unknown
         ));
     }

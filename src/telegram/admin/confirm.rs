@@ -26,7 +26,8 @@ pub enum Pending {
     },
     /// Delete an announcement in every chat it reached.
     Withdraw { announcement_id: i64 },
-    /// Resend deliveries whose outcome is unknown after a crash.
+    /// Resend deliveries whose outcome is unknown (no answer from Telegram, or in
+    /// flight when a sender stopped).
     ResendUnknown { announcement_id: i64 },
 }
 
@@ -41,11 +42,25 @@ pub async fn ask(
     text: String,
     pending: &Pending,
 ) -> anyhow::Result<()> {
+    let ttl = Duration::from_std(ctx.confirm_ttl).unwrap_or(Duration::minutes(10));
+    offer(bot, &ctx.db, admin_id, chat, text, pending, ttl).await
+}
+
+/// Like [`ask`], for parts that offer an action without an admin's command (the
+/// broadcast report's resend button): valid for `ttl`.
+pub async fn offer(
+    bot: &Bot,
+    db: &crate::storage::Db,
+    admin_id: i64,
+    chat: ChatId,
+    text: String,
+    pending: &Pending,
+    ttl: Duration,
+) -> anyhow::Result<()> {
     let nonce = format!("{:016x}", rand::random::<u64>());
     let now = Utc::now();
-    let ttl = Duration::from_std(ctx.confirm_ttl).unwrap_or(Duration::minutes(10));
     admins::create_confirmation(
-        &ctx.db,
+        db,
         &nonce,
         admin_id,
         &serde_json::to_string(pending)?,
