@@ -158,7 +158,11 @@ impl App {
             db: self.db.clone(),
             ingest,
         };
-        let http = tokio::spawn(serve_http(self.listener, http_state, stop.clone()));
+        let sender = self.broadcaster.status();
+        if !self.config.broadcast.enabled {
+            sender.set(crate::broadcast::SenderState::Disabled);
+        }
+        let http = tokio::spawn(serve_http(self.listener, http_state, sender, stop.clone()));
         let stop_flusher = CancellationToken::new();
         let flusher = self
             .store
@@ -256,9 +260,10 @@ fn make_broadcast_bot(config: &Config) -> Bot {
 async fn serve_http(
     listener: TcpListener,
     state: crate::http::HttpState,
+    sender: crate::broadcast::SenderStatus,
     stop: CancellationToken,
 ) -> anyhow::Result<()> {
-    let router = crate::http::router(state);
+    let router = crate::http::router(state).layer(axum::Extension(sender));
     axum::serve(listener, router)
         .with_graceful_shutdown(async move { stop.cancelled().await })
         .await

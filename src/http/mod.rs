@@ -2,7 +2,9 @@
 
 pub mod ingest;
 
+use crate::broadcast::SenderStatus;
 use crate::storage::Db;
+use axum::Extension;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
@@ -30,16 +32,24 @@ pub fn router(state: HttpState) -> Router {
         .with_state(state)
 }
 
-/// `200 {"status":"ok"}` while the database answers, `503` otherwise.
-async fn health(State(state): State<HttpState>) -> impl IntoResponse {
-    match state.db.ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({"status": "ok"}))),
+/// `200 {"status":"ok", …}` while the database answers, `503` otherwise. The
+/// `sender` field says whether this instance's broadcast sender runs and, if not,
+/// why (`{"state":"failing","running":false,"error":"…","since":"…"}`); it does not
+/// change the status code: the bot still serves commands and ingest.
+async fn health(
+    State(state): State<HttpState>,
+    sender: Option<Extension<SenderStatus>>,
+) -> impl IntoResponse {
+    let (code, status) = match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ok"),
         Err(err) => {
             tracing::warn!(error = %err, "health check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "database unavailable"})),
-            )
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
         }
+    };
+    let mut body = json!({ "status": status });
+    if let Some(Extension(sender)) = sender {
+        body["sender"] = json!(sender.get());
     }
+    (code, Json(body))
 }
