@@ -2,6 +2,7 @@
 //! broadcast goes (no more than once per interval), then a final tally. This is also
 //! where a broadcast with nothing left becomes `done`.
 
+mod eta;
 mod tally;
 mod unknown;
 
@@ -92,11 +93,18 @@ impl Progress {
                     "broadcast finished"
                 );
             }
-            let (rate, eta) =
+            let (rate, _) =
                 self.meters
                     .entry(id)
                     .or_default()
                     .observe(Instant::now(), t.processed(), t.left);
+            let eta = if state == "sending" && t.left > 0 {
+                let waiting = eta::waiting(&self.db, id).await?;
+                let rules = self.pacer.lock().expect("not poisoned").rules();
+                eta::eta(t.left, rate, &waiting, eta::now_ms(), &rules)
+            } else {
+                None
+            };
             let withdrawn = row.try_get::<Option<i64>, _>("withdrawn_at")?.is_some();
             let text = render(id, shown_state(&state, withdrawn), &t, rate, eta);
             let is_final = matches!(state.as_str(), "done" | "cancelled");

@@ -101,13 +101,22 @@ pub fn render(id: i64, state: &str, t: &Tally, rate: Option<f64>, eta: Option<Du
         match (rate, eta) {
             (Some(r), Some(eta)) => lines.push(format!(
                 "rate {r:.1}/s · ETA {}",
-                humantime::format_duration(Duration::from_secs(eta.as_secs()))
+                humantime::format_duration(whole_seconds(eta))
             )),
             (Some(r), None) => lines.push(format!("rate {r:.1}/s")),
+            (None, Some(eta)) => lines.push(format!(
+                "ETA {}",
+                humantime::format_duration(whole_seconds(eta))
+            )),
             _ => {}
         }
     }
     lines.join("\n")
+}
+
+/// A time left in whole seconds, rounded up: a wait of 0.4 s reads "1s", never "0s".
+fn whole_seconds(eta: Duration) -> Duration {
+    Duration::from_secs(eta.as_secs_f64().ceil() as u64)
 }
 
 /// The measured rate over the last half minute, and the time left at that rate.
@@ -162,6 +171,16 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("rate 30.0/s · ETA 30s"), "{text}");
+    }
+
+    #[test]
+    fn a_wait_under_a_second_reads_one_second_never_zero() {
+        let t = Tally {
+            left: 1,
+            ..Tally::default()
+        };
+        let text = render(7, "sending", &t, None, Some(Duration::from_millis(400)));
+        assert!(text.ends_with("ETA 1s"), "{text}");
     }
 
     #[test]
