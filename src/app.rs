@@ -246,10 +246,19 @@ fn make_bot(config: &Config) -> Bot {
 }
 
 /// The broadcast's own client: its timeout bounds one send, which is far shorter
-/// than a long poll.
+/// than a long poll. Connecting has its own, shorter timeout, so a connection that
+/// never opened reads as such (nothing was sent: retried) rather than as a request
+/// left unanswered (maybe posted: unknown).
 fn make_broadcast_bot(config: &Config) -> Bot {
     let client = teloxide::net::default_reqwest_settings()
         .timeout(config.broadcast.request_timeout)
+        .connect_timeout(
+            config
+                .broadcast
+                .request_timeout
+                .min(Duration::from_secs(10))
+                / 2,
+        )
         .pool_max_idle_per_host(config.broadcast.in_flight)
         .build()
         .expect("the HTTP client builds with default settings");

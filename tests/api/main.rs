@@ -5,6 +5,7 @@ mod helpers;
 mod admin;
 mod broadcast;
 mod broadcast_eta;
+mod broadcast_pace;
 mod broadcast_sender;
 mod broadcast_unknown;
 mod broadcast_withdraw;

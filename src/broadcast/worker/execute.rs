@@ -204,8 +204,20 @@ impl Worker {
                 if attempt >= inner.config.max_attempts {
                     Finish::Failed(format!("{error} (after {attempt} attempts)"))
                 } else {
-                    let delay =
-                        outcome::backoff(attempt, inner.config.retry_base, rand::random::<f64>());
+                    // The first retry goes as soon as its chat allows: most 5xx and
+                    // closed connections are one-offs. Then exponential backoff.
+                    let chat_gap = inner
+                        .pacer
+                        .lock()
+                        .expect("not poisoned")
+                        .rules()
+                        .chat_interval(job.is_group());
+                    let delay = if attempt == 1 {
+                        chat_gap
+                    } else {
+                        outcome::backoff(attempt - 1, inner.config.retry_base, rand::random())
+                            .max(chat_gap)
+                    };
                     Finish::Retry {
                         at: Millis::from(now) + delay.as_millis() as i64,
                         error,

@@ -289,16 +289,23 @@ impl Worker {
         let lease_lapsed = |claimed_under: u64| {
             !self.inner.lease.is_valid() || self.inner.lease.generation() != claimed_under
         };
-        let finish = match self.wait_for_slot(&job, &stop).await {
+        // Paused, cancelled or withdrawn since the claim: post nothing more. Checked
+        // before the slot, not between the slot and the request: nothing may delay
+        // a request once it has departed, or requests bunch up at the server.
+        let gone_quiet = job.step.posts() && !self.may_post(&job).await;
+        let slot = if gone_quiet {
+            Err(Finish::Release {
+                at: at_ms(Instant::now()),
+            })
+        } else {
+            self.wait_for_slot(&job, &stop).await
+        };
+        let finish = match slot {
             Err(finish) => finish,
             // The lease lapsed while this row waited (even if we hold it again):
             // another instance may have been the sender and recovered the row, so
             // this one does not send it.
             Ok(()) if lease.is_some_and(lease_lapsed) => Finish::Release {
-                at: at_ms(Instant::now()),
-            },
-            // Paused, cancelled or withdrawn since the claim: post nothing more.
-            Ok(()) if job.step.posts() && !self.may_post(&job).await => Finish::Release {
                 at: at_ms(Instant::now()),
             },
             Ok(()) => self.execute(&job, &content).await,
