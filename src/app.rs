@@ -161,6 +161,10 @@ impl App {
         })?;
         tracing::info!(bot = %me.username(), http = %self.http_addr(), "starting");
         crate::telemetry::metrics::install();
+        let sender = self.broadcaster.status();
+        if !self.config.broadcast.enabled {
+            sender.set(crate::broadcast::SenderState::Disabled);
+        }
         let ready = Arc::new(Readiness::new(
             self.db.clone(),
             self.store.clone(),
@@ -170,6 +174,7 @@ impl App {
                 .iter()
                 .next()
                 .map(|m| m.name.clone()),
+            Some(sender),
         ));
         ready.bot_api_answered();
         telegram::register_commands(&self.bot, &self.config.telegram.admin_ids).await;
@@ -341,10 +346,19 @@ fn make_bot(config: &Config) -> Bot {
 }
 
 /// The broadcast's own client: its timeout bounds one send, which is far shorter
-/// than a long poll.
+/// than a long poll. Connecting has its own, shorter timeout, so a connection that
+/// never opened reads as such (nothing was sent: retried) rather than as a request
+/// left unanswered (maybe posted: unknown).
 fn make_broadcast_bot(config: &Config) -> Bot {
     let client = teloxide::net::default_reqwest_settings()
         .timeout(config.broadcast.request_timeout)
+        .connect_timeout(
+            config
+                .broadcast
+                .request_timeout
+                .min(Duration::from_secs(10))
+                / 2,
+        )
         .pool_max_idle_per_host(config.broadcast.in_flight)
         .build()
         .expect("the HTTP client builds with default settings");

@@ -9,6 +9,7 @@
 use crate::storage::{Db, Millis, StorageError};
 use chrono::Utc;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// This process's claim on the sender role for one bot.
@@ -23,6 +24,9 @@ pub struct Lease {
     /// Until when we may act as the sender by our own clock (renewal time + ttl,
     /// less a margin for clock and query delays).
     valid_until: Mutex<Option<Instant>>,
+    /// Bumped each time we take the lease after not holding it (first start, or
+    /// after it lapsed): the holder must then recover what was left in flight.
+    generation: AtomicU64,
 }
 
 impl Lease {
@@ -39,6 +43,7 @@ impl Lease {
             holder,
             ttl,
             valid_until: Mutex::new(None),
+            generation: AtomicU64::new(0),
         }
     }
 
@@ -65,8 +70,18 @@ impl Lease {
         .await?;
         let held = done.rows_affected() > 0;
         let mut valid = self.valid_until.lock().expect("not poisoned");
+        let was_valid = valid.is_some_and(|until| Instant::now() < until);
+        if held && !was_valid {
+            // Someone else may have held it meanwhile and left rows in flight.
+            self.generation.fetch_add(1, Ordering::SeqCst);
+        }
         *valid = held.then(|| started + self.ttl.mul_f64(0.8));
         Ok(held)
+    }
+
+    /// Changes each time this instance (re)takes the lease; see [`Lease`]'s field.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 
     /// Whether we may still act as the sender.

@@ -6,12 +6,15 @@
 //! - [`queue`]: the SQL: claim due deliveries (in flight before the request),
 //!   finish them after, recover what a crash left in flight.
 //! - [`send`]: the Bot API calls (HTML, media by file id, previews, pins, topics).
+//! - [`api`]: how those calls go on the wire (JSON, the answer read at once).
 //! - [`outcome`]: Telegram's errors mapped to what the worker does, pure.
 //! - [`worker`]: the loop, several requests in flight, drivable step by step.
 //! - [`lease`]: one sender per bot token across instances.
+//! - [`status`]: whether this instance's sender runs, and if not, why (`/health`).
 //! - [`progress`]: the admins' live progress message and the final tally.
 //! - [`ops`]: pause, resume, cancel, resend unknown, edit, withdraw.
 
+pub mod api;
 pub mod lease;
 pub mod ops;
 pub mod outcome;
@@ -19,22 +22,31 @@ pub mod pace;
 pub mod progress;
 pub mod queue;
 pub mod send;
+pub mod status;
 pub mod worker;
 
+pub use status::{SenderReport, SenderState, SenderStatus};
 pub use worker::{StepOutcome, Worker};
 
 use std::sync::Arc;
 use tokio::sync::Notify;
 
-/// Wakes the worker when work is queued, instead of waiting for its next poll.
+/// Wakes the worker when work is queued, instead of waiting for its next poll, and
+/// tells how the sender is doing.
 #[derive(Clone, Debug)]
 pub struct BroadcastHandle {
     wake: Arc<Notify>,
+    status: SenderStatus,
 }
 
 impl BroadcastHandle {
     /// Call after queueing an announcement or an operation on one.
     pub fn wake(&self) {
         self.wake.notify_one();
+    }
+
+    /// Whether this instance's sender runs, and if not, why.
+    pub fn sender(&self) -> SenderReport {
+        self.status.get()
     }
 }

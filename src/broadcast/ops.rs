@@ -6,7 +6,7 @@
 //! and error handling as the posts.
 
 use super::progress::{self, Tally};
-use super::queue::Step;
+use super::queue::{self, Step};
 use crate::storage::{Db, Millis, StorageError};
 use chrono::Utc;
 use sqlx::Row;
@@ -42,13 +42,17 @@ fn now() -> i64 {
     Millis::from(Utc::now())
 }
 
+/// The announcement's state as admins see it: a withdrawn broadcast reads
+/// `withdrawing` while its deletions go out and `withdrawn` after.
 async fn state_of(db: &Db, id: i64) -> Result<String, OpsError> {
-    let row = sqlx::query("SELECT state FROM announcements WHERE id = $1")
+    let row = sqlx::query("SELECT state, withdrawn_at FROM announcements WHERE id = $1")
         .bind(id)
         .fetch_optional(db.pool())
         .await?
         .ok_or(OpsError::NotFound(id))?;
-    Ok(row.try_get("state")?)
+    let state: String = row.try_get("state")?;
+    let withdrawn = row.try_get::<Option<i64>, _>("withdrawn_at")?.is_some();
+    Ok(progress::shown_state(&state, withdrawn).to_owned())
 }
 
 /// Moves `id` from one of `from` to `to`, or says why not.
@@ -128,11 +132,11 @@ pub async fn cancel(db: &Db, id: i64) -> Result<u64, OpsError> {
 /// better than a gap). Returns how many were queued.
 pub async fn resend_unknown(db: &Db, id: i64) -> Result<u64, OpsError> {
     let state = state_of(db, id).await?;
-    if state == "cancelled" {
+    if matches!(state.as_str(), "cancelled" | "withdrawn" | "withdrawing") {
         return Err(OpsError::WrongState {
             id,
             state,
-            what: "a cancelled broadcast sends nothing",
+            what: "it sends nothing more",
         });
     }
     let done = sqlx::query(
@@ -168,7 +172,8 @@ pub fn check_editable(id: i64, state: String) -> Result<(), OpsError> {
     })
 }
 
-/// A broadcast still sending must be paused or cancelled before it is withdrawn.
+/// A broadcast still sending must be paused or cancelled before it is withdrawn; a
+/// withdrawn one may be withdrawn again (deletions that failed are tried again).
 pub fn check_withdrawable(id: i64, state: String) -> Result<(), OpsError> {
     if !matches!(state.as_str(), "sending" | "queued") {
         return Ok(());
@@ -181,7 +186,8 @@ pub fn check_withdrawable(id: i64, state: String) -> Result<(), OpsError> {
 }
 
 /// Changes the text of a finished broadcast's announcement (or caption) or note in
-/// every chat it reached. `text` is Telegram HTML, rendered and checked by the
+/// every chat where that message was posted, whatever its delivery ended as (a chat
+/// whose note failed still gets its announcement edited, and still reads "failed"). `text` is Telegram HTML, rendered and checked by the
 /// caller like any template. Returns how many chats will be edited.
 pub async fn edit(db: &Db, id: i64, part: EditPart, text: &str) -> Result<u64, OpsError> {
     check_editable(id, state_of(db, id).await?)?;
@@ -211,14 +217,18 @@ pub async fn edit(db: &Db, id: i64, part: EditPart, text: &str) -> Result<u64, O
         EditPart::Announcement => (
             "UPDATE announcements SET announce_text = $2 WHERE id = $1",
             Step::EditAnnounce,
-            "UPDATE deliveries SET state = 'pending', step = $2, attempts = 0, next_attempt_at = $3, updated_at = $3
-             WHERE announcement_id = $1 AND state = 'sent' AND announce_message_id IS NOT NULL",
+            "UPDATE deliveries SET prior_state = state, state = 'pending', step = $2, attempts = 0,
+               next_attempt_at = $3, updated_at = $3
+             WHERE announcement_id = $1 AND state NOT IN ('pending', 'in_flight', 'withdrawn')
+               AND announce_message_id IS NOT NULL",
         ),
         EditPart::Thanks => (
             "UPDATE announcements SET thanks_text = $2 WHERE id = $1",
             Step::EditThanks,
-            "UPDATE deliveries SET state = 'pending', step = $2, attempts = 0, next_attempt_at = $3, updated_at = $3
-             WHERE announcement_id = $1 AND state = 'sent' AND thanks_message_id IS NOT NULL",
+            "UPDATE deliveries SET prior_state = state, state = 'pending', step = $2, attempts = 0,
+               next_attempt_at = $3, updated_at = $3
+             WHERE announcement_id = $1 AND state NOT IN ('pending', 'in_flight', 'withdrawn')
+               AND thanks_message_id IS NOT NULL",
         ),
     };
     let mut tx = db.pool().begin().await?;
@@ -240,31 +250,59 @@ pub async fn edit(db: &Db, id: i64, part: EditPart, text: &str) -> Result<u64, O
     Ok(done.rows_affected())
 }
 
-/// Deletes the broadcast's messages in every chat it reached, and cancels what was
-/// not sent yet. Returns how many chats will see their messages deleted.
+/// Deletes the broadcast's messages in every chat it reached, whatever state each
+/// delivery ended in, and cancels what was not posted yet. A send on the wire is
+/// deleted once answered, and no note follows (see `queue::follow_announcement`).
+/// Returns how many chats will see their messages deleted now.
 pub async fn withdraw(db: &Db, id: i64) -> Result<u64, OpsError> {
     check_withdrawable(id, state_of(db, id).await?)?;
-    let mut tx = db.pool().begin().await?;
-    sqlx::query(
-        "UPDATE deliveries SET state = 'cancelled', updated_at = $2 WHERE announcement_id = $1 AND state = 'pending'
-           AND announce_message_id IS NULL AND thanks_message_id IS NULL",
-    )
-    .bind(id)
-    .bind(now())
-    .execute(&mut *tx)
-    .await?;
-    let done = sqlx::query(
-        "UPDATE deliveries SET state = 'pending', step = 'withdraw', attempts = 0, next_attempt_at = $2, updated_at = $2
-         WHERE announcement_id = $1 AND state IN ('sent', 'pending', 'failed')
-           AND (announce_message_id IS NOT NULL OR thanks_message_id IS NOT NULL)",
-    )
-    .bind(id)
-    .bind(now())
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
+    // The mark first, committed on its own: a send answered from now on sees it.
+    queue::mark_withdrawn(db, id).await?;
+    let chats = queue::withdraw_posted(db, id).await?;
     reopen_with(db, id, true).await?;
-    Ok(done.rows_affected())
+    Ok(chats)
+}
+
+/// Where a broadcast's messages are, for the confirmation shown before an edit or a
+/// withdrawal.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reach {
+    /// Chats with the announcement posted (and not withdrawn).
+    pub announced: i64,
+    /// Chats with the thank-you note posted (and not withdrawn).
+    pub thanked: i64,
+    /// Chats with either.
+    pub posted: i64,
+    /// Sends on the wire right now: they are deleted too if Telegram posts them.
+    pub on_the_wire: i64,
+    /// Chats whose post is of unknown outcome: Telegram may have posted it, but the
+    /// bot has no message id to delete or edit.
+    pub unknown: i64,
+}
+
+/// Counts where broadcast `id`'s messages are.
+pub async fn reach(db: &Db, id: i64) -> Result<Reach, OpsError> {
+    state_of(db, id).await?;
+    let row = sqlx::query(
+        "SELECT
+           COUNT(CASE WHEN announce_message_id IS NOT NULL AND state NOT IN ('withdrawn', 'in_flight') THEN 1 END) AS announced,
+           COUNT(CASE WHEN thanks_message_id IS NOT NULL AND state NOT IN ('withdrawn', 'in_flight') THEN 1 END) AS thanked,
+           COUNT(CASE WHEN (announce_message_id IS NOT NULL OR thanks_message_id IS NOT NULL)
+                       AND state NOT IN ('withdrawn', 'in_flight') THEN 1 END) AS posted,
+           COUNT(CASE WHEN state = 'in_flight' THEN 1 END) AS on_the_wire,
+           COUNT(CASE WHEN state = 'unknown' THEN 1 END) AS unknown
+         FROM deliveries WHERE announcement_id = $1",
+    )
+    .bind(id)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(Reach {
+        announced: row.try_get("announced")?,
+        thanked: row.try_get("thanked")?,
+        posted: row.try_get("posted")?,
+        on_the_wire: row.try_get("on_the_wire")?,
+        unknown: row.try_get("unknown")?,
+    })
 }
 
 /// Puts a broadcast with new work back to `sending`, so the worker claims it and

@@ -1,11 +1,18 @@
 //! Building the Bot API calls of a broadcast: what channels expect (HTML, media with
 //! a caption, link previews, silent posts, pins, forum topics) in one place.
 
+use super::api;
 use serde::Deserialize;
 use std::sync::Mutex;
 use teloxide::RequestError;
+use teloxide::payloads::{
+    DeleteMessage, EditMessageCaption, EditMessageText, PinChatMessage, SendAnimation, SendMessage,
+    SendPhoto,
+};
 use teloxide::prelude::*;
-use teloxide::types::{InputFile, LinkPreviewOptions, MessageId, ParseMode, Recipient, ThreadId};
+use teloxide::types::{
+    InputFile, LinkPreviewOptions, Message, MessageId, ParseMode, Recipient, ThreadId,
+};
 
 /// Photo or animation, as Telegram distinguishes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,20 +49,21 @@ impl Media {
         self.file_id.lock().expect("not poisoned").is_none()
     }
 
-    fn input(&self) -> InputFile {
+    /// What to send, and whether it is a local file to upload (multipart).
+    fn input(&self) -> (InputFile, bool) {
         if let Some(id) = self.file_id.lock().expect("not poisoned").clone() {
-            return InputFile::file_id(id.into());
+            return (InputFile::file_id(id.into()), false);
         }
         let src = &self.source;
         let url = (src.starts_with("http://") || src.starts_with("https://"))
             .then(|| src.parse().ok())
             .flatten();
         if let Some(url) = url {
-            InputFile::url(url)
+            (InputFile::url(url), false)
         } else if std::path::Path::new(src).exists() {
-            InputFile::file(src)
+            (InputFile::file(src), true)
         } else {
-            InputFile::file_id(src.clone().into())
+            (InputFile::file_id(src.clone().into()), false)
         }
     }
 }
@@ -135,7 +143,9 @@ fn preview(options: &PostOptions) -> LinkPreviewOptions {
 }
 
 /// Sends one part of the pair into `target`. The announcement carries the media
-/// (with its text as the caption); the thank-you note is always text.
+/// (with its text as the caption); the thank-you note is always text. Every call is
+/// JSON through [`api::call`] except the first upload of a local file (multipart,
+/// through teloxide).
 pub async fn post(
     bot: &Bot,
     target: Target,
@@ -154,40 +164,35 @@ pub async fn post(
     };
     let message = match media {
         None => {
-            let mut req = bot
-                .send_message(target.recipient(), text)
-                .parse_mode(ParseMode::Html)
-                .link_preview_options(preview(opts))
-                .disable_notification(opts.silent)
-                .allow_paid_broadcast(opts.paid);
-            if let Some(thread) = target.thread() {
-                req = req.message_thread_id(thread);
-            }
-            req.await?
-        }
-        Some(m) if m.kind == MediaKind::Photo => {
-            let mut req = bot
-                .send_photo(target.recipient(), m.input())
-                .caption(text)
-                .parse_mode(ParseMode::Html)
-                .disable_notification(opts.silent)
-                .allow_paid_broadcast(opts.paid);
-            if let Some(thread) = target.thread() {
-                req = req.message_thread_id(thread);
-            }
-            req.await?
+            let mut p = SendMessage::new(target.recipient(), text);
+            p.parse_mode = Some(ParseMode::Html);
+            p.link_preview_options = Some(preview(opts));
+            p.disable_notification = Some(opts.silent);
+            p.allow_paid_broadcast = Some(opts.paid);
+            p.message_thread_id = target.thread();
+            api::call(bot, &p).await?
         }
         Some(m) => {
-            let mut req = bot
-                .send_animation(target.recipient(), m.input())
-                .caption(text)
-                .parse_mode(ParseMode::Html)
-                .disable_notification(opts.silent)
-                .allow_paid_broadcast(opts.paid);
-            if let Some(thread) = target.thread() {
-                req = req.message_thread_id(thread);
+            let (input, uploads) = m.input();
+            if uploads {
+                upload(bot, target, m.kind, input, text, opts).await?
+            } else if m.kind == MediaKind::Photo {
+                let mut p = SendPhoto::new(target.recipient(), input);
+                p.caption = Some(text);
+                p.parse_mode = Some(ParseMode::Html);
+                p.disable_notification = Some(opts.silent);
+                p.allow_paid_broadcast = Some(opts.paid);
+                p.message_thread_id = target.thread();
+                api::call(bot, &p).await?
+            } else {
+                let mut p = SendAnimation::new(target.recipient(), input);
+                p.caption = Some(text);
+                p.parse_mode = Some(ParseMode::Html);
+                p.disable_notification = Some(opts.silent);
+                p.allow_paid_broadcast = Some(opts.paid);
+                p.message_thread_id = target.thread();
+                api::call(bot, &p).await?
             }
-            req.await?
         }
     };
     let file_id = if let Some(photo) = message.photo() {
@@ -207,17 +212,49 @@ pub async fn post(
     })
 }
 
+/// The first post of a local file: multipart, so through teloxide.
+async fn upload(
+    bot: &Bot,
+    target: Target,
+    kind: MediaKind,
+    input: InputFile,
+    text: String,
+    opts: &PostOptions,
+) -> Result<Message, RequestError> {
+    if kind == MediaKind::Photo {
+        let mut req = bot
+            .send_photo(target.recipient(), input)
+            .caption(text)
+            .parse_mode(ParseMode::Html)
+            .disable_notification(opts.silent)
+            .allow_paid_broadcast(opts.paid);
+        if let Some(thread) = target.thread() {
+            req = req.message_thread_id(thread);
+        }
+        req.await
+    } else {
+        let mut req = bot
+            .send_animation(target.recipient(), input)
+            .caption(text)
+            .parse_mode(ParseMode::Html)
+            .disable_notification(opts.silent)
+            .allow_paid_broadcast(opts.paid);
+        if let Some(thread) = target.thread() {
+            req = req.message_thread_id(thread);
+        }
+        req.await
+    }
+}
+
 /// Pins a just-posted announcement, quietly; not having the right is not an error
 /// worth failing the delivery for.
 pub async fn pin(bot: &Bot, target: Target, message_id: i64) {
     let Ok(id) = i32::try_from(message_id) else {
         return;
     };
-    if let Err(err) = bot
-        .pin_chat_message(target.recipient(), MessageId(id))
-        .disable_notification(true)
-        .await
-    {
+    let mut p = PinChatMessage::new(target.recipient(), MessageId(id));
+    p.disable_notification = Some(true);
+    if let Err(err) = api::call(bot, &p).await {
         tracing::info!(chat = %crate::privacy::Chat(target.chat_id), error = %err, "could not pin the announcement");
     }
 }
@@ -237,17 +274,15 @@ pub async fn edit(
     };
     let text = text.unwrap_or_default();
     let result = if has_media {
-        bot.edit_message_caption(target.recipient(), id)
-            .caption(text)
-            .parse_mode(ParseMode::Html)
-            .await
-            .map(drop)
+        let mut p = EditMessageCaption::new(target.recipient(), id);
+        p.caption = Some(text);
+        p.parse_mode = Some(ParseMode::Html);
+        api::call(bot, &p).await.map(drop)
     } else {
-        bot.edit_message_text(target.recipient(), id, text)
-            .parse_mode(ParseMode::Html)
-            .link_preview_options(preview(&content.options))
-            .await
-            .map(drop)
+        let mut p = EditMessageText::new(target.recipient(), id, text);
+        p.parse_mode = Some(ParseMode::Html);
+        p.link_preview_options = Some(preview(&content.options));
+        api::call(bot, &p).await.map(drop)
     };
     match result {
         // Editing to the same text is not a failure: the chat shows what we want.
@@ -259,7 +294,7 @@ pub async fn edit(
 /// Deletes a posted message; one already gone counts as deleted.
 pub async fn delete(bot: &Bot, target: Target, message_id: i64) -> Result<(), RequestError> {
     let id = MessageId(i32::try_from(message_id).unwrap_or(i32::MAX));
-    match bot.delete_message(target.recipient(), id).await {
+    match api::call(bot, &DeleteMessage::new(target.recipient(), id)).await {
         Ok(_) | Err(RequestError::Api(teloxide::ApiError::MessageToDeleteNotFound)) => Ok(()),
         Err(e) => Err(e),
     }

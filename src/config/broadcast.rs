@@ -27,10 +27,12 @@ pub struct BroadcastConfig {
     /// `BROADCAST_MAX_ATTEMPTS`: tries per message for 5xx and network errors before
     /// the delivery is marked failed.
     pub max_attempts: u32,
-    /// `BROADCAST_RETRY_BASE`: the first retry's delay; each next one doubles, with jitter.
+    /// `BROADCAST_RETRY_BASE`: the delay before the second retry (the first goes as soon
+    /// as its chat allows); each next one doubles, with jitter.
     pub retry_base: Duration,
-    /// `BROADCAST_REQUEST_TIMEOUT`: how long one send may take before it counts as a
-    /// network error (and is retried).
+    /// `BROADCAST_REQUEST_TIMEOUT`: how long one call may wait for Telegram's answer.
+    /// A post still unanswered may have been posted: it becomes `unknown`, never
+    /// resent by itself (an edit or deletion is simply retried).
     pub request_timeout: Duration,
     /// `BROADCAST_SILENT`: send without a notification unless the announcement says.
     pub silent: bool,

@@ -3,10 +3,13 @@
 //! - `GET /healthz`: the process is alive and serving HTTP (always 200).
 //! - `GET /readyz` (and `/health`, kept for older probes): 200 only when every part
 //!   this instance needs answers: the database, the sketch store, the Bot API (a
-//!   `getMe` answered within [`BOT_API_MAX_SILENCE`]), and, on the instance holding
-//!   the sender lease, the sender. Otherwise 503 with a JSON body naming each part
-//!   that is not ready and why.
+//!   `getMe` answered within [`BOT_API_MAX_SILENCE`]), and the broadcast sender
+//!   (running, standing by for another instance, or disabled; not failing).
+//!   Otherwise 503 with a JSON body naming each part that is not ready and why. The
+//!   body always carries the sender's own report (`sender`: state, running, error,
+//!   since).
 
+use crate::broadcast::{SenderState, SenderStatus};
 use crate::sketch::{MetricName, SketchStore, SketchStoreKind};
 use crate::storage::Db;
 use axum::Json;
@@ -33,16 +36,24 @@ pub struct Readiness {
     pub store: SketchStoreKind,
     /// A configured metric, to read today's sketch of.
     pub probe_metric: Option<MetricName>,
+    /// The broadcast sender's status, where this process has one.
+    pub sender: Option<SenderStatus>,
     /// When `getMe` last answered (UTC ms), 0 for never.
     bot_api_answered_at: AtomicI64,
 }
 
 impl Readiness {
-    pub fn new(db: Db, store: SketchStoreKind, probe_metric: Option<MetricName>) -> Self {
+    pub fn new(
+        db: Db,
+        store: SketchStoreKind,
+        probe_metric: Option<MetricName>,
+        sender: Option<SenderStatus>,
+    ) -> Self {
         Self {
             db,
             store,
             probe_metric,
+            sender,
             bot_api_answered_at: AtomicI64::new(0),
         }
     }
@@ -74,6 +85,14 @@ impl Readiness {
                 json!(format!("getMe has not answered for {}s", silent_ms / 1000)),
             );
         }
+        if let Some(report) = self.sender.as_ref().map(SenderStatus::get)
+            && report.state == SenderState::Failing
+        {
+            problems.insert(
+                "sender".into(),
+                json!(report.error.unwrap_or_else(|| "failing".into())),
+            );
+        }
         problems
     }
 }
@@ -86,14 +105,19 @@ pub async fn alive() -> impl IntoResponse {
 /// `GET /readyz` and `GET /health`.
 pub async fn ready(State(ready): State<Arc<Readiness>>) -> impl IntoResponse {
     let problems = ready.problems().await;
-    if problems.is_empty() {
-        return (StatusCode::OK, Json(json!({ "status": "ok" })));
+    let (code, mut body) = if problems.is_empty() {
+        (StatusCode::OK, json!({ "status": "ok" }))
+    } else {
+        tracing::warn!(parts = ?problems.keys().collect::<Vec<_>>(), "not ready");
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "status": "not ready", "not_ready": problems }),
+        )
+    };
+    if let Some(sender) = &ready.sender {
+        body["sender"] = json!(sender.get());
     }
-    tracing::warn!(parts = ?problems.keys().collect::<Vec<_>>(), "not ready");
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        Json(json!({ "status": "not ready", "not_ready": problems })),
-    )
+    (code, Json(body))
 }
 
 /// Asks `getMe` every [`BOT_API_PROBE_EVERY`] until `stop`, recording answers.

@@ -41,7 +41,7 @@ async fn spawn(token: Option<&str>) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = router(HttpState {
-        ready: Arc::new(Readiness::new(db, store.clone(), None)),
+        ready: Arc::new(Readiness::new(db, store.clone(), None, None)),
         ingest,
         webhook: None,
     });

@@ -102,6 +102,14 @@ async fn metrics_are_prometheus_text_that_counts_updates_and_bot_api_calls(backe
         .wait_for(DEADLINE, |s| s.messages(ann).pop())
         .await
         .expect("answered");
+    crate::helpers::subscribed_chats(&app.sim, &app.db, ChatKind::Channel { username: None }, 2)
+        .await;
+    let id = crate::helpers::queue_announcement(
+        &app.db,
+        crate::helpers::announcement("Counted", None, None),
+    )
+    .await;
+    crate::helpers::wait_for_state(&app.db, id, "done", DEADLINE).await;
 
     let resp = reqwest::get(format!("http://{}/metrics", app.http_addr))
         .await
@@ -134,6 +142,12 @@ async fn metrics_are_prometheus_text_that_counts_updates_and_bot_api_calls(backe
         .is_some(),
         "a histogram of call times: {text}"
     );
+    let sent = sample(
+        &scrape,
+        "milestone_bot_deliveries_total",
+        &[("outcome", "sent")],
+    );
+    assert!(sent.is_some_and(|n| n >= 2.0), "{text}");
     let ingested = sample(
         &scrape,
         "milestone_bot_ingest_ids_total",

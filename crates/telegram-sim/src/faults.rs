@@ -70,6 +70,12 @@ pub enum Fault {
         /// The delay.
         ms: u64,
     },
+    /// The message is delivered at once, but the answer comes only after this many
+    /// milliseconds: past a client's timeout, the client cannot know it was posted.
+    LateAnswer {
+        /// The delay between delivering and answering.
+        ms: u64,
+    },
     /// 429 with this `retry_after`.
     RetryAfter {
         /// Seconds.
@@ -179,15 +185,17 @@ impl FaultState {
     }
 }
 
-/// The 429 or API error a queued fault stands for (`None` for drop/slow/500,
-/// which the server handles itself).
+/// The 429 or API error a queued fault stands for (drop, slow, late and 500 are
+/// carried out by the server itself).
 pub(crate) fn fault_error(fault: &Fault, state_error: impl Fn(ChatState) -> ApiError) -> ApiError {
     match fault {
         Fault::RetryAfter { secs } => ApiError::too_many_requests(*secs),
         Fault::State { state } => state_error(*state),
         Fault::Migrated { to } => ApiError::migrated(*to),
         Fault::Api { code, description } => ApiError::plain(*code, description.clone()),
-        Fault::ServerError | Fault::Drop | Fault::Slow { .. } => ApiError::internal(),
+        Fault::ServerError | Fault::Drop | Fault::Slow { .. } | Fault::LateAnswer { .. } => {
+            ApiError::internal()
+        }
     }
 }
 

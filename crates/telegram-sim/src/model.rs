@@ -204,6 +204,8 @@ pub struct Stats {
     pub dropped: u64,
     /// Requests delayed by the slow-response fault.
     pub slowed: u64,
+    /// Messages delivered whose answer was held back (the late-answer fault).
+    pub late_answers: u64,
     /// Other 4xx answers (403 blocked, 400 chat not found, bad HTML…).
     pub client_errors: u64,
     /// Media uploaded (not file ids or URLs).

@@ -124,6 +124,10 @@ async fn handle(
             return Err(ApiError::internal().into());
         }
         Verdict::Drop { delay } => {
+            // The request is read in full first, so the close is a clean one (an
+            // unread body would turn it into a reset): the client sees a connection
+            // closed without any answer, as with a stale keep-alive connection.
+            let _ = Params::from_request(req).await;
             tokio::time::sleep(delay).await;
             return Err(Failure::Drop);
         }

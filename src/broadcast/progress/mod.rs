@@ -2,16 +2,19 @@
 //! broadcast goes (no more than once per interval), then a final tally. This is also
 //! where a broadcast with nothing left becomes `done`.
 
+mod eta;
 mod tally;
+mod unknown;
 
 use tally::RateMeter;
-pub use tally::{Tally, render, tally};
+pub use tally::{Tally, render, shown_state, tally};
+pub use unknown::{UnknownChats, unknown_chats};
 
 use super::pace::Pacer;
 use crate::storage::{Db, Millis, StorageError};
 use chrono::Utc;
 use sqlx::Row;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use teloxide::prelude::*;
@@ -27,7 +30,13 @@ pub struct Progress {
     meters: HashMap<i64, RateMeter>,
     /// Per (announcement, chat): when the message was last edited, and its text.
     shown: HashMap<(i64, i64), (Instant, String)>,
+    /// Broadcasts whose unknown deliveries were reported since they last ended.
+    reported: HashSet<i64>,
 }
+
+/// How long the report's resend button stays valid: a report may be read hours
+/// later; after that, `/milestone resend-unknown` asks again.
+const RESEND_BUTTON_TTL: chrono::Duration = chrono::Duration::hours(24);
 
 impl Progress {
     pub fn new(
@@ -45,13 +54,14 @@ impl Progress {
             pacer,
             meters: HashMap::new(),
             shown: HashMap::new(),
+            reported: HashSet::new(),
         }
     }
 
     /// One pass: finish broadcasts with nothing left, update every progress message.
     pub async fn tick(&mut self) -> Result<(), StorageError> {
         let rows = sqlx::query(
-            "SELECT id, state, created_by FROM announcements
+            "SELECT id, state, created_by, withdrawn_at FROM announcements
              WHERE state IN ('sending', 'paused')
                 OR id IN (SELECT announcement_id FROM broadcast_progress WHERE final = 0)",
         )
@@ -83,17 +93,30 @@ impl Progress {
                     "broadcast finished"
                 );
             }
-            let (rate, eta) =
+            let (rate, _) =
                 self.meters
                     .entry(id)
                     .or_default()
                     .observe(Instant::now(), t.processed(), t.left);
-            let text = render(id, &state, &t, rate, eta);
+            let eta = if state == "sending" && t.left > 0 {
+                let waiting = eta::waiting(&self.db, id).await?;
+                let rules = self.pacer.lock().expect("not poisoned").rules();
+                eta::eta(t.left, rate, &waiting, eta::now_ms(), &rules)
+            } else {
+                None
+            };
+            let withdrawn = row.try_get::<Option<i64>, _>("withdrawn_at")?.is_some();
+            let text = render(id, shown_state(&state, withdrawn), &t, rate, eta);
             let is_final = matches!(state.as_str(), "done" | "cancelled");
             self.show(id, created_by, &text, is_final).await?;
             if is_final {
                 self.meters.remove(&id);
                 self.shown.retain(|(a, _), _| *a != id);
+                if t.unknown > 0 && self.reported.insert(id) {
+                    self.report_unknown_chats(id, created_by).await?;
+                }
+            } else {
+                self.reported.remove(&id);
             }
         }
         Ok(())
@@ -175,6 +198,18 @@ impl Progress {
         Ok(())
     }
 
+    /// Waits for a global slot and for room in the bot's last-second window: admin
+    /// messages count against the bot's pace like any other.
+    async fn paced(&self) {
+        let at = self
+            .pacer
+            .lock()
+            .expect("not poisoned")
+            .take_global(Instant::now());
+        tokio::time::sleep_until(at.into()).await;
+        self.depart().await;
+    }
+
     /// Waits for room in the bot's last-second window (see `Pacer::depart`).
     async fn depart(&self) {
         loop {
@@ -191,13 +226,7 @@ impl Progress {
     }
 
     async fn send(&self, chat: i64, text: &str) -> Result<i64, teloxide::RequestError> {
-        let at = self
-            .pacer
-            .lock()
-            .expect("not poisoned")
-            .take_global(Instant::now());
-        tokio::time::sleep_until(at.into()).await;
-        self.depart().await;
+        self.paced().await;
         let msg = self
             .bot
             .send_message(ChatId(chat), text)
@@ -213,13 +242,7 @@ impl Progress {
         message_id: i64,
         text: &str,
     ) -> Result<(), teloxide::RequestError> {
-        let at = self
-            .pacer
-            .lock()
-            .expect("not poisoned")
-            .take_global(Instant::now());
-        tokio::time::sleep_until(at.into()).await;
-        self.depart().await;
+        self.paced().await;
         let id = MessageId(i32::try_from(message_id).unwrap_or(i32::MAX));
         match self
             .bot
@@ -234,7 +257,8 @@ impl Progress {
         }
     }
 
-    /// Tells the admins about deliveries a crash left unknown.
+    /// Tells the admins about deliveries a stopped sender left unknown, at once; the
+    /// broadcast's final report lists them with the resend button.
     pub async fn report_unknown(&self, counts: &[(i64, i64)]) -> Result<(), StorageError> {
         for &(id, n) in counts {
             tracing::warn!(
@@ -242,25 +266,72 @@ impl Progress {
                 unknown = n,
                 "deliveries were in flight when the sender stopped; marked unknown, not resent"
             );
-            let created_by: Option<i64> =
-                sqlx::query("SELECT created_by FROM announcements WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(self.db.pool())
-                    .await?
-                    .map(|r| r.try_get("created_by"))
-                    .transpose()?
-                    .flatten();
+            let created_by = self.created_by(id).await?;
             let text = format!(
                 "⚠️ <b>Broadcast #{id}</b>: {n} deliveries were in flight when the sender stopped. \
                  Telegram may or may not have posted them, so they are marked unknown and will \
-                 not be sent again unless an admin asks to resend them."
+                 not be sent again unless an admin asks. The broadcast's final report lists \
+                 them with a resend button."
             );
             for chat in self.recipients(created_by) {
                 if let Err(err) = self.send(chat, &text).await {
-                    tracing::warn!(chat = %crate::privacy::Chat(chat), error = %err, "could not report unknown deliveries");
+                    tracing::warn!(error = %err, "could not report unknown deliveries");
                 }
+            }
+            // A broadcast that had already ended shows its final report again.
+            sqlx::query("UPDATE broadcast_progress SET final = 0 WHERE announcement_id = $1")
+                .bind(id)
+                .execute(self.db.pool())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Lists a finished broadcast's unknown deliveries to its admins, each with a
+    /// resend button of their own.
+    async fn report_unknown_chats(
+        &self,
+        id: i64,
+        created_by: Option<i64>,
+    ) -> Result<(), StorageError> {
+        let chats = unknown_chats(&self.db, id).await?;
+        tracing::warn!(
+            announcement = id,
+            unknown = chats.total(),
+            "broadcast ended with deliveries of unknown outcome; reported to admins"
+        );
+        let text = unknown::render(id, &chats);
+        let resend = crate::telegram::admin::confirm::Pending::ResendUnknown {
+            announcement_id: id,
+        };
+        for admin in self.recipients(created_by) {
+            self.paced().await;
+            let offered = crate::telegram::admin::confirm::offer(
+                &self.bot,
+                &self.db,
+                admin,
+                ChatId(admin),
+                text.clone(),
+                &resend,
+                RESEND_BUTTON_TTL,
+            )
+            .await;
+            if let Err(err) = offered {
+                tracing::warn!(announcement = id, error = %err, "could not send the unknown-deliveries report");
             }
         }
         Ok(())
+    }
+
+    async fn created_by(&self, id: i64) -> Result<Option<i64>, StorageError> {
+        Ok(
+            sqlx::query("SELECT created_by FROM announcements WHERE id = $1")
+                .bind(id)
+                .fetch_optional(self.db.pool())
+                .await?
+                .map(|r| r.try_get("created_by"))
+                .transpose()?
+                .flatten(),
+        )
     }
 }

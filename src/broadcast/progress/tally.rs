@@ -54,12 +54,24 @@ pub async fn tally(db: &Db, announcement_id: i64) -> Result<Tally, StorageError>
     Ok(t)
 }
 
+/// What a stored announcement state reads as once `withdrawn` is known: a withdrawn
+/// broadcast reads `withdrawing` while its deletions go out and `withdrawn` after.
+pub fn shown_state(state: &str, withdrawn: bool) -> &str {
+    match (state, withdrawn) {
+        ("done" | "cancelled", true) => "withdrawn",
+        (_, true) => "withdrawing",
+        (other, false) => other,
+    }
+}
+
 /// The progress text; `rate` in messages per second.
 pub fn render(id: i64, state: &str, t: &Tally, rate: Option<f64>, eta: Option<Duration>) -> String {
     let head = match state {
         "done" => format!("✅ <b>Broadcast #{id} finished</b>"),
         "cancelled" => format!("⛔ <b>Broadcast #{id} cancelled</b>"),
         "paused" => format!("⏸ <b>Broadcast #{id} paused</b>"),
+        "withdrawn" => format!("🗑 <b>Broadcast #{id} withdrawn</b>"),
+        "withdrawing" => format!("🗑 <b>Broadcast #{id} being withdrawn</b>"),
         _ => format!("📣 <b>Broadcast #{id} sending</b>"),
     };
     let mut lines = vec![
@@ -75,7 +87,7 @@ pub fn render(id: i64, state: &str, t: &Tally, rate: Option<f64>, eta: Option<Du
     ];
     if t.unknown > 0 {
         lines.push(format!(
-            "unknown {} (in flight at a crash; not resent unless an admin asks)",
+            "unknown {} (Telegram may or may not have posted them; not resent unless an admin asks)",
             t.unknown
         ));
     }
@@ -85,17 +97,26 @@ pub fn render(id: i64, state: &str, t: &Tally, rate: Option<f64>, eta: Option<Du
             t.withdrawn, t.cancelled
         ));
     }
-    if state == "sending" {
+    if matches!(state, "sending" | "withdrawing") {
         match (rate, eta) {
             (Some(r), Some(eta)) => lines.push(format!(
                 "rate {r:.1}/s · ETA {}",
-                humantime::format_duration(Duration::from_secs(eta.as_secs()))
+                humantime::format_duration(whole_seconds(eta))
             )),
             (Some(r), None) => lines.push(format!("rate {r:.1}/s")),
+            (None, Some(eta)) => lines.push(format!(
+                "ETA {}",
+                humantime::format_duration(whole_seconds(eta))
+            )),
             _ => {}
         }
     }
     lines.join("\n")
+}
+
+/// A time left in whole seconds, rounded up: a wait of 0.4 s reads "1s", never "0s".
+fn whole_seconds(eta: Duration) -> Duration {
+    Duration::from_secs(eta.as_secs_f64().ceil() as u64)
 }
 
 /// The measured rate over the last half minute, and the time left at that rate.
@@ -150,6 +171,16 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("rate 30.0/s · ETA 30s"), "{text}");
+    }
+
+    #[test]
+    fn a_wait_under_a_second_reads_one_second_never_zero() {
+        let t = Tally {
+            left: 1,
+            ..Tally::default()
+        };
+        let text = render(7, "sending", &t, None, Some(Duration::from_millis(400)));
+        assert!(text.ends_with("ETA 1s"), "{text}");
     }
 
     #[test]

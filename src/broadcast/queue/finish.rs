@@ -61,17 +61,26 @@ pub async fn finish(db: &Db, job: &Job, how: &Finish) -> Result<bool, StorageErr
                 .bind(at)
                 .bind(now)
         }
-        Finish::Changed => {
-            let state = if job.step == Step::Withdraw { "withdrawn" } else { "sent" };
-            sqlx::query(
-                "UPDATE deliveries SET state = $3, attempts = 0, last_error = NULL, updated_at = $4
-                 WHERE id = $1 AND claim = $2 AND state = 'in_flight'",
-            )
-            .bind(job.id)
-            .bind(job.claim)
-            .bind(state)
-            .bind(now)
-        }
+        // A withdrawal ends the delivery; an edit gives it back the state it had (a
+        // chat whose note failed still reads "failed" after its announcement's edit).
+        Finish::Changed if job.step == Step::Withdraw => sqlx::query(
+            "UPDATE deliveries SET state = 'withdrawn', attempts = 0, last_error = NULL,
+               prior_state = NULL, updated_at = $3
+             WHERE id = $1 AND claim = $2 AND state = 'in_flight'",
+        )
+        .bind(job.id)
+        .bind(job.claim)
+        .bind(now),
+        Finish::Changed => sqlx::query(
+            "UPDATE deliveries SET state = COALESCE(prior_state, 'sent'), prior_state = NULL,
+               attempts = 0, updated_at = $3,
+               last_error = CASE WHEN prior_state IN ('failed', 'unknown', 'skipped')
+                            THEN last_error ELSE NULL END
+             WHERE id = $1 AND claim = $2 AND state = 'in_flight'",
+        )
+        .bind(job.id)
+        .bind(job.claim)
+        .bind(now),
         Finish::Skipped(reason) | Finish::Failed(reason) | Finish::Unknown(reason) => {
             let state = match how {
                 Finish::Skipped(_) => "skipped",
@@ -108,7 +117,27 @@ pub async fn finish(db: &Db, job: &Job, how: &Finish) -> Result<bool, StorageErr
         .bind(now),
         Finish::MovedTo(to) => return move_delivery(db, job, *to).await,
     };
-    Ok(q.execute(db.pool()).await?.rows_affected() > 0)
+    let written = q.execute(db.pool()).await?.rows_affected() > 0;
+    if written {
+        crate::telemetry::metrics::delivery(how.label(), matches!(how, Finish::Posted { .. }));
+    }
+    Ok(written)
+}
+
+impl Finish {
+    /// The `outcome` label of `milestone_bot_deliveries_total`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Finish::Posted { .. } => "sent",
+            Finish::Changed => "changed",
+            Finish::Skipped(_) => "skipped",
+            Finish::Failed(_) => "failed",
+            Finish::Retry { .. } => "retry",
+            Finish::Release { .. } => "released",
+            Finish::Unknown(_) => "unknown",
+            Finish::MovedTo(_) => "moved",
+        }
+    }
 }
 
 /// Points a delivery at the chat's new id and makes it due at once; if the new chat

@@ -8,8 +8,10 @@
 //! declared unknown is never overwritten.
 
 mod finish;
+mod follow;
 
 pub use finish::{Finish, finish};
+pub use follow::{follow_announcement, mark_withdrawn, may_post, withdraw_posted};
 
 use super::send::{Content, Media, MediaKind, PostOptions, StoredOptions};
 use crate::config::BroadcastConfig;
@@ -105,10 +107,15 @@ pub async fn start_due_announcements(db: &Db) -> Result<u64, StorageError> {
     Ok(done.rows_affected())
 }
 
+/// Claims due deliveries in due order. `retries first` variants take only
+/// deliveries that failed before (`attempts > 0`, a partial index of their own):
+/// a retry goes as soon as its backoff ends, ahead of the backlog, so its wait
+/// overlaps the rest of the broadcast instead of trailing after it.
 const CLAIM_SQLITE: &str = "UPDATE deliveries SET state = 'in_flight', claim = $1, updated_at = $2
      WHERE id IN (
        SELECT d.id FROM deliveries d JOIN announcements a ON a.id = d.announcement_id
        WHERE d.state = 'pending' AND d.next_attempt_at <= $2 AND a.state = 'sending'
+         AND (a.withdrawn_at IS NULL OR d.step = 'withdraw')
        ORDER BY d.next_attempt_at, d.id LIMIT $3)";
 
 const CLAIM_POSTGRES: &str =
@@ -116,23 +123,54 @@ const CLAIM_POSTGRES: &str =
      WHERE id IN (
        SELECT d.id FROM deliveries d JOIN announcements a ON a.id = d.announcement_id
        WHERE d.state = 'pending' AND d.next_attempt_at <= $2 AND a.state = 'sending'
+         AND (a.withdrawn_at IS NULL OR d.step = 'withdraw')
        ORDER BY d.next_attempt_at, d.id LIMIT $3
        FOR UPDATE OF d SKIP LOCKED)";
 
-/// Claims up to `limit` due deliveries: they are `in_flight` once this returns.
+const CLAIM_RETRIES_SQLITE: &str =
+    "UPDATE deliveries SET state = 'in_flight', claim = $1, updated_at = $2
+     WHERE id IN (
+       SELECT d.id FROM deliveries d JOIN announcements a ON a.id = d.announcement_id
+       WHERE d.state = 'pending' AND d.attempts > 0 AND d.next_attempt_at <= $2
+         AND a.state = 'sending' AND (a.withdrawn_at IS NULL OR d.step = 'withdraw')
+       ORDER BY d.next_attempt_at, d.id LIMIT $3)";
+
+const CLAIM_RETRIES_POSTGRES: &str =
+    "UPDATE deliveries SET state = 'in_flight', claim = $1, updated_at = $2
+     WHERE id IN (
+       SELECT d.id FROM deliveries d JOIN announcements a ON a.id = d.announcement_id
+       WHERE d.state = 'pending' AND d.attempts > 0 AND d.next_attempt_at <= $2
+         AND a.state = 'sending' AND (a.withdrawn_at IS NULL OR d.step = 'withdraw')
+       ORDER BY d.next_attempt_at, d.id LIMIT $3
+       FOR UPDATE OF d SKIP LOCKED)";
+
+/// Claims up to `limit` due deliveries, retries first: they are `in_flight` once
+/// this returns.
 pub async fn claim(db: &Db, limit: usize) -> Result<Vec<Job>, StorageError> {
     let claim: i64 = rand::random::<i64>().abs();
-    let sql = match db.backend() {
-        Backend::Sqlite => CLAIM_SQLITE,
-        Backend::Postgres => CLAIM_POSTGRES,
+    let (retries, rest) = match db.backend() {
+        Backend::Sqlite => (CLAIM_RETRIES_SQLITE, CLAIM_SQLITE),
+        Backend::Postgres => (CLAIM_RETRIES_POSTGRES, CLAIM_POSTGRES),
     };
-    let claimed = sqlx::query(sql)
-        .bind(claim)
-        .bind(now_ms())
-        .bind(limit as i64)
-        .execute(db.pool())
-        .await?;
-    if claimed.rows_affected() == 0 {
+    let now = now_ms();
+    let mut claimed = 0;
+    // One transaction: a failure between the two leaves nothing in flight unsent.
+    let mut tx = db.pool().begin().await?;
+    for sql in [retries, rest] {
+        let left = limit as u64 - claimed;
+        if left == 0 {
+            break;
+        }
+        claimed += sqlx::query(sql)
+            .bind(claim)
+            .bind(now)
+            .bind(left as i64)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    }
+    tx.commit().await?;
+    if claimed == 0 {
         return Ok(Vec::new());
     }
     let rows = sqlx::query(

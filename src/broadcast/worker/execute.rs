@@ -117,7 +117,13 @@ impl Worker {
                 }
             }
         };
-        self.failed(job, outcome::classify(&result)).await
+        let action = match outcome::classify(&result) {
+            // An edit or a deletion done twice changes nothing: one that may have
+            // gone through is simply tried again.
+            Action::Unknown(why) if !job.step.posts() => Action::Retry(why),
+            action => action,
+        };
+        self.failed(job, action).await
     }
 
     pub(super) async fn posted(
@@ -184,14 +190,34 @@ impl Worker {
                 Finish::MovedTo(to)
             }
             Action::Fail(description) => Finish::Failed(description),
-            Action::Unknown(description) => Finish::Unknown(description),
+            Action::Unknown(description) => {
+                tracing::warn!(
+                    announcement = job.announcement_id,
+                    delivery = job.id,
+                    why = %description,
+                    "a post may or may not have gone out; marked unknown, not resent"
+                );
+                Finish::Unknown(description)
+            }
             Action::Retry(error) => {
                 let attempt = job.attempts + 1;
                 if attempt >= inner.config.max_attempts {
                     Finish::Failed(format!("{error} (after {attempt} attempts)"))
                 } else {
-                    let delay =
-                        outcome::backoff(attempt, inner.config.retry_base, rand::random::<f64>());
+                    // The first retry goes as soon as its chat allows: most 5xx and
+                    // closed connections are one-offs. Then exponential backoff.
+                    let chat_gap = inner
+                        .pacer
+                        .lock()
+                        .expect("not poisoned")
+                        .rules()
+                        .chat_interval(job.is_group());
+                    let delay = if attempt == 1 {
+                        chat_gap
+                    } else {
+                        outcome::backoff(attempt - 1, inner.config.retry_base, rand::random())
+                            .max(chat_gap)
+                    };
                     Finish::Retry {
                         at: Millis::from(now) + delay.as_millis() as i64,
                         error,

@@ -1,11 +1,14 @@
 //! The sender: claims due deliveries, spaces them at Telegram's pace, keeps enough
 //! requests in flight for the pace to hold despite latency, and records each outcome.
 //!
-//! [`Worker::run`] is the loop `App` runs; [`Worker::try_execute_step`] does one
-//! delivery and returns, so tests can drive the queue without timing.
+//! [`Worker::run`] is the loop `App` runs (it never gives up before shutdown, see
+//! `supervise`); [`Worker::try_execute_step`] does one delivery and returns, so tests
+//! can drive the queue without timing.
 
 mod execute;
 mod lease_loop;
+mod record;
+mod supervise;
 
 use super::BroadcastHandle;
 use super::lease::Lease;
@@ -13,6 +16,7 @@ use super::pace::{PaceRules, Pacer};
 use super::progress::Progress;
 use super::queue::{self, Finish, Job, Step};
 use super::send::Content;
+use super::status::{SenderState, SenderStatus};
 use crate::config::BroadcastConfig;
 use crate::storage::{Db, Millis};
 use anyhow::Context;
@@ -56,6 +60,11 @@ struct Inner {
     wake: Arc<Notify>,
     lease: Lease,
     admin_ids: Vec<i64>,
+    /// What the sender is doing, shown by `/health` and `/milestone status`.
+    status: SenderStatus,
+    /// Outcomes that could not be written yet (their writes are being retried): the
+    /// sender does not read as running while any is stuck.
+    stuck_outcomes: std::sync::atomic::AtomicUsize,
 }
 
 impl Worker {
@@ -84,70 +93,42 @@ impl Worker {
                 config,
                 lease,
                 admin_ids,
+                status: SenderStatus::new(),
+                stuck_outcomes: std::sync::atomic::AtomicUsize::new(0),
             }),
         }
+    }
+
+    /// Whether the sender runs, and if not, why.
+    pub fn status(&self) -> SenderStatus {
+        self.inner.status.clone()
     }
 
     /// A handle to wake the worker when work is queued.
     pub fn handle(&self) -> BroadcastHandle {
         BroadcastHandle {
             wake: self.inner.wake.clone(),
+            status: self.inner.status.clone(),
         }
-    }
-
-    /// Runs until `stop` is cancelled: waits for the sender lease, reports what a
-    /// crash left unknown, then sends. On stop it claims nothing more, lets requests
-    /// on the wire finish and records their outcome, and gives the lease up.
-    pub async fn run(self, stop: CancellationToken) -> anyhow::Result<()> {
-        let inner = &self.inner;
-        if !self.wait_for_lease(&stop).await? {
-            return Ok(());
-        }
-        tracing::info!(
-            holder = inner.lease.holder(),
-            "this instance is the broadcast sender"
-        );
-        let progress = Progress::new(
-            inner.db.clone(),
-            inner.bot.clone(),
-            inner.admin_ids.clone(),
-            inner.config.progress_interval,
-            inner.pacer.clone(),
-        );
-        let unknown = queue::recover_in_flight(&inner.db)
-            .await
-            .context("recovering deliveries left in flight")?;
-        progress.report_unknown(&unknown).await?;
-
-        // The lease renewer and the progress reporter run inside this task (not
-        // spawned), so a worker that dies takes its lease renewals with it.
-        let background = stop.child_token();
-        let work = async {
-            let result = self.claim_loop(&stop).await;
-            // Drain: every permit back means every claimed row has its outcome.
-            let all = u32::try_from(inner.config.in_flight).unwrap_or(u32::MAX);
-            let _drained = inner.in_flight.acquire_many(all).await;
-            background.cancel();
-            result
-        };
-        let (result, (), ()) = tokio::join!(
-            work,
-            self.clone().renew_lease(background.clone()),
-            report_progress(progress, background.clone()),
-        );
-        inner.lease.release().await;
-        tracing::info!("broadcast sender stopped");
-        result
     }
 
     async fn claim_loop(&self, stop: &CancellationToken) -> anyhow::Result<()> {
         let inner = &self.inner;
         let rules = inner.pacer.lock().expect("not poisoned").rules();
         let batch = rules.slots_in(LOOKAHEAD);
+        let mut recovered = 0;
+        let mut claim_failures = 0;
         while !stop.is_cancelled() {
             if !inner.lease.is_valid() {
                 nap(stop, Duration::from_millis(200)).await;
                 continue;
+            }
+            // Whoever (re)takes the lease recovers first what was left in flight,
+            // by a crashed process or by whoever held the lease meanwhile.
+            let generation = inner.lease.generation();
+            if generation != recovered {
+                self.recover().await?;
+                recovered = generation;
             }
             // Claim only shortly before the next slot, so rows are not in flight
             // long before their request (a 429 hold lands here too).
@@ -172,10 +153,19 @@ impl Worker {
                 }
             }
             let jobs = match self.claim(permits.len()).await {
-                Ok(jobs) => jobs,
+                Ok(jobs) => {
+                    claim_failures = 0;
+                    self.mark_running();
+                    jobs
+                }
                 Err(err) => {
-                    tracing::error!(error = %err, "claiming deliveries failed; retrying shortly");
-                    nap(stop, Duration::from_secs(1)).await;
+                    drop(permits);
+                    claim_failures += 1;
+                    let wait = restart_backoff(claim_failures);
+                    let why = format!("claiming deliveries failed: {err}");
+                    tracing::error!(error = %why, retry_in = ?wait, "the sender cannot claim work; retrying");
+                    inner.status.fail(&why);
+                    nap(stop, wait).await;
                     continue;
                 }
             };
@@ -209,13 +199,14 @@ impl Worker {
                     && content.media.as_ref().is_some_and(|m| m.needs_upload());
                 let worker = self.clone();
                 let stop = stop.clone();
+                let lease = Some(generation);
                 if uploads {
                     // The first post with media goes alone: its file id serves every
                     // later chat, so the file is uploaded once.
-                    worker.process(job, content, stop, permit, true).await;
+                    worker.process(job, content, stop, permit, lease).await;
                 } else {
                     tokio::spawn(
-                        async move { worker.process(job, content, stop, permit, true).await },
+                        async move { worker.process(job, content, stop, permit, lease).await },
                     );
                 }
             }
@@ -276,7 +267,7 @@ impl Worker {
             .await
             .expect("never closed");
         let finish = self
-            .process(job, content, CancellationToken::new(), permit, false)
+            .process(job, content, CancellationToken::new(), permit, None)
             .await;
         Ok(StepOutcome::Executed {
             delivery_id,
@@ -285,36 +276,41 @@ impl Worker {
     }
 
     /// Paces, sends and records one claimed delivery; the permit is released once
-    /// its outcome is written.
+    /// its outcome is written. `lease` is the lease generation the row was claimed
+    /// under (`None` when driven by hand, without the lease).
     async fn process(
         &self,
         job: Job,
         content: Arc<Content>,
         stop: CancellationToken,
         permit: OwnedSemaphorePermit,
-        under_lease: bool,
+        lease: Option<u64>,
     ) -> Finish {
-        let finish = match self.wait_for_slot(&job, &stop).await {
+        let lease_lapsed = |claimed_under: u64| {
+            !self.inner.lease.is_valid() || self.inner.lease.generation() != claimed_under
+        };
+        // Paused, cancelled or withdrawn since the claim: post nothing more. Checked
+        // before the slot, not between the slot and the request: nothing may delay
+        // a request once it has departed, or requests bunch up at the server.
+        let gone_quiet = job.step.posts() && !self.may_post(&job).await;
+        let slot = if gone_quiet {
+            Err(Finish::Release {
+                at: at_ms(Instant::now()),
+            })
+        } else {
+            self.wait_for_slot(&job, &stop).await
+        };
+        let finish = match slot {
             Err(finish) => finish,
-            // The lease lapsed while this row waited: another instance may be the
-            // sender now and may have recovered the row, so this one does not send.
-            Ok(()) if under_lease && !self.inner.lease.is_valid() => Finish::Release {
+            // The lease lapsed while this row waited (even if we hold it again):
+            // another instance may have been the sender and recovered the row, so
+            // this one does not send it.
+            Ok(()) if lease.is_some_and(lease_lapsed) => Finish::Release {
                 at: at_ms(Instant::now()),
             },
             Ok(()) => self.execute(&job, &content).await,
         };
-        match queue::finish(&self.inner.db, &job, &finish).await {
-            Ok(true) => {}
-            Ok(false) => tracing::warn!(
-                delivery = job.id,
-                "the delivery was taken over while in flight; its outcome here is not recorded"
-            ),
-            // The row stays in flight and becomes unknown at the next start: never
-            // sent twice, reported to admins.
-            Err(err) => {
-                tracing::error!(delivery = job.id, error = %err, "could not record a delivery's outcome")
-            }
-        }
+        self.record(&job, &finish, &stop).await;
         if matches!(finish, Finish::MovedTo(_)) {
             self.inner.wake.notify_one();
         }
@@ -323,10 +319,39 @@ impl Worker {
     }
 }
 
+impl Worker {
+    /// Says the sender runs, unless an outcome is still waiting to be written.
+    fn mark_running(&self) {
+        let stuck = self
+            .inner
+            .stuck_outcomes
+            .load(std::sync::atomic::Ordering::SeqCst);
+        if stuck == 0 {
+            self.inner.status.set(SenderState::Running);
+        }
+    }
+
+    /// Whether a claimed post may still go; when the database cannot say, it waits.
+    async fn may_post(&self, job: &Job) -> bool {
+        queue::may_post(&self.inner.db, job.announcement_id)
+            .await
+            .unwrap_or_else(|err| {
+                tracing::warn!(delivery = job.id, error = %err, "could not check the broadcast before posting");
+                false
+            })
+    }
+}
+
 /// An `Instant` as UTC milliseconds, for `next_attempt_at`.
 fn at_ms(at: Instant) -> i64 {
     let ahead = at.saturating_duration_since(Instant::now());
     Millis::from(Utc::now()) + ahead.as_millis() as i64
+}
+
+/// The wait before retry number `failures` of something that keeps failing (a
+/// claim, a restart): one second, doubling, at most a minute.
+fn restart_backoff(failures: u32) -> Duration {
+    Duration::from_secs(1 << failures.saturating_sub(1).min(6)).min(Duration::from_secs(60))
 }
 
 async fn nap(stop: &CancellationToken, d: Duration) {

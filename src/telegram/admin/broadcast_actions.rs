@@ -53,7 +53,7 @@ pub async fn ask_resend_unknown(
         )));
     }
     let text = format!(
-        "Resend broadcast #{id} to the {} chat(s) whose delivery is unknown (in flight at a crash)? Some may get it twice.",
+        "Resend broadcast #{id} to the {} chat(s) whose delivery is unknown (Telegram did not answer, so it may or may not have posted it)? Some may get it twice.",
         tally.unknown
     );
     confirm::ask(
@@ -79,11 +79,18 @@ pub async fn ask_edit(
     text: String,
 ) -> Result<String, ActionError> {
     crate::milestones::template::html::check_text(&text).map_err(ActionError::User)?;
-    let (state, tally) = ops::status(&ctx.db, id).await?;
+    let (state, _) = ops::status(&ctx.db, id).await?;
     ops::check_editable(id, state)?;
+    let thanks_only = crate::storage::announcements::is_thanks_only(&ctx.db, id).await?;
+    let reach = ops::reach(&ctx.db, id).await?;
+    let chats = if thanks_only {
+        reach.thanked
+    } else {
+        reach.announced
+    };
     let preview = format!(
-        "Edit broadcast #{id} in the {} chat(s) it reached? The announcement will read:\n\n{text}",
-        tally.sent
+        "Edit broadcast #{id} in the {chats} chat(s) where it was posted?{} The announcement will read:\n\n{text}",
+        unknown_note(&reach)
     );
     confirm::ask(
         bot,
@@ -94,7 +101,7 @@ pub async fn ask_edit(
         &Pending::Edit {
             announcement_id: id,
             text,
-            thanks_only: crate::storage::announcements::is_thanks_only(&ctx.db, id).await?,
+            thanks_only,
         },
     )
     .await?;
@@ -108,12 +115,20 @@ pub async fn ask_withdraw(
     chat: ChatId,
     id: i64,
 ) -> Result<String, ActionError> {
-    let (state, tally) = ops::status(&ctx.db, id).await?;
+    let (state, _) = ops::status(&ctx.db, id).await?;
     ops::check_withdrawable(id, state)?;
-    let text = format!(
-        "Delete broadcast #{id} from the {} chat(s) it reached?",
-        tally.sent
+    let reach = ops::reach(&ctx.db, id).await?;
+    let mut text = format!(
+        "Delete broadcast #{id} from the {} chat(s) where it was posted?",
+        reach.posted
     );
+    if reach.on_the_wire > 0 {
+        text.push_str(&format!(
+            " {} send(s) still on the wire are deleted too once Telegram answers.",
+            reach.on_the_wire
+        ));
+    }
+    text.push_str(&unknown_note(&reach));
     confirm::ask(
         bot,
         ctx,
@@ -126,6 +141,18 @@ pub async fn ask_withdraw(
     )
     .await?;
     Ok(String::new())
+}
+
+/// What the bot cannot touch: posts of unknown outcome have no message id.
+fn unknown_note(reach: &ops::Reach) -> String {
+    if reach.unknown == 0 {
+        return String::new();
+    }
+    format!(
+        " In {} more chat(s) a post's outcome is unknown (Telegram did not answer): \
+         if it was posted there, the bot has no id for it and cannot change it.",
+        reach.unknown
+    )
 }
 
 /// Runs a confirmed edit of broadcast `id`.

@@ -38,7 +38,8 @@ pub enum Pending {
     },
     /// Delete an announcement in every chat it reached.
     Withdraw { announcement_id: i64 },
-    /// Resend deliveries whose outcome is unknown after a crash.
+    /// Resend deliveries whose outcome is unknown (no answer from Telegram, or in
+    /// flight when a sender stopped).
     ResendUnknown { announcement_id: i64 },
     /// Record every milestone the metric's count has passed as baseline.
     Baseline { metric: String },
@@ -55,26 +56,52 @@ pub async fn ask(
     text: String,
     pending: &Pending,
 ) -> anyhow::Result<()> {
-    ask_with(bot, ctx, &new_nonce(), admin_id, chat, text, pending).await
+    let ttl = Duration::from_std(ctx.confirm_ttl).unwrap_or(Duration::minutes(10));
+    ask_with(
+        bot,
+        &ctx.db,
+        &new_nonce(),
+        admin_id,
+        chat,
+        text,
+        pending,
+        ttl,
+    )
+    .await
+}
+
+/// Like [`ask`], for parts that offer an action without an admin's command (the
+/// broadcast report's resend button): valid for `ttl`.
+pub async fn offer(
+    bot: &Bot,
+    db: &crate::storage::Db,
+    admin_id: i64,
+    chat: ChatId,
+    text: String,
+    pending: &Pending,
+    ttl: Duration,
+) -> anyhow::Result<()> {
+    ask_with(bot, db, &new_nonce(), admin_id, chat, text, pending, ttl).await
 }
 
 fn new_nonce() -> String {
     format!("{:016x}", rand::random::<u64>())
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn ask_with(
     bot: &Bot,
-    ctx: &BotContext,
+    db: &crate::storage::Db,
     nonce: &str,
     admin_id: i64,
     chat: ChatId,
     text: String,
     pending: &Pending,
+    ttl: Duration,
 ) -> anyhow::Result<()> {
     let now = Utc::now();
-    let ttl = Duration::from_std(ctx.confirm_ttl).unwrap_or(Duration::minutes(10));
     admins::create_confirmation(
-        &ctx.db,
+        db,
         nonce,
         admin_id,
         &serde_json::to_string(pending)?,
@@ -89,7 +116,7 @@ async fn ask_with(
     if let Err(err) = crate::telegram::send_html(bot, chat, text, Some(buttons)).await {
         // Buttons nobody saw must not be pressable later (a retried update, a
         // guessed nonce): the confirmation is spent.
-        admins::use_confirmation(&ctx.db, nonce, "unsent", Utc::now()).await?;
+        admins::use_confirmation(db, nonce, "unsent", Utc::now()).await?;
         return Err(err.into());
     }
     Ok(())
@@ -121,7 +148,8 @@ pub async fn ask_to_release(
         acknowledged,
     };
     let text = describe(id, reach);
-    if let Err(err) = ask_with(bot, ctx, &nonce, admin_id, chat, text, &pending).await {
+    let ttl = Duration::from_std(ctx.confirm_ttl).unwrap_or(Duration::minutes(10));
+    if let Err(err) = ask_with(bot, &ctx.db, &nonce, admin_id, chat, text, &pending, ttl).await {
         let mut conn = ctx.db.pool().acquire().await?;
         drafts::cancel(&mut conn, id, Utc::now()).await?;
         tracing::warn!(

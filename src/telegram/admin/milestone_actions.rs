@@ -55,6 +55,11 @@ pub async fn status(ctx: &BotContext) -> Result<String, ActionError> {
         .acquire()
         .await
         .map_err(crate::storage::StorageError::from)?;
+    let _ = writeln!(
+        out,
+        "<b>Broadcast sender:</b> {}",
+        escape_html(&ctx.broadcast.sender().describe())
+    );
     let active = announcements::active(&mut conn).await?;
     if active.is_empty() {
         out.push_str("No broadcast in progress.");

@@ -30,9 +30,30 @@ pub(super) async fn send(
         let chat = st.resolve_chat(&chat_id)?;
         (chat, st.faults.take(chat))
     };
-    if let Some(fault) = queued {
-        apply_queued(sh, token, chat, fault).await?;
+    let late = match queued {
+        Some(Fault::LateAnswer { ms }) => Some(Duration::from_millis(ms)),
+        Some(fault) => {
+            apply_queued(sh, token, chat, fault).await?;
+            None
+        }
+        None => None,
+    };
+    let answer = deliver(sh, token, kind, p, chat, late.is_some())?;
+    if let Some(late) = late {
+        tokio::time::sleep(late).await;
     }
+    Ok(answer)
+}
+
+/// The delivery itself, under the lock: checks, limits, the record, the answer.
+fn deliver(
+    sh: &Shared,
+    token: &str,
+    kind: SentKind,
+    p: &Params,
+    chat: ChatId,
+    late: bool,
+) -> Result<Value, Failure> {
     let mut st = sh.lock();
     let text = content(&st.limits, kind, p)?;
     let bot_id = st
@@ -79,6 +100,7 @@ pub(super) async fn send(
     stats.delivered += 1;
     stats.uploads += u64::from(uploaded);
     stats.upload_bytes += upload.unwrap_or(0) as u64;
+    stats.late_answers += u64::from(late);
     drop(st);
     sh.changed.notify_waiters();
     Ok(answer)

@@ -1,5 +1,5 @@
-//! Injected faults: 500s, dropped connections, latency, slow answers and
-//! one-shot failures.
+//! Injected faults: 500s, dropped connections, latency, slow and late answers,
+//! and one-shot failures.
 
 use std::time::{Duration, Instant};
 
@@ -125,4 +125,21 @@ async fn a_queued_drop_closes_the_connection_once() {
     );
     assert_eq!(t.send(chat, "hi").await.0, 200);
     assert_eq!(t.sim.messages(chat).len(), 1);
+}
+
+#[tokio::test]
+async fn a_late_answer_delivers_at_once_and_answers_after_the_clients_timeout() {
+    let t = spawn_unlimited().await;
+    let chat = t.channel();
+    t.sim.fail_next(chat, 1, Fault::LateAnswer { ms: 2_000 });
+    let body = serde_json::json!({ "chat_id": chat.0, "text": "hi" });
+    let req = t
+        .client
+        .post(t.url("sendMessage"))
+        .json(&body)
+        .timeout(Duration::from_millis(300));
+    let err = req.send().await.expect_err("times out");
+    assert!(err.is_timeout(), "{err:?}");
+    assert_eq!(t.sim.messages(chat).len(), 1, "posted all the same");
+    assert_eq!(t.sim.stats(TOKEN).late_answers, 1);
 }
