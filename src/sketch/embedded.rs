@@ -10,9 +10,12 @@
 //! writing the same day (the bot and `milestone-bot record`) keep each other's ids.
 //! Each write moves the row's `updated_at` strictly forward, and a count first asks
 //! for the window's `updated_at`s: a day is re-read only when someone else wrote it.
+//! A repeated count asks only for a fingerprint of the window's rows (how many, and
+//! the sum of their `updated_at`, which any write changes) and lists the days again
+//! only when it changed; the days it must re-read come in one query.
 
 use super::Estimate;
-use super::cache::{Cache, Key};
+use super::cache::{Cache, Fingerprint, Key, Versions, WindowKey};
 use super::hll::Hll;
 use super::metric::{Metric, MetricName};
 use super::store::{SketchError, SketchStore};
@@ -56,6 +59,12 @@ const UPDATE_MERGED: &str =
 const SELECT_VERSIONS: &str = "SELECT day, updated_at FROM sketches \
      WHERE metric = $1 AND day >= $2 AND day <= $3";
 const SELECT_ONE: &str = "SELECT bytes, updated_at FROM sketches WHERE metric = $1 AND day = $2";
+const SELECT_RANGE: &str = "SELECT day, bytes, updated_at FROM sketches \
+     WHERE metric = $1 AND day >= $2 AND day <= $3";
+// The sum is cast because PostgreSQL sums BIGINTs into NUMERIC.
+const SELECT_FINGERPRINT: &str = "SELECT COUNT(*) AS n, \
+     CAST(COALESCE(SUM(updated_at), 0) AS BIGINT) AS total FROM sketches \
+     WHERE metric = $1 AND day >= $2 AND day <= $3";
 
 impl EmbeddedStore {
     pub fn new(db: Db) -> Self {
@@ -99,26 +108,48 @@ impl EmbeddedStore {
         let (Some(first), Some(last)) = (days.first(), days.last()) else {
             return Ok(None);
         };
-        let versions = self.stored_versions(metric, *first, *last).await?;
+        let window: WindowKey = (metric.clone(), *first, *last);
+        let fingerprint = self.fingerprint(&window).await?;
+        let remembered = self.cache().window_versions(&window, fingerprint);
+        let versions = match remembered {
+            Some(versions) => versions,
+            None => self.stored_versions(metric, *first, *last).await?,
+        };
         let keys: Vec<Key> = days.iter().map(|d| (metric.clone(), *d)).collect();
-        let stale: Vec<(NaiveDate, i64)> = {
+        let stale: Vec<NaiveDate> = {
             let mut cache = self.cache();
             keys.iter()
-                .map(|(_, day)| (*day, versions.get(day).copied().unwrap_or(0)))
-                .filter(|(day, version)| !cache.is_current(&(metric.clone(), *day), *version))
+                .filter(|key| {
+                    let version = versions.get(&key.1).copied().unwrap_or(0);
+                    !cache.is_current(key, version)
+                })
+                .map(|(_, day)| *day)
                 .collect()
         };
         let mut union = Hll::new();
         let mut found = 0;
-        for (day, _) in stale {
-            if let Some((hll, version)) = self.load(metric, day).await? {
-                union.merge(&hll);
-                found += 1;
-                self.cache().stored(&(metric.clone(), day), &hll, version);
-            }
+        for (day, hll, version) in self.load(metric, &stale).await? {
+            union.merge(&hll);
+            found += 1;
+            self.cache().stored(&(metric.clone(), day), &hll, version);
         }
-        found += self.cache().union_into(&keys, &mut union);
+        let mut cache = self.cache();
+        cache.remember_window_versions(&window, fingerprint, versions);
+        found += cache.union_into(&keys, &mut union);
         Ok((found > 0).then_some(union))
+    }
+
+    /// How many rows the window has and the sum of their `updated_at`: any write to
+    /// one of its days changes it (rows are never deleted; `updated_at` only grows).
+    async fn fingerprint(&self, window: &WindowKey) -> Result<Fingerprint, SketchError> {
+        let (metric, first, last) = window;
+        let row = sqlx::query(SELECT_FINGERPRINT)
+            .bind(metric.to_string())
+            .bind(first.to_string())
+            .bind(last.to_string())
+            .fetch_one(self.inner.db.pool())
+            .await?;
+        Ok((row.try_get("n")?, row.try_get("total")?))
     }
 
     #[tracing::instrument(skip_all)]
@@ -127,7 +158,7 @@ impl EmbeddedStore {
         metric: &MetricName,
         first: NaiveDate,
         last: NaiveDate,
-    ) -> Result<HashMap<NaiveDate, i64>, SketchError> {
+    ) -> Result<Versions, SketchError> {
         let rows = sqlx::query(SELECT_VERSIONS)
             .bind(metric.to_string())
             .bind(first.to_string())
@@ -146,25 +177,54 @@ impl EmbeddedStore {
         Ok(versions)
     }
 
-    #[tracing::instrument(skip_all, fields(%metric, %day))]
+    /// The stored sketches of `days` (those that have a row) with their versions: one
+    /// query for one day, else one over the range they span.
+    #[tracing::instrument(skip_all, fields(%metric, days = days.len()))]
     async fn load(
         &self,
         metric: &MetricName,
-        day: NaiveDate,
-    ) -> Result<Option<(Hll, i64)>, SketchError> {
-        let row = sqlx::query(SELECT_ONE)
-            .bind(metric.to_string())
-            .bind(day.to_string())
-            .fetch_optional(self.inner.db.pool())
-            .await?;
-        let Some(row) = row else { return Ok(None) };
-        let bytes: Vec<u8> = row.try_get("bytes")?;
-        let hll = Hll::from_redis_bytes(&bytes).map_err(|source| SketchError::Corrupt {
-            metric: metric.clone(),
-            day,
-            source,
-        })?;
-        Ok(Some((hll, row.try_get("updated_at")?)))
+        days: &[NaiveDate],
+    ) -> Result<Vec<(NaiveDate, Hll, i64)>, SketchError> {
+        let rows = match days {
+            [] => return Ok(Vec::new()),
+            [day] => sqlx::query(SELECT_ONE)
+                .bind(metric.to_string())
+                .bind(day.to_string())
+                .fetch_optional(self.inner.db.pool())
+                .await?
+                .map(|row| (*day, row))
+                .into_iter()
+                .collect(),
+            [first, .., last] => {
+                let rows = sqlx::query(SELECT_RANGE)
+                    .bind(metric.to_string())
+                    .bind(first.to_string())
+                    .bind(last.to_string())
+                    .fetch_all(self.inner.db.pool())
+                    .await?;
+                let mut wanted = Vec::with_capacity(days.len());
+                for row in rows {
+                    let day: String = row.try_get("day")?;
+                    match day.parse::<NaiveDate>() {
+                        Ok(day) if days.contains(&day) => wanted.push((day, row)),
+                        Ok(_) => {}
+                        Err(_) => tracing::warn!("a sketches row has a malformed day; ignored"),
+                    }
+                }
+                wanted
+            }
+        };
+        let mut loaded = Vec::with_capacity(rows.len());
+        for (day, row) in rows {
+            let bytes: Vec<u8> = row.try_get("bytes")?;
+            let hll = Hll::from_redis_bytes(&bytes).map_err(|source| SketchError::Corrupt {
+                metric: metric.clone(),
+                day,
+                source,
+            })?;
+            loaded.push((day, hll, row.try_get("updated_at")?));
+        }
+        Ok(loaded)
     }
 
     /// Writes the batch in one transaction, each day merged with what is stored;
