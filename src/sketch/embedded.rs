@@ -109,13 +109,23 @@ impl EmbeddedStore {
             return Ok(None);
         };
         let window: WindowKey = (metric.clone(), *first, *last);
+        let keys: Vec<Key> = days.iter().map(|d| (metric.clone(), *d)).collect();
         let fingerprint = self.fingerprint(&window).await?;
         let remembered = self.cache().window_versions(&window, fingerprint);
+        let nothing_cached = remembered.is_none() && !self.cache().holds_any(&keys);
+        let mut union = Hll::new();
+        let mut found = 0;
         let versions = match remembered {
             Some(versions) => versions,
+            // Every stored day must be read anyway, and the rows carry their versions.
+            None if nothing_cached => {
+                let loaded = self.load(metric, days).await?;
+                let versions = loaded.iter().map(|(day, _, v)| (*day, *v)).collect();
+                found += self.keep_loaded(metric, &loaded, &mut union);
+                versions
+            }
             None => self.stored_versions(metric, *first, *last).await?,
         };
-        let keys: Vec<Key> = days.iter().map(|d| (metric.clone(), *d)).collect();
         let stale: Vec<NaiveDate> = {
             let mut cache = self.cache();
             keys.iter()
@@ -126,17 +136,27 @@ impl EmbeddedStore {
                 .map(|(_, day)| *day)
                 .collect()
         };
-        let mut union = Hll::new();
-        let mut found = 0;
-        for (day, hll, version) in self.load(metric, &stale).await? {
-            union.merge(&hll);
-            found += 1;
-            self.cache().stored(&(metric.clone(), day), &hll, version);
-        }
+        let loaded = self.load(metric, &stale).await?;
+        found += self.keep_loaded(metric, &loaded, &mut union);
         let mut cache = self.cache();
         cache.remember_window_versions(&window, fingerprint, versions);
         found += cache.union_into(&keys, &mut union);
         Ok((found > 0).then_some(union))
+    }
+
+    /// Merges days read from the database into `union` and the cache; how many.
+    fn keep_loaded(
+        &self,
+        metric: &MetricName,
+        loaded: &[(NaiveDate, Hll, i64)],
+        union: &mut Hll,
+    ) -> usize {
+        let mut cache = self.cache();
+        for (day, hll, version) in loaded {
+            union.merge(hll);
+            cache.stored(&(metric.clone(), *day), hll, *version);
+        }
+        loaded.len()
     }
 
     /// How many rows the window has and the sum of their `updated_at`: any write to

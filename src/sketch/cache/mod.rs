@@ -130,6 +130,11 @@ impl Cache {
         }
     }
 
+    /// Whether any of these days has a sketch in memory.
+    pub(super) fn holds_any(&self, keys: &[Key]) -> bool {
+        keys.iter().any(|key| self.entries.contains_key(key))
+    }
+
     /// The day versions remembered for `window` if its rows still have `fingerprint`.
     pub(super) fn window_versions(
         &mut self,
@@ -158,9 +163,14 @@ impl Cache {
             return 0;
         };
         self.clock += 1;
+        let clock = self.clock;
         let generations: Vec<Option<u64>> = closed
             .iter()
-            .map(|key| self.entries.get(key).map(|entry| entry.generation))
+            .map(|key| {
+                let entry = self.entries.get_mut(key)?;
+                entry.used = clock;
+                Some(entry.generation)
+            })
             .collect();
         let mut found = match self.windows.closed_union(&window, &generations) {
             Some((union, found)) => {
@@ -180,14 +190,10 @@ impl Cache {
                 found
             }
         };
-        if let Some(entry) = self.entries.get(last) {
+        if let Some(entry) = self.entries.get_mut(last) {
+            entry.used = clock;
             into.merge(&entry.hll);
             found += 1;
-        }
-        for key in keys {
-            if let Some(entry) = self.entries.get_mut(key) {
-                entry.used = self.clock;
-            }
         }
         found
     }

@@ -18,20 +18,20 @@ pub type Histogram = [u32; 64];
 /// The histogram of one-byte registers.
 ///
 /// Eight registers at a time, skipping all-zero words (most of a young
-/// sketch). Neighbouring registers count into four separate tables, summed at
+/// sketch). Each of the eight positions counts into its own table, summed at
 /// the end: in a full sketch most registers hold one of a few values, and a
 /// single table would make each increment wait for the previous one to the
-/// same counter.
+/// same counter (measured: 8 tables take half the time of 4, a third of 1).
 pub fn histogram(registers: &[u8; REGISTERS]) -> Histogram {
-    let mut tables = [[0u32; 64]; 4];
+    let mut tables = [[0u32; 64]; 8];
     let mut zero_words = 0;
     for word in registers.as_chunks::<8>().0 {
         if u64::from_ne_bytes(*word) == 0 {
             zero_words += 1;
             continue;
         }
-        for (k, &b) in word.iter().enumerate() {
-            tables[k % 4][usize::from(b & 63)] += 1;
+        for (table, &b) in tables.iter_mut().zip(word) {
+            table[usize::from(b & 63)] += 1;
         }
     }
     let mut hist = [0u32; 64];
