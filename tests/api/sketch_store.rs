@@ -165,6 +165,37 @@ on_every_backend!(
     a_repeated_count_sees_what_another_instance_wrote_to_any_day_of_its_window,
 );
 
+/// The embedded store counts on a connection of its own: when the server closes it
+/// (a restart), the next count opens another instead of failing.
+#[tokio::test]
+async fn a_count_survives_the_server_closing_every_connection_on_postgres() {
+    run(Kind::Postgres, async |t: &TestStore| {
+        let mau = metric("mau");
+        t.store
+            .add(&mau.name, day(26), &ids(0..1_000))
+            .await
+            .unwrap();
+        t.store.flush().await.unwrap();
+        t.store.count(&mau, day(26)).await.unwrap();
+
+        let base = std::env::var("TEST_POSTGRES_URL").unwrap();
+        let admin = Db::connect(&pg_url(&base, "postgres")).await.unwrap();
+        let closed = sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(&t.name)
+        .fetch_all(admin.pool())
+        .await
+        .unwrap();
+        admin.close().await;
+        assert!(!closed.is_empty(), "the store had connections to close");
+
+        assert_close(t.store.count(&mau, day(26)).await.unwrap(), 1_000);
+    })
+    .await
+}
+
 pub fn metric(name: &str) -> Metric {
     Metrics::default().get(name).unwrap().clone()
 }

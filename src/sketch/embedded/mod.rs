@@ -14,15 +14,17 @@
 //! the sum of their `updated_at`, which any write changes) and lists the days again
 //! only when it changed; the days it must re-read come in one query.
 
+mod reader;
+
 use super::Estimate;
-use super::cache::{Cache, Fingerprint, Key, Versions, WindowKey};
+use super::cache::{Cache, Key, WindowKey};
 use super::hll::Hll;
 use super::metric::{Metric, MetricName};
 use super::store::{SketchError, SketchStore};
 use crate::storage::{Backend, Db, Millis};
 use chrono::{NaiveDate, Utc};
+use reader::Reader;
 use sqlx::Row;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -44,6 +46,8 @@ struct Inner {
     /// One flush at a time per process (the background one or an explicit one), so
     /// a key taken by one flush is not written concurrently by another.
     flushing: tokio::sync::Mutex<()>,
+    /// The count's queries, on a connection of their own.
+    reader: Reader,
 }
 
 const INSERT_NEW: &str = "INSERT INTO sketches (metric, day, bytes, updated_at) \
@@ -56,20 +60,12 @@ const SELECT_FOR_MERGE_POSTGRES: &str =
     "SELECT bytes, updated_at FROM sketches WHERE metric = $1 AND day = $2 FOR UPDATE";
 const UPDATE_MERGED: &str =
     "UPDATE sketches SET bytes = $3, updated_at = $4 WHERE metric = $1 AND day = $2";
-const SELECT_VERSIONS: &str = "SELECT day, updated_at FROM sketches \
-     WHERE metric = $1 AND day >= $2 AND day <= $3";
-const SELECT_ONE: &str = "SELECT bytes, updated_at FROM sketches WHERE metric = $1 AND day = $2";
-const SELECT_RANGE: &str = "SELECT day, bytes, updated_at FROM sketches \
-     WHERE metric = $1 AND day >= $2 AND day <= $3";
-// The sum is cast because PostgreSQL sums BIGINTs into NUMERIC.
-const SELECT_FINGERPRINT: &str = "SELECT COUNT(*) AS n, \
-     CAST(COALESCE(SUM(updated_at), 0) AS BIGINT) AS total FROM sketches \
-     WHERE metric = $1 AND day >= $2 AND day <= $3";
 
 impl EmbeddedStore {
     pub fn new(db: Db) -> Self {
         EmbeddedStore {
             inner: Arc::new(Inner {
+                reader: Reader::new(db.clone()),
                 db,
                 cache: Mutex::new(Cache::new(CACHE_SKETCHES)),
                 flushing: tokio::sync::Mutex::new(()),
@@ -110,7 +106,8 @@ impl EmbeddedStore {
         };
         let window: WindowKey = (metric.clone(), *first, *last);
         let keys: Vec<Key> = days.iter().map(|d| (metric.clone(), *d)).collect();
-        let fingerprint = self.fingerprint(&window).await?;
+        let reader = &self.inner.reader;
+        let fingerprint = reader.fingerprint(&window).await?;
         let remembered = self.cache().window_versions(&window, fingerprint);
         let nothing_cached = remembered.is_none() && !self.cache().holds_any(&keys);
         let mut union = Hll::new();
@@ -119,12 +116,12 @@ impl EmbeddedStore {
             Some(versions) => versions,
             // Every stored day must be read anyway, and the rows carry their versions.
             None if nothing_cached => {
-                let loaded = self.load(metric, days).await?;
+                let loaded = reader.load(metric, days).await?;
                 let versions = loaded.iter().map(|(day, _, v)| (*day, *v)).collect();
                 found += self.keep_loaded(metric, &loaded, &mut union);
                 versions
             }
-            None => self.stored_versions(metric, *first, *last).await?,
+            None => reader.versions(&window).await?,
         };
         let stale: Vec<NaiveDate> = {
             let mut cache = self.cache();
@@ -136,7 +133,7 @@ impl EmbeddedStore {
                 .map(|(_, day)| *day)
                 .collect()
         };
-        let loaded = self.load(metric, &stale).await?;
+        let loaded = reader.load(metric, &stale).await?;
         found += self.keep_loaded(metric, &loaded, &mut union);
         let mut cache = self.cache();
         cache.remember_window_versions(&window, fingerprint, versions);
@@ -157,94 +154,6 @@ impl EmbeddedStore {
             cache.stored(&(metric.clone(), *day), hll, *version);
         }
         loaded.len()
-    }
-
-    /// How many rows the window has and the sum of their `updated_at`: any write to
-    /// one of its days changes it (rows are never deleted; `updated_at` only grows).
-    async fn fingerprint(&self, window: &WindowKey) -> Result<Fingerprint, SketchError> {
-        let (metric, first, last) = window;
-        let row = sqlx::query(SELECT_FINGERPRINT)
-            .bind(metric.to_string())
-            .bind(first.to_string())
-            .bind(last.to_string())
-            .fetch_one(self.inner.db.pool())
-            .await?;
-        Ok((row.try_get("n")?, row.try_get("total")?))
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn stored_versions(
-        &self,
-        metric: &MetricName,
-        first: NaiveDate,
-        last: NaiveDate,
-    ) -> Result<Versions, SketchError> {
-        let rows = sqlx::query(SELECT_VERSIONS)
-            .bind(metric.to_string())
-            .bind(first.to_string())
-            .bind(last.to_string())
-            .fetch_all(self.inner.db.pool())
-            .await?;
-        let mut versions = HashMap::with_capacity(rows.len());
-        for row in rows {
-            let day: String = row.try_get("day")?;
-            let Ok(day) = day.parse::<NaiveDate>() else {
-                tracing::warn!(%metric, "a sketches row has a malformed day; ignored");
-                continue;
-            };
-            versions.insert(day, row.try_get::<i64, _>("updated_at")?);
-        }
-        Ok(versions)
-    }
-
-    /// The stored sketches of `days` (those that have a row) with their versions: one
-    /// query for one day, else one over the range they span.
-    #[tracing::instrument(skip_all, fields(%metric, days = days.len()))]
-    async fn load(
-        &self,
-        metric: &MetricName,
-        days: &[NaiveDate],
-    ) -> Result<Vec<(NaiveDate, Hll, i64)>, SketchError> {
-        let rows = match days {
-            [] => return Ok(Vec::new()),
-            [day] => sqlx::query(SELECT_ONE)
-                .bind(metric.to_string())
-                .bind(day.to_string())
-                .fetch_optional(self.inner.db.pool())
-                .await?
-                .map(|row| (*day, row))
-                .into_iter()
-                .collect(),
-            [first, .., last] => {
-                let rows = sqlx::query(SELECT_RANGE)
-                    .bind(metric.to_string())
-                    .bind(first.to_string())
-                    .bind(last.to_string())
-                    .fetch_all(self.inner.db.pool())
-                    .await?;
-                let mut wanted = Vec::with_capacity(days.len());
-                for row in rows {
-                    let day: String = row.try_get("day")?;
-                    match day.parse::<NaiveDate>() {
-                        Ok(day) if days.contains(&day) => wanted.push((day, row)),
-                        Ok(_) => {}
-                        Err(_) => tracing::warn!("a sketches row has a malformed day; ignored"),
-                    }
-                }
-                wanted
-            }
-        };
-        let mut loaded = Vec::with_capacity(rows.len());
-        for (day, row) in rows {
-            let bytes: Vec<u8> = row.try_get("bytes")?;
-            let hll = Hll::from_redis_bytes(&bytes).map_err(|source| SketchError::Corrupt {
-                metric: metric.clone(),
-                day,
-                source,
-            })?;
-            loaded.push((day, hll, row.try_get("updated_at")?));
-        }
-        Ok(loaded)
     }
 
     /// Writes the batch in one transaction, each day merged with what is stored;
