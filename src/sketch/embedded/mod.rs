@@ -15,6 +15,7 @@
 //! only when it changed; the days it must re-read come in one query.
 
 mod reader;
+mod wal;
 
 use super::Estimate;
 use super::cache::{Cache, Key, WindowKey};
