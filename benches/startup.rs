@@ -185,7 +185,7 @@ fn main() {
         _ => String::new(),
     };
     println!(
-        "\nThe binary: {:.1} MiB as built (release profile, with its line tables){stripped}.",
+        "\nThe binary: {:.1} MiB as built (release profile, `debug = 1`){stripped}.",
         size(Path::new(BINARY))
     );
 }
