@@ -188,7 +188,39 @@ on_every_backend!(
     two_instances_writing_the_same_day_keep_each_others_ids,
     a_put_day_sketch_is_merged_with_the_stored_day,
     a_day_with_nothing_recorded_has_no_sketch_and_counts_zero,
+    a_repeated_count_sees_what_another_instance_wrote_to_any_day_of_its_window,
 );
+
+/// The embedded store counts on a connection of its own: when the server closes it
+/// (a restart), the next count opens another instead of failing.
+#[tokio::test]
+async fn a_count_survives_the_server_closing_every_connection_on_postgres() {
+    run(Kind::Postgres, async |t: &TestStore| {
+        let mau = metric("mau");
+        t.store
+            .add(&mau.name, day(26), &ids(0..1_000))
+            .await
+            .unwrap();
+        t.store.flush().await.unwrap();
+        t.store.count(&mau, day(26)).await.unwrap();
+
+        let base = std::env::var("TEST_POSTGRES_URL").unwrap();
+        let admin = Db::connect(&pg_url(&base, "postgres")).await.unwrap();
+        let closed = sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(&t.name)
+        .fetch_all(admin.pool())
+        .await
+        .unwrap();
+        admin.close().await;
+        assert!(!closed.is_empty(), "the store had connections to close");
+
+        assert_close(t.store.count(&mau, day(26)).await.unwrap(), 1_000);
+    })
+    .await
+}
 
 pub fn metric(name: &str) -> Metric {
     Metrics::default().get(name).unwrap().clone()
@@ -294,6 +326,34 @@ async fn two_instances_writing_the_same_day_keep_each_others_ids(t: &TestStore) 
     // Each instance also sees the other's ids, without restarting.
     assert_close(t.store.count(&mau, day(26)).await.unwrap(), 10_000);
     assert_close(other.count(&mau, day(26)).await.unwrap(), 10_000);
+}
+
+async fn a_repeated_count_sees_what_another_instance_wrote_to_any_day_of_its_window(t: &TestStore) {
+    let mau = metric("mau");
+    for (d, range) in [(20, 0..1_000), (25, 1_000..2_000), (26, 2_000..3_000)] {
+        t.store.add(&mau.name, day(d), &ids(range)).await.unwrap();
+    }
+    t.store.flush().await.unwrap();
+    // Counted twice: the second count is the repeated kind that reuses what it can.
+    t.store.count(&mau, day(26)).await.unwrap();
+    assert_close(t.store.count(&mau, day(26)).await.unwrap(), 3_000);
+
+    // Another instance writes a closed day that has a row and one that had none.
+    let other = t.open().await;
+    let writes = [(25, 3_000..6_000), (22, 6_000..9_000)];
+    for (d, range) in writes {
+        other.add(&mau.name, day(d), &ids(range)).await.unwrap();
+    }
+    other.flush().await.unwrap();
+    assert_close(t.store.count(&mau, day(26)).await.unwrap(), 9_000);
+
+    // Then it rewrites an existing day only: no new row.
+    other
+        .add(&mau.name, day(20), &ids(9_000..12_000))
+        .await
+        .unwrap();
+    other.flush().await.unwrap();
+    assert_close(t.store.count(&mau, day(26)).await.unwrap(), 12_000);
 }
 
 async fn a_put_day_sketch_is_merged_with_the_stored_day(t: &TestStore) {

@@ -15,21 +15,30 @@ const ALPHA_INF: f64 = 0.721_347_520_444_481_7;
 /// loaded sketch, but the table is sized for any 6-bit value like Redis's.
 pub type Histogram = [u32; 64];
 
-/// The histogram of one-byte registers, eight at a time with a shortcut for
-/// all-zero words (most of a young sketch).
+/// The histogram of one-byte registers.
+///
+/// Eight registers at a time, skipping all-zero words (most of a young
+/// sketch). Each of the eight positions counts into its own table, summed at
+/// the end: in a full sketch most registers hold one of a few values, and a
+/// single table would make each increment wait for the previous one to the
+/// same counter (measured: 8 tables take half the time of 4, a third of 1).
 pub fn histogram(registers: &[u8; REGISTERS]) -> Histogram {
-    let mut hist = [0u32; 64];
-    for word in registers.chunks_exact(8) {
-        let mut bytes = [0u8; 8];
-        bytes.copy_from_slice(word);
-        if u64::from_ne_bytes(bytes) == 0 {
-            hist[0] += 8;
-        } else {
-            for b in bytes {
-                hist[usize::from(b & 63)] += 1;
-            }
+    let mut tables = [[0u32; 64]; 8];
+    let mut zero_words = 0;
+    for word in registers.as_chunks::<8>().0 {
+        if u64::from_ne_bytes(*word) == 0 {
+            zero_words += 1;
+            continue;
+        }
+        for (table, &b) in tables.iter_mut().zip(word) {
+            table[usize::from(b & 63)] += 1;
         }
     }
+    let mut hist = [0u32; 64];
+    for (v, count) in hist.iter_mut().enumerate() {
+        *count = tables.iter().map(|t| t[v]).sum();
+    }
+    hist[0] += 8 * zero_words;
     hist
 }
 
@@ -113,6 +122,24 @@ mod tests {
     fn a_sketch_with_every_register_saturated_gives_a_finite_huge_estimate() {
         let n = estimate(&hist_of(&[(51, REGISTERS as u32)]));
         assert!(n > 1 << 50, "{n}");
+    }
+
+    #[test]
+    fn histogram_equals_a_register_by_register_count() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(2);
+        // Empty, a few set, half set in runs of equal values, all set.
+        for density in [0.0, 0.001, 0.5, 1.0] {
+            let mut registers = [0u8; REGISTERS];
+            for r in registers.iter_mut() {
+                if rng.random_bool(density) {
+                    *r = rng.random_range(1..=51);
+                }
+            }
+            let mut naive = [0u32; 64];
+            registers.iter().for_each(|&r| naive[usize::from(r)] += 1);
+            assert_eq!(histogram(&registers), naive, "density {density}");
+        }
     }
 
     #[test]

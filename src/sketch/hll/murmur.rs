@@ -16,8 +16,10 @@ const R: u32 = 47;
 
 /// MurmurHash64A of `key` with Redis's seed.
 ///
-/// Ids of exactly 8 bytes (a `u64` id as little-endian bytes) take a path
-/// with the length folded into a constant, since that is the hot case.
+/// Written for short keys (ids are 8 to 40 bytes): whole 8-byte blocks are read
+/// as unaligned little-endian words, and the 1 to 7 tail bytes with at most two
+/// loads and no loop (see [`tail`]). Ids of exactly 8 bytes (a `u64` id as
+/// little-endian bytes) take a path with the length folded into a constant.
 #[inline(always)]
 pub fn hash(key: &[u8]) -> u64 {
     match <[u8; 8]>::try_from(key) {
@@ -34,24 +36,51 @@ pub fn hash8(block: u64) -> u64 {
 }
 
 /// MurmurHash64A of a key of any length.
-#[inline]
+#[inline(always)]
 fn hash_any(key: &[u8]) -> u64 {
     let mut h = SEED ^ (key.len() as u64).wrapping_mul(M);
-    let mut blocks = key.chunks_exact(8);
-    for block in &mut blocks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(block);
-        h = mix(h, u64::from_le_bytes(word));
+    let (blocks, rest) = key.as_chunks::<8>();
+    for block in blocks {
+        h = mix(h, u64::from_le_bytes(*block));
     }
-    let tail = blocks.remainder();
-    if !tail.is_empty() {
+    if !rest.is_empty() {
         // Redis xors the tail bytes in, low byte first, then multiplies once:
         // the same as xoring in the zero-padded little-endian word.
-        let mut word = [0u8; 8];
-        word[..tail.len()].copy_from_slice(tail);
-        h = (h ^ u64::from_le_bytes(word)).wrapping_mul(M);
+        h = (h ^ tail(key, rest.len())).wrapping_mul(M);
     }
     finish(h)
+}
+
+/// The last `n` bytes of `key` (1 to 7 of them) as a zero-padded
+/// little-endian word, without a byte loop: from the key's last 8 bytes when
+/// it has that many, else from two overlapping loads.
+#[inline(always)]
+fn tail(key: &[u8], n: usize) -> u64 {
+    debug_assert!((1..8).contains(&n) && n <= key.len());
+    if let Some((_, last)) = key.split_last_chunk::<8>() {
+        // The tail is the high `n` bytes of the last word.
+        return u64::from_le_bytes(*last) >> (64 - 8 * n);
+    }
+    // The key is the tail: 1 to 7 bytes.
+    if n >= 4 {
+        // Bytes 0..4 and n-4..n; where they overlap they hold the same bytes.
+        let low = u32_at(key, 0);
+        let high = u32_at(key, n - 4);
+        u64::from(low) | u64::from(high) << (8 * (n - 4))
+    } else {
+        // Bytes 0, n/2 and n-1 cover 1, 2 or 3 bytes, repeats landing on themselves.
+        u64::from(key[0])
+            | u64::from(key[n / 2]) << (8 * (n / 2))
+            | u64::from(key[n - 1]) << (8 * (n - 1))
+    }
+}
+
+/// The 4 bytes of `key` at `at` as a little-endian `u32`.
+#[inline(always)]
+fn u32_at(key: &[u8], at: usize) -> u32 {
+    let mut word = [0u8; 4];
+    word.copy_from_slice(&key[at..at + 4]);
+    u32::from_le_bytes(word)
 }
 
 /// Folds one 8-byte block into the running hash.
@@ -99,6 +128,78 @@ mod tests {
         for (len, expected) in VECTORS {
             assert_eq!(hash(&key[..len]), expected, "length {len}");
         }
+    }
+
+    /// MurmurHash64A as the C reference writes it: blocks assembled byte by
+    /// byte, the tail xored in by the `switch` that falls through.
+    fn reference(key: &[u8]) -> u64 {
+        let mut h = SEED ^ (key.len() as u64).wrapping_mul(M);
+        let blocks = key.len() / 8;
+        for b in 0..blocks {
+            let mut k = 0u64;
+            for j in 0..8 {
+                k |= u64::from(key[8 * b + j]) << (8 * j);
+            }
+            k = k.wrapping_mul(M);
+            k ^= k >> R;
+            k = k.wrapping_mul(M);
+            h ^= k;
+            h = h.wrapping_mul(M);
+        }
+        let tail = &key[8 * blocks..];
+        for (j, &byte) in tail.iter().enumerate().rev() {
+            h ^= u64::from(byte) << (8 * j);
+        }
+        if !tail.is_empty() {
+            h = h.wrapping_mul(M);
+        }
+        h ^= h >> R;
+        h = h.wrapping_mul(M);
+        h ^ (h >> R)
+    }
+
+    #[test]
+    fn the_reference_gives_the_reference_vectors() {
+        let key = b"abcdefghijklmnopq";
+        for (len, expected) in VECTORS {
+            assert_eq!(reference(&key[..len]), expected, "length {len}");
+        }
+    }
+
+    #[test]
+    fn the_fast_hash_equals_the_reference_on_random_keys_of_every_length_and_alignment() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(13);
+        let mut buffer = [0u8; 128];
+        for _ in 0..200 {
+            rng.fill(&mut buffer[..]);
+            for len in 0..100 {
+                for start in 0..8 {
+                    let key = &buffer[start..start + len];
+                    assert_eq!(hash(key), reference(key), "length {len} at offset {start}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_sketch_fed_string_ids_has_the_registers_the_reference_hash_gives() {
+        let ids: Vec<String> = (0..20_000u64)
+            .map(|i| match i % 4 {
+                0 => (1_000_000_000 + i * 797).to_string(),
+                1 => format!("user:{i:024}"),
+                2 => format!("{i:08x}-0000-4000-8000-{i:012x}"),
+                _ => format!("{i}"),
+            })
+            .collect();
+        let mut fast = super::super::Hll::new();
+        fast.add_many(ids.iter().map(String::as_bytes));
+        let mut expected = [0u8; REGISTERS];
+        for id in &ids {
+            let (index, value) = place(reference(id.as_bytes()));
+            expected[index] = expected[index].max(value);
+        }
+        assert_eq!(*fast.registers, expected);
     }
 
     #[test]

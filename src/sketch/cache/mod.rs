@@ -3,12 +3,18 @@
 //!
 //! Pure bookkeeping, no I/O: the store decides when to read and write the database.
 //! Because a HyperLogLog union is idempotent (register-wise max), merging the same
-//! stored sketch twice is harmless, which keeps every step here simple.
+//! stored sketch twice is harmless, which keeps every step here simple. What is kept
+//! per counted window (a fingerprint of its rows, the union of its closed days) is
+//! in [`windows`].
+
+mod windows;
 
 use super::hll::Hll;
 use super::metric::MetricName;
 use chrono::NaiveDate;
 use std::collections::{HashMap, HashSet};
+pub(super) use windows::{Fingerprint, Versions, WindowKey};
+use windows::{Windows, window_of};
 
 pub(super) type Key = (MetricName, NaiveDate);
 
@@ -20,6 +26,9 @@ struct Entry {
     version: Option<i64>,
     /// Logical clock of the last use, for evicting the least recently used.
     used: u64,
+    /// Changes on every change to `hll` (never repeats, even for a new entry of the
+    /// same day), so a union built from it can tell it is out of date.
+    generation: u64,
 }
 
 pub(super) struct Cache {
@@ -30,6 +39,10 @@ pub(super) struct Cache {
     clock: u64,
     /// How many sketches (16 KiB each) to keep before evicting clean ones.
     capacity: usize,
+    /// The last generation handed to an entry.
+    generations: u64,
+    /// What repeated counts of the same window reuse.
+    windows: Windows,
 }
 
 impl Cache {
@@ -39,18 +52,24 @@ impl Cache {
             dirty: HashSet::new(),
             clock: 0,
             capacity: capacity.max(1),
+            generations: 0,
+            windows: Windows::new(),
         }
     }
 
+    /// The day's entry, created if needed, about to change.
     fn touch(&mut self, key: &Key) -> &mut Entry {
         self.clock += 1;
-        let clock = self.clock;
+        self.generations += 1;
+        let (clock, generation) = (self.clock, self.generations);
         let entry = self.entries.entry(key.clone()).or_insert_with(|| Entry {
             hll: Hll::new(),
             version: None,
             used: clock,
+            generation,
         });
         entry.used = clock;
+        entry.generation = generation;
         entry
     }
 
@@ -111,16 +130,70 @@ impl Cache {
         }
     }
 
-    /// Merges the cached sketches of `keys` into `into`; returns how many there were.
+    /// Whether any of these days has a sketch in memory.
+    pub(super) fn holds_any(&self, keys: &[Key]) -> bool {
+        keys.iter().any(|key| self.entries.contains_key(key))
+    }
+
+    /// The day versions remembered for `window` if its rows still have `fingerprint`.
+    pub(super) fn window_versions(
+        &mut self,
+        window: &WindowKey,
+        fingerprint: Fingerprint,
+    ) -> Option<Versions> {
+        self.windows.versions(window, fingerprint)
+    }
+
+    /// Remembers the day versions read after the window's rows had `fingerprint`.
+    pub(super) fn remember_window_versions(
+        &mut self,
+        window: &WindowKey,
+        fingerprint: Fingerprint,
+        versions: Versions,
+    ) {
+        self.windows
+            .remember_versions(window, fingerprint, versions);
+    }
+
+    /// Merges the cached sketches of `keys` (one metric's window, oldest day first)
+    /// into `into`; returns how many there were. The union of all days but the last
+    /// is kept, and reused while none of those days changes in the cache.
     pub(super) fn union_into(&mut self, keys: &[Key], into: &mut Hll) -> usize {
+        let (Some(window), Some((last, closed))) = (window_of(keys), keys.split_last()) else {
+            return 0;
+        };
         self.clock += 1;
-        let mut found = 0;
-        for key in keys {
-            if let Some(entry) = self.entries.get_mut(key) {
-                entry.used = self.clock;
-                into.merge(&entry.hll);
-                found += 1;
+        let clock = self.clock;
+        let generations: Vec<Option<u64>> = closed
+            .iter()
+            .map(|key| {
+                let entry = self.entries.get_mut(key)?;
+                entry.used = clock;
+                Some(entry.generation)
+            })
+            .collect();
+        let mut found = match self.windows.closed_union(&window, &generations) {
+            Some((union, found)) => {
+                into.merge(union);
+                found
             }
+            None => {
+                let mut union = Hll::new();
+                let mut found = 0;
+                for entry in closed.iter().filter_map(|key| self.entries.get(key)) {
+                    union.merge(&entry.hll);
+                    found += 1;
+                }
+                into.merge(&union);
+                self.windows
+                    .keep_closed_union(&window, union, generations, found);
+                found
+            }
+        };
+        if let Some(entry) = self.entries.get_mut(last) {
+            entry.used = clock;
+            into.merge(&entry.hll);
+            found += 1;
         }
         found
     }
@@ -210,6 +283,63 @@ mod tests {
         cache.stored(&k, &Hll::new(), 5);
         assert!(cache.is_current(&k, 5));
         assert!(!cache.is_current(&k, 6), "someone else wrote since");
+    }
+
+    #[test]
+    fn a_window_union_follows_every_change_to_any_of_its_days() {
+        let mut cache = Cache::new(64);
+        let keys: Vec<Key> = (1..=30).map(|d| key("mau", d)).collect();
+        for (i, k) in keys.iter().enumerate() {
+            let ids = ids(i as u32 * 100..i as u32 * 100 + 150);
+            cache.add(k, ids.iter().map(Vec::as_slice));
+        }
+        let union_of = |cache: &mut Cache| {
+            let mut union = Hll::new();
+            let found = cache.union_into(&keys, &mut union);
+            (union, found)
+        };
+        let merged_by_hand = |cache: &Cache| {
+            let mut union = Hll::new();
+            keys.iter()
+                .filter_map(|k| cache.entries.get(k))
+                .for_each(|e| union.merge(&e.hll));
+            union
+        };
+        let (first, found) = union_of(&mut cache);
+        assert_eq!((&first, found), (&merged_by_hand(&cache), 30));
+        assert_eq!(union_of(&mut cache).0, first, "the same union again");
+
+        // A closed day and the last day change, one after the other.
+        for (day, id) in [(3, b"late".as_slice()), (30, b"today".as_slice())] {
+            cache.add(&key("mau", day), [id]);
+            let (union, found) = union_of(&mut cache);
+            assert_eq!((&union, found), (&merged_by_hand(&cache), 30), "day {day}");
+            assert_ne!(union, first, "day {day}");
+        }
+        // A closed day is read from the database: merged in.
+        let mut stored = Hll::new();
+        stored.add(b"from another process");
+        cache.stored(&key("mau", 7), &stored, 9);
+        let (union, _) = union_of(&mut cache);
+        let mut expected = merged_by_hand(&cache);
+        assert_eq!(union, expected);
+        expected.merge(&stored);
+        assert_eq!(union, expected, "the stored day is in the union");
+    }
+
+    #[test]
+    fn a_window_union_forgets_an_evicted_day() {
+        let mut cache = Cache::new(2);
+        let keys = [key("mau", 1), key("mau", 2), key("mau", 3)];
+        cache.stored(&keys[0], &Hll::new(), 1);
+        cache.add(&keys[1], [b"b".as_slice()]);
+        let mut union = Hll::new();
+        assert_eq!(cache.union_into(&keys, &mut union), 2);
+        // Day 3 pushes the clean day 1 out; the next union has two days again.
+        cache.add(&keys[2], [b"c".as_slice()]);
+        let mut union = Hll::new();
+        assert_eq!(cache.union_into(&keys, &mut union), 2);
+        assert_eq!(union.count(), 2);
     }
 
     #[test]

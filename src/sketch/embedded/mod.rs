@@ -10,16 +10,22 @@
 //! writing the same day (the bot and `milestone-bot record`) keep each other's ids.
 //! Each write moves the row's `updated_at` strictly forward, and a count first asks
 //! for the window's `updated_at`s: a day is re-read only when someone else wrote it.
+//! A repeated count asks only for a fingerprint of the window's rows (how many, and
+//! the sum of their `updated_at`, which any write changes) and lists the days again
+//! only when it changed; the days it must re-read come in one query.
+
+mod reader;
+mod wal;
 
 use super::Estimate;
-use super::cache::{Cache, Key};
+use super::cache::{Cache, Key, WindowKey};
 use super::hll::Hll;
 use super::metric::{Metric, MetricName};
 use super::store::{SketchError, SketchStore};
 use crate::storage::{Backend, Db, Millis};
 use chrono::{NaiveDate, Utc};
+use reader::Reader;
 use sqlx::Row;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -41,6 +47,8 @@ struct Inner {
     /// One flush at a time per process (the background one or an explicit one), so
     /// a key taken by one flush is not written concurrently by another.
     flushing: tokio::sync::Mutex<()>,
+    /// The count's queries, on a connection of their own.
+    reader: Reader,
 }
 
 const INSERT_NEW: &str = "INSERT INTO sketches (metric, day, bytes, updated_at) \
@@ -53,14 +61,12 @@ const SELECT_FOR_MERGE_POSTGRES: &str =
     "SELECT bytes, updated_at FROM sketches WHERE metric = $1 AND day = $2 FOR UPDATE";
 const UPDATE_MERGED: &str =
     "UPDATE sketches SET bytes = $3, updated_at = $4 WHERE metric = $1 AND day = $2";
-const SELECT_VERSIONS: &str = "SELECT day, updated_at FROM sketches \
-     WHERE metric = $1 AND day >= $2 AND day <= $3";
-const SELECT_ONE: &str = "SELECT bytes, updated_at FROM sketches WHERE metric = $1 AND day = $2";
 
 impl EmbeddedStore {
     pub fn new(db: Db) -> Self {
         EmbeddedStore {
             inner: Arc::new(Inner {
+                reader: Reader::new(db.clone()),
                 db,
                 cache: Mutex::new(Cache::new(CACHE_SKETCHES)),
                 flushing: tokio::sync::Mutex::new(()),
@@ -99,72 +105,56 @@ impl EmbeddedStore {
         let (Some(first), Some(last)) = (days.first(), days.last()) else {
             return Ok(None);
         };
-        let versions = self.stored_versions(metric, *first, *last).await?;
+        let window: WindowKey = (metric.clone(), *first, *last);
         let keys: Vec<Key> = days.iter().map(|d| (metric.clone(), *d)).collect();
-        let stale: Vec<(NaiveDate, i64)> = {
-            let mut cache = self.cache();
-            keys.iter()
-                .map(|(_, day)| (*day, versions.get(day).copied().unwrap_or(0)))
-                .filter(|(day, version)| !cache.is_current(&(metric.clone(), *day), *version))
-                .collect()
-        };
+        let reader = &self.inner.reader;
+        let fingerprint = reader.fingerprint(&window).await?;
+        let remembered = self.cache().window_versions(&window, fingerprint);
+        let nothing_cached = remembered.is_none() && !self.cache().holds_any(&keys);
         let mut union = Hll::new();
         let mut found = 0;
-        for (day, _) in stale {
-            if let Some((hll, version)) = self.load(metric, day).await? {
-                union.merge(&hll);
-                found += 1;
-                self.cache().stored(&(metric.clone(), day), &hll, version);
+        let versions = match remembered {
+            Some(versions) => versions,
+            // Every stored day must be read anyway, and the rows carry their versions.
+            None if nothing_cached => {
+                let loaded = reader.load(metric, days).await?;
+                let versions = loaded.iter().map(|(day, _, v)| (*day, *v)).collect();
+                found += self.keep_loaded(metric, &loaded, &mut union);
+                versions
             }
-        }
-        found += self.cache().union_into(&keys, &mut union);
+            None => reader.versions(&window).await?,
+        };
+        let stale: Vec<NaiveDate> = {
+            let mut cache = self.cache();
+            keys.iter()
+                .filter(|key| {
+                    let version = versions.get(&key.1).copied().unwrap_or(0);
+                    !cache.is_current(key, version)
+                })
+                .map(|(_, day)| *day)
+                .collect()
+        };
+        let loaded = reader.load(metric, &stale).await?;
+        found += self.keep_loaded(metric, &loaded, &mut union);
+        let mut cache = self.cache();
+        cache.remember_window_versions(&window, fingerprint, versions);
+        found += cache.union_into(&keys, &mut union);
         Ok((found > 0).then_some(union))
     }
 
-    #[tracing::instrument(skip_all)]
-    async fn stored_versions(
+    /// Merges days read from the database into `union` and the cache; how many.
+    fn keep_loaded(
         &self,
         metric: &MetricName,
-        first: NaiveDate,
-        last: NaiveDate,
-    ) -> Result<HashMap<NaiveDate, i64>, SketchError> {
-        let rows = sqlx::query(SELECT_VERSIONS)
-            .bind(metric.to_string())
-            .bind(first.to_string())
-            .bind(last.to_string())
-            .fetch_all(self.inner.db.pool())
-            .await?;
-        let mut versions = HashMap::with_capacity(rows.len());
-        for row in rows {
-            let day: String = row.try_get("day")?;
-            let Ok(day) = day.parse::<NaiveDate>() else {
-                tracing::warn!(%metric, "a sketches row has a malformed day; ignored");
-                continue;
-            };
-            versions.insert(day, row.try_get::<i64, _>("updated_at")?);
+        loaded: &[(NaiveDate, Hll, i64)],
+        union: &mut Hll,
+    ) -> usize {
+        let mut cache = self.cache();
+        for (day, hll, version) in loaded {
+            union.merge(hll);
+            cache.stored(&(metric.clone(), *day), hll, *version);
         }
-        Ok(versions)
-    }
-
-    #[tracing::instrument(skip_all, fields(%metric, %day))]
-    async fn load(
-        &self,
-        metric: &MetricName,
-        day: NaiveDate,
-    ) -> Result<Option<(Hll, i64)>, SketchError> {
-        let row = sqlx::query(SELECT_ONE)
-            .bind(metric.to_string())
-            .bind(day.to_string())
-            .fetch_optional(self.inner.db.pool())
-            .await?;
-        let Some(row) = row else { return Ok(None) };
-        let bytes: Vec<u8> = row.try_get("bytes")?;
-        let hll = Hll::from_redis_bytes(&bytes).map_err(|source| SketchError::Corrupt {
-            metric: metric.clone(),
-            day,
-            source,
-        })?;
-        Ok(Some((hll, row.try_get("updated_at")?)))
+        loaded.len()
     }
 
     /// Writes the batch in one transaction, each day merged with what is stored;
