@@ -216,12 +216,12 @@ fn steady_svg(card: &Card, look: &Look) -> String {
         NUMBER_BASELINE + 84.0,
         xml(&label)
     );
-    let _ = write!(
-        svg,
-        r#"<rect x="{MARGIN}" y="{:.0}" width="72" height="6" rx="3" fill="{accent}"/>"#,
-        NUMBER_BASELINE + 128.0
-    );
     if let Some(country) = &card.country {
+        let _ = write!(
+            svg,
+            r#"<rect x="{MARGIN}" y="{:.0}" width="72" height="6" rx="3" fill="{accent}"/>"#,
+            NUMBER_BASELINE + 128.0
+        );
         let lines = wrap(country, Weight::Regular, COUNTRY_SIZE, room - 80.0, 2);
         for (i, line) in lines.iter().enumerate() {
             let _ = write!(

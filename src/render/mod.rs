@@ -7,9 +7,11 @@
 //! - [`theme`]: the card's colours (`CARD_THEME`) and logo (`CARD_LOGO`).
 //! - [`card`]: what a card says and its layout (SVG, drawn by resvg); the still PNG.
 //! - [`animate`]: the count-up from the previous milestone, encoded as a GIF.
+//! - [`chart`]: the admins' growth chart (plotters, bitmap backend) as a PNG.
 
 pub mod animate;
 pub mod card;
+pub mod chart;
 pub mod font;
 pub mod theme;
 
@@ -33,6 +35,9 @@ pub enum RenderError {
     /// The picture came out bigger than Telegram (or we) accept.
     #[error("the picture is {bytes} bytes, over the {limit}-byte limit")]
     TooLarge { bytes: usize, limit: usize },
+    /// plotters refused to draw the chart.
+    #[error("the chart: {0}")]
+    Chart(String),
     /// A canvas of impossible size.
     #[error("a canvas of impossible size")]
     Size,
