@@ -2,10 +2,12 @@
 //! [`App::run_until_stopped`] runs them until the shutdown future resolves. Tests
 //! build the app through the same code as `main`.
 
+use crate::broadcast::card::Cards;
 use crate::broadcast::{BroadcastHandle, Worker};
 use crate::config::Config;
 use crate::http::ingest::Ingest;
 use crate::milestones::watcher::{MilestoneEvent, SketchCounter, Watcher};
+use crate::render::CardMaker;
 use crate::sketch::{SketchStore, SketchStoreKind};
 use crate::storage::Db;
 use crate::telegram::{self, BotContext};
@@ -34,6 +36,8 @@ pub struct App {
     listener: TcpListener,
     /// The broadcast sender, run beside the dispatcher when enabled.
     broadcaster: Worker,
+    /// Draws milestone cards (`CARD`), for admin previews.
+    cards: CardMaker,
 }
 
 impl App {
@@ -69,13 +73,19 @@ impl App {
         let listener = TcpListener::bind(config.http.addr)
             .await
             .with_context(|| format!("binding the HTTP server to {}", config.http.addr))?;
+        let cards = CardMaker::new(
+            config.card.format,
+            config.card.look.clone(),
+            watched.clone(),
+        );
         let broadcaster = Worker::new(
             db.clone(),
             make_broadcast_bot(&config),
             config.broadcast.clone(),
             config.telegram.admin_ids.clone(),
             config.telegram.token.bot_id(),
-        );
+        )
+        .with_cards(Cards::new(cards.clone()));
         Ok(App {
             config,
             db,
@@ -85,6 +95,7 @@ impl App {
             bot,
             listener,
             broadcaster,
+            cards,
         })
     }
 
@@ -128,6 +139,7 @@ impl App {
             confirm_ttl: self.config.telegram.confirm_ttl,
             watched: Arc::new(self.watched.clone()),
             broadcast: self.broadcaster.handle(),
+            cards: self.cards.clone(),
         }
     }
 

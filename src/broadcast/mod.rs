@@ -6,12 +6,14 @@
 //! - [`queue`]: the SQL: claim due deliveries (in flight before the request),
 //!   finish them after, recover what a crash left in flight.
 //! - [`send`]: the Bot API calls (HTML, media by file id, previews, pins, topics).
+//! - [`card`]: milestone announcements led by their card, drawn once, uploaded once.
 //! - [`outcome`]: Telegram's errors mapped to what the worker does, pure.
 //! - [`worker`]: the loop, several requests in flight, drivable step by step.
 //! - [`lease`]: one sender per bot token across instances.
 //! - [`progress`]: the admins' live progress message and the final tally.
 //! - [`ops`]: pause, resume, cancel, resend unknown, edit, withdraw.
 
+pub mod card;
 pub mod lease;
 pub mod ops;
 pub mod outcome;

@@ -33,6 +33,20 @@ pub struct Media {
     pub source: String,
     /// The file id once Telegram has one for this media.
     pub file_id: Mutex<Option<String>>,
+    /// Bytes to upload instead of reading `source` (a drawn milestone card).
+    pub upload: Option<Upload>,
+}
+
+/// A picture made in process, uploaded as a file.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub bytes: Vec<u8>,
+    /// Telegram reads the type from the name (`milestone.gif`).
+    pub file_name: &'static str,
+    pub width: u32,
+    pub height: u32,
+    /// Seconds, for an animation.
+    pub duration: u32,
 }
 
 impl Media {
@@ -45,6 +59,9 @@ impl Media {
     fn input(&self) -> InputFile {
         if let Some(id) = self.file_id.lock().expect("not poisoned").clone() {
             return InputFile::file_id(id.into());
+        }
+        if let Some(upload) = &self.upload {
+            return InputFile::memory(upload.bytes.clone()).file_name(upload.file_name);
         }
         let src = &self.source;
         let url = (src.starts_with("http://") || src.starts_with("https://"))
@@ -184,6 +201,9 @@ pub async fn post(
                 .parse_mode(ParseMode::Html)
                 .disable_notification(opts.silent)
                 .allow_paid_broadcast(opts.paid);
+            if let Some(u) = m.upload.as_ref().filter(|_| m.needs_upload()) {
+                req = req.width(u.width).height(u.height).duration(u.duration);
+            }
             if let Some(thread) = target.thread() {
                 req = req.message_thread_id(thread);
             }

@@ -8,14 +8,17 @@
 //! - [`card`]: what a card says and its layout (SVG, drawn by resvg); the still PNG.
 //! - [`animate`]: the count-up from the previous milestone, encoded as a GIF.
 //! - [`chart`]: the admins' growth chart (plotters, bitmap backend) as a PNG.
+//! - [`cards`]: cards for milestones: `CARD`, the look, the database's facts.
 
 pub mod animate;
 pub mod card;
+pub mod cards;
 pub mod chart;
 pub mod font;
 pub mod theme;
 
 pub use card::{Card, Look};
+pub use cards::{CardFormat, CardMaker, Picture};
 pub use theme::{Color, Logo, Theme};
 
 use resvg::usvg;

@@ -34,6 +34,8 @@ pub struct BotContext {
     pub watched: Arc<Vec<crate::milestones::watcher::WatchedMetric>>,
     /// Wakes the broadcast worker when an admin queues or changes a broadcast.
     pub broadcast: crate::broadcast::BroadcastHandle,
+    /// Draws milestone cards for previews, and the status chart's look.
+    pub cards: crate::render::CardMaker,
 }
 
 /// The error type of every handler; logged (redacted) by the dispatcher.

@@ -56,6 +56,8 @@ struct Inner {
     wake: Arc<Notify>,
     lease: Lease,
     admin_ids: Vec<i64>,
+    /// Milestone cards, when the app gives the worker a card maker.
+    cards: Option<super::card::Cards>,
 }
 
 impl Worker {
@@ -84,8 +86,17 @@ impl Worker {
                 config,
                 lease,
                 admin_ids,
+                cards: None,
             }),
         }
+    }
+
+    /// Leads milestone announcements with their card (before the worker is shared).
+    pub fn with_cards(mut self, cards: super::card::Cards) -> Self {
+        Arc::get_mut(&mut self.inner)
+            .expect("cards are given before the worker is cloned")
+            .cards = Some(cards);
+        self
     }
 
     /// A handle to wake the worker when work is queued.
@@ -250,9 +261,16 @@ impl Worker {
         ids.sort_unstable();
         ids.dedup();
         for id in ids {
-            let c = queue::load_content(&self.inner.db, id, &self.inner.config)
+            let mut c = queue::load_content(&self.inner.db, id, &self.inner.config)
                 .await
                 .context("loading an announcement")?;
+            if let Some(cards) = &self.inner.cards {
+                let inner = &self.inner;
+                cards
+                    .attach(&inner.db, &inner.bot, &inner.admin_ids, id, &mut c)
+                    .await
+                    .context("preparing the milestone card")?;
+            }
             out.insert(id, Arc::new(c));
         }
         Ok(out)
