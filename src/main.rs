@@ -3,7 +3,11 @@ use clap::Parser;
 use milestone_bot::app::{self, App};
 use milestone_bot::cli::sketch::SketchCommand;
 use milestone_bot::cli::{self, Cli, Command};
-use milestone_bot::config::{Config, DatabaseConfig, ProcessEnv, SketchBackend, SketchConfig};
+use milestone_bot::config::{
+    CardConfig, Config, DatabaseConfig, ProcessEnv, SketchBackend, SketchConfig,
+};
+use milestone_bot::milestones::counter::watched;
+use milestone_bot::render::CardMaker;
 use milestone_bot::sketch::{Metric, SketchStore, SketchStoreKind};
 use milestone_bot::storage::{self, Db};
 use milestone_bot::telemetry;
@@ -112,10 +116,20 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo(args) => cli::demo::run(args).await,
-        Command::Status => {
+        Command::Status(args) => {
             let metrics = SketchConfig::from_env(&ProcessEnv)?.metrics;
             let db = open_db().await?;
-            let result = cli::status::run(&db, &metrics).await;
+            let result = cli::status::run(&db, &metrics, args.chart.as_deref()).await;
+            db.close().await;
+            println!("{}", result?);
+            Ok(())
+        }
+        Command::Card(args) => {
+            let metrics = SketchConfig::from_env(&ProcessEnv)?.metrics;
+            let card = CardConfig::from_env(&ProcessEnv)?;
+            let maker = CardMaker::new(card.format, card.look, watched(&metrics));
+            let db = open_db().await?;
+            let result = cli::card::run(&db, &maker, &args).await;
             db.close().await;
             println!("{}", result?);
             Ok(())

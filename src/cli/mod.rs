@@ -2,6 +2,7 @@
 //! so `main` only parses and dispatches.
 
 pub mod audit;
+pub mod card;
 pub mod chats;
 pub mod count;
 pub mod demo;
@@ -47,8 +48,11 @@ pub enum Command {
     /// Add, list or remove milestone rules.
     #[command(subcommand)]
     Milestone(milestone::MilestoneCommand),
-    /// Per metric: estimate ± error, last milestone, next milestone and when.
-    Status,
+    /// Per metric: estimate ± error, last milestone, next milestone and when
+    /// (`--chart FILE.png` also writes the growth chart).
+    Status(status::StatusArgs),
+    /// Draw a milestone's card (.gif count-up or .png still) to look at it.
+    Card(card::CardArgs),
     /// No token needed: the real bot against the Bot API simulator, a metric grown
     /// past a milestone, every message shown as it arrives (under a minute).
     Demo(demo::DemoArgs),

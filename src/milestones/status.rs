@@ -15,6 +15,9 @@ use std::fmt::Write;
 /// The readings growth is fitted over.
 pub const GROWTH_WINDOW: Duration = Duration::days(7);
 
+/// The readings the status chart shows (so they are kept at least this long).
+pub const HISTORY_WINDOW: Duration = Duration::days(30);
+
 /// One metric's status.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricStatus {

@@ -16,7 +16,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use resvg::tiny_skia::{self, IntSize, Pixmap, PixmapPaint, Transform};
 
 /// How far back the chart looks (or since the first reading, if later).
-pub const WINDOW: Duration = Duration::days(30);
+pub const WINDOW: Duration = crate::milestones::status::HISTORY_WINDOW;
 /// The chart's width, and each metric's panel height, in px.
 pub const WIDTH: u32 = 1280;
 const PANEL_HEIGHT: u32 = 400;

@@ -9,12 +9,14 @@
 //! - [`animate`]: the count-up from the previous milestone, encoded as a GIF.
 //! - [`chart`]: the admins' growth chart (plotters, bitmap backend) as a PNG.
 //! - [`cards`]: cards for milestones: `CARD`, the look, the database's facts.
+//! - [`history`]: the chart's data, read from the database.
 
 pub mod animate;
 pub mod card;
 pub mod cards;
 pub mod chart;
 pub mod font;
+pub mod history;
 pub mod theme;
 
 pub use card::{Card, Look};

@@ -11,5 +11,6 @@ mod hll_redis;
 mod ingest;
 mod membership;
 mod milestones;
+mod pictures;
 mod shutdown;
 mod sketch_store;
