@@ -5,8 +5,10 @@
 
 use crate::helpers::{
     DEADLINE, TestApp, announcement, channels_with_the_bot, fast_broadcast, queue_announcement,
+    wait_for_state,
 };
 use chrono::{Duration, Utc};
+use milestone_bot::broadcast::ops;
 use milestone_bot::milestones::detector::Reading;
 use milestone_bot::storage::Backend;
 use milestone_bot::storage::announcements::{AnnouncementKind, NewAnnouncement};
@@ -22,6 +24,8 @@ crate::on_every_backend!(
     status_without_any_reading_answers_with_text_only,
     the_cards_title_line_is_a_template_of_its_own,
     a_template_too_long_for_a_caption_is_refused_while_cards_are_on,
+    a_card_announcement_is_edited_as_a_caption_and_withdrawn,
+    status_chart_writes_the_same_chart_as_the_admin_gets,
 );
 
 async fn spawn(backend: Backend, card: &str) -> Option<TestApp> {
@@ -351,5 +355,136 @@ async fn a_template_too_long_for_a_caption_is_refused_while_cards_are_on(backend
     let reply = sent[0].text.clone().unwrap_or_default();
     assert!(reply.contains("caption"), "{reply}");
     assert!(reply.contains("1024"), "{reply}");
+    app.stop().await;
+}
+
+async fn a_card_announcement_is_edited_as_a_caption_and_withdrawn(backend: Backend) {
+    let Some(app) = spawn(backend, "gif").await else {
+        return;
+    };
+    let chats = channels_with_the_bot(&app, 2).await;
+    let id = queue_announcement(&app.db, milestone("mau", 200_000_000, "Typo")).await;
+    wait_for_state(&app.db, id, "done", DEADLINE).await;
+
+    let too_long = "x".repeat(1100);
+    assert!(
+        ops::edit(&app.db, id, ops::EditPart::Announcement, &too_long)
+            .await
+            .is_err(),
+        "a caption cannot grow past 1024"
+    );
+    let edited = ops::edit(&app.db, id, ops::EditPart::Announcement, "Fixed")
+        .await
+        .unwrap();
+    assert_eq!(edited, 2);
+    wait_for_state(&app.db, id, "done", DEADLINE).await;
+    for chat in &chats {
+        let first = &app.sim.messages(*chat)[0];
+        assert_eq!(first.kind, SentKind::Animation);
+        assert_eq!(
+            first.text.as_deref(),
+            Some("Fixed"),
+            "the caption was edited"
+        );
+    }
+
+    ops::withdraw(&app.db, id).await.unwrap();
+    wait_for_state(&app.db, id, "done", DEADLINE).await;
+    for chat in &chats {
+        assert!(app.sim.messages(*chat).iter().all(|m| m.deleted));
+    }
+    app.stop().await;
+}
+
+/// Runs the binary in a fresh directory (its default SQLite database there).
+fn milestone_bot(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_milestone-bot"))
+        .current_dir(dir)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .output()
+        .expect("the binary runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn the_card_command_writes_the_count_up_gif_or_the_still_png() {
+    let dir = tempfile::tempdir().unwrap();
+
+    let (ok, out) = milestone_bot(
+        dir.path(),
+        &[
+            "card", "--metric", "mau", "--value", "200M", "--out", "card.gif",
+        ],
+    );
+
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("wrote card.gif: the 200M card, 1280×720"),
+        "{out}"
+    );
+    let (w, h, frames) = gif_frames(&std::fs::read(dir.path().join("card.gif")).unwrap());
+    assert_eq!((w, h), (1280, 720));
+    assert!(frames.len() > 1 && colours(frames.last().unwrap()) > 16);
+
+    let (ok, out) = milestone_bot(
+        dir.path(),
+        &[
+            "card", "--metric", "mau", "--value", "1.5B", "--out", "card.png",
+        ],
+    );
+    assert!(ok, "{out}");
+    let png = Pixmap::decode_png(&std::fs::read(dir.path().join("card.png")).unwrap()).unwrap();
+    assert_eq!((png.width(), png.height()), (1280, 720));
+
+    let (ok, out) = milestone_bot(
+        dir.path(),
+        &[
+            "card", "--metric", "mau", "--value", "200M", "--out", "card.jpg",
+        ],
+    );
+    assert!(!ok && out.contains(".gif"), "{out}");
+}
+
+#[test]
+fn status_chart_says_when_there_is_nothing_to_chart() {
+    let dir = tempfile::tempdir().unwrap();
+
+    let (ok, out) = milestone_bot(dir.path(), &["status", "--chart", "chart.png"]);
+
+    assert!(ok, "{out}");
+    assert!(out.contains("no chart written"), "{out}");
+    assert!(!dir.path().join("chart.png").exists());
+}
+
+async fn status_chart_writes_the_same_chart_as_the_admin_gets(backend: Backend) {
+    let Some(app) = spawn(backend, "off").await else {
+        return;
+    };
+    readings(&app, "mau", 10, 1_000_000.0, 50_000.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chart.png");
+
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_milestone-bot"))
+        .args(["status", "--chart", path.to_str().unwrap()])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", app.database_url())
+        .output()
+        .await
+        .unwrap();
+
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("chart written to"), "{text}");
+    let png = Pixmap::decode_png(&std::fs::read(&path).unwrap()).expect("a valid PNG");
+    assert_eq!(png.width(), 1280);
+    assert!(colours(png.data()) > 16);
     app.stop().await;
 }
