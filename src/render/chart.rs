@@ -361,14 +361,15 @@ fn panel<DB: DrawingBackend>(
                 HPos::Right,
             )
         };
+        // Above the end point, clear of the dashed line coming up to it.
         let style = ("sans-serif", 17 * s)
             .into_font()
             .color(&NEXT)
-            .pos(Pos::new(anchor, VPos::Top));
+            .pos(Pos::new(anchor, VPos::Bottom));
         chart
             .draw_series(std::iter::once(Text::new(
                 text,
-                (f.to.0, f.to.1 - (hi - lo) * 0.03),
+                (f.to.0, f.to.1 + (hi - lo) * 0.035),
                 style,
             )))
             .map_err(chart_error)?;
