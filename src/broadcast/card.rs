@@ -35,6 +35,26 @@ impl Cards {
         }
     }
 
+    /// Draws the cards of announcements that start (or are sending and not yet
+    /// drawn here), before any of their deliveries is claimed: drawing takes a
+    /// moment, and a claimed delivery is in flight until its outcome is written.
+    pub async fn prepare(
+        &self,
+        db: &Db,
+        bot: &Bot,
+        admins: &[i64],
+        config: &crate::config::BroadcastConfig,
+    ) -> Result<(), StorageError> {
+        for id in announcements::awaiting_card(db).await? {
+            let known = self.drawn.lock().expect("not poisoned").contains_key(&id);
+            if !known {
+                let mut content = super::queue::load_content(db, id, config).await?;
+                self.attach(db, bot, admins, id, &mut content).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Gives `content` its card when it should have one and it is not uploaded yet.
     pub async fn attach(
         &self,

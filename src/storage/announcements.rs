@@ -355,3 +355,18 @@ pub async fn leave_out_card(db: &super::Db, id: i64) -> Result<(), StorageError>
     .await?;
     Ok(())
 }
+
+/// Announcements about to be (or being) broadcast that may still need their
+/// milestone card drawn: a milestone, text, no media of their own, nothing uploaded.
+pub async fn awaiting_card(db: &super::Db) -> Result<Vec<i64>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT id FROM announcements
+         WHERE state IN ('queued', 'sending') AND announce_text IS NOT NULL
+           AND metric IS NOT NULL AND milestone IS NOT NULL AND media_file_id IS NULL
+           AND (media_ref IS NULL OR media_ref IN ('card:gif', 'card:png'))
+         ORDER BY id",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+}

@@ -26,6 +26,7 @@ crate::on_every_backend!(
     a_template_too_long_for_a_caption_is_refused_while_cards_are_on,
     a_card_announcement_is_edited_as_a_caption_and_withdrawn,
     status_chart_writes_the_same_chart_as_the_admin_gets,
+    a_starting_announcements_card_is_drawn_before_any_delivery_is_claimed,
 );
 
 async fn spawn(backend: Backend, card: &str) -> Option<TestApp> {
@@ -486,5 +487,36 @@ async fn status_chart_writes_the_same_chart_as_the_admin_gets(backend: Backend) 
     let png = Pixmap::decode_png(&std::fs::read(&path).unwrap()).expect("a valid PNG");
     assert_eq!(png.width(), 1280);
     assert!(colours(png.data()) > 16);
+    app.stop().await;
+}
+
+async fn a_starting_announcements_card_is_drawn_before_any_delivery_is_claimed(backend: Backend) {
+    let Some(app) = spawn(backend, "gif").await else {
+        return;
+    };
+    let chats = channels_with_the_bot(&app, 2).await;
+    // Its deliveries fall due in an hour: nothing can be claimed before then.
+    let mut new = milestone("mau", 200_000_000, "Soon");
+    new.created_at = Utc::now() + Duration::hours(1);
+
+    let id = queue_announcement(&app.db, new).await;
+
+    crate::helpers::eventually("the card is drawn", || async {
+        let media: Option<String> =
+            sqlx::query_scalar("SELECT media_ref FROM announcements WHERE id = $1")
+                .bind(id)
+                .fetch_one(app.db.pool())
+                .await
+                .unwrap();
+        (media.as_deref() == Some("card:gif")).then_some(())
+    })
+    .await;
+    for chat in &chats {
+        assert!(app.sim.messages(*chat).is_empty(), "nothing sent yet");
+        assert_eq!(
+            crate::helpers::delivery(&app.db, id, chat.0).await.0,
+            "pending"
+        );
+    }
     app.stop().await;
 }

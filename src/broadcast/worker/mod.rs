@@ -129,6 +129,7 @@ impl Worker {
             .await
             .context("recovering deliveries left in flight")?;
         progress.report_unknown(&unknown).await?;
+        self.prepare_cards().await;
 
         // The lease renewer and the progress reporter run inside this task (not
         // spawned), so a worker that dies takes its lease renewals with it.
@@ -235,8 +236,23 @@ impl Worker {
     }
 
     async fn claim(&self, n: usize) -> Result<Vec<Job>, crate::storage::StorageError> {
-        queue::start_due_announcements(&self.inner.db).await?;
+        if queue::start_due_announcements(&self.inner.db).await? > 0 {
+            self.prepare_cards().await;
+        }
         queue::claim(&self.inner.db, n).await
+    }
+
+    /// Draws the cards of starting announcements before their rows are claimed; a
+    /// failure here is retried when their content is loaded.
+    async fn prepare_cards(&self) {
+        let inner = &self.inner;
+        if let Some(cards) = &inner.cards
+            && let Err(err) = cards
+                .prepare(&inner.db, &inner.bot, &inner.admin_ids, &inner.config)
+                .await
+        {
+            tracing::warn!(error = %err, "preparing milestone cards failed; retried when sending");
+        }
     }
 
     /// Sleeps until woken, until the next delivery falls due, or the poll interval.
