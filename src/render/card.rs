@@ -4,6 +4,8 @@
 //! band of it for each frame of the count-up ([`super::animate`]); the still card is
 //! the last frame.
 
+mod text;
+
 use super::font::{self, FAMILY, Weight};
 use super::theme::{Logo, Theme};
 use super::{RenderError, svg_options};
@@ -12,6 +14,7 @@ use chrono::NaiveDate;
 use resvg::tiny_skia::{IntRect, Pixmap, Transform};
 use resvg::usvg;
 use std::fmt::Write;
+use text::{fit, fitting_size, wrap, xml};
 
 /// The card's size: 16:9, what Telegram shows full width in a channel.
 pub const WIDTH: u32 = 1280;
@@ -284,76 +287,6 @@ fn badge(svg: &mut String, card: &Card, look: &Look) -> f32 {
         xml(&short)
     );
     w
-}
-
-/// The largest size from `max` down to `min` at which `text` fits `room`.
-fn fitting_size(text: &str, weight: Weight, max: f32, min: f32, room: f32) -> f32 {
-    let per_px = font::width(text, weight, 1.0).max(f32::EPSILON);
-    (room / per_px).clamp(min, max)
-}
-
-/// `text` cut with an ellipsis to fit `room` px at `size` (with `tracking` px
-/// between letters).
-fn fit(text: &str, weight: Weight, size: f32, tracking: f32, room: f32) -> String {
-    let fits = |s: &str| font::width(s, weight, size) + tracking * s.chars().count() as f32 <= room;
-    if fits(text) {
-        return text.to_owned();
-    }
-    let mut chars: Vec<char> = text.chars().collect();
-    while !chars.is_empty() {
-        chars.pop();
-        let cut: String = chars.iter().collect::<String>().trim_end().to_owned() + "…";
-        if fits(&cut) {
-            return cut;
-        }
-    }
-    String::new()
-}
-
-/// Words into at most `max_lines` lines of `room` px; the last one cut if need be.
-fn wrap(text: &str, weight: Weight, size: f32, room: f32, max_lines: usize) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut current = String::new();
-    for word in text.split_whitespace() {
-        let candidate = if current.is_empty() {
-            word.to_owned()
-        } else {
-            format!("{current} {word}")
-        };
-        if font::width(&candidate, weight, size) <= room || current.is_empty() {
-            current = candidate;
-        } else {
-            lines.push(std::mem::replace(&mut current, word.to_owned()));
-        }
-    }
-    if !current.is_empty() {
-        lines.push(current);
-    }
-    if lines.len() > max_lines {
-        let rest = lines.split_off(max_lines - 1).join(" ");
-        lines.push(fit(&rest, weight, size, 0.0, room));
-    }
-    lines
-        .into_iter()
-        .map(|l| fit(&l, weight, size, 0.0, room))
-        .collect()
-}
-
-/// Text for an SVG text node or attribute.
-fn xml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
