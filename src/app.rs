@@ -2,12 +2,14 @@
 //! [`App::run_until_stopped`] runs them until the shutdown future resolves. Tests
 //! build the app through the same code as `main`.
 
+use crate::broadcast::card::Cards;
 use crate::broadcast::lease::Lease;
 use crate::broadcast::{BroadcastHandle, Worker};
 use crate::config::Config;
 use crate::http::health::Readiness;
 use crate::http::ingest::Ingest;
 use crate::milestones::watcher::{MilestoneEvent, SketchCounter, Watcher};
+use crate::render::CardMaker;
 use crate::sketch::{SketchStore, SketchStoreKind};
 use crate::storage::Db;
 use crate::telegram::dispatch::UpdateSource;
@@ -39,6 +41,8 @@ pub struct App {
     broadcaster: Worker,
     /// This install's key for pseudonyms of people (logs, audit).
     pseudonyms: crate::privacy::PseudonymKey,
+    /// Draws milestone cards (`CARD`), for admin previews.
+    cards: CardMaker,
 }
 
 impl App {
@@ -79,13 +83,19 @@ impl App {
         let listener = TcpListener::bind(config.http.addr)
             .await
             .with_context(|| format!("binding the HTTP server to {}", config.http.addr))?;
+        let cards = CardMaker::new(
+            config.card.format,
+            config.card.look.clone(),
+            watched.clone(),
+        );
         let broadcaster = Worker::new(
             db.clone(),
             make_broadcast_bot(&config),
             config.broadcast.clone(),
             config.telegram.admin_ids.clone(),
             config.telegram.token.bot_id(),
-        );
+        )
+        .with_cards(Cards::new(cards.clone()));
         Ok(App {
             config,
             db,
@@ -96,6 +106,7 @@ impl App {
             listener,
             broadcaster,
             pseudonyms,
+            cards,
         })
     }
 
@@ -145,6 +156,7 @@ impl App {
                 metrics: self.config.sketch.metrics.clone(),
             },
             pseudonyms: self.pseudonyms.clone(),
+            cards: self.cards.clone(),
         }
     }
 

@@ -15,6 +15,7 @@
 //! - [`milestones`]: rules, the pure detector, templates, and the watcher that reads
 //!   each metric, records milestones and writes their announcements.
 //! - [`http`]: the bot's HTTP server (health, ingest).
+//! - [`render`]: pictures: the animated milestone card and the admins' growth chart.
 //! - [`cli`]: the subcommands of the `milestone-bot` binary, `demo` included (the
 //!   real bot against the Bot API simulator).
 //! - [`telemetry`]: logging, and the one place secrets are scrubbed from output.
@@ -27,6 +28,7 @@ pub mod config;
 pub mod http;
 pub mod milestones;
 pub mod privacy;
+pub mod render;
 pub mod sketch;
 pub mod storage;
 pub mod telegram;

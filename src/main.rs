@@ -4,9 +4,10 @@ use milestone_bot::app::{self, App};
 use milestone_bot::cli::sketch::SketchCommand;
 use milestone_bot::cli::{self, Cli, Command};
 use milestone_bot::config::{
-    Config, DatabaseConfig, MilestonesConfig, ProcessEnv, SketchBackend, SketchConfig,
+    CardConfig, Config, DatabaseConfig, MilestonesConfig, ProcessEnv, SketchBackend, SketchConfig,
 };
-use milestone_bot::milestones::counter::SketchCounter;
+use milestone_bot::milestones::counter::{SketchCounter, watched};
+use milestone_bot::render::CardMaker;
 use milestone_bot::sketch::{Metric, SketchStore, SketchStoreKind};
 use milestone_bot::storage::{self, Db};
 use milestone_bot::telemetry;
@@ -150,10 +151,20 @@ async fn run(command: Command) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Status => {
+        Command::Status(args) => {
             let metrics = SketchConfig::from_env(&ProcessEnv)?.metrics;
             let db = open_db().await?;
-            let result = cli::status::run(&db, &metrics).await;
+            let result = cli::status::run(&db, &metrics, args.chart.as_deref()).await;
+            db.close().await;
+            println!("{}", result?);
+            Ok(())
+        }
+        Command::Card(args) => {
+            let metrics = SketchConfig::from_env(&ProcessEnv)?.metrics;
+            let card = CardConfig::from_env(&ProcessEnv)?;
+            let maker = CardMaker::new(card.format, card.look, watched(&metrics));
+            let db = open_db().await?;
+            let result = cli::card::run(&db, &maker, &args).await;
             db.close().await;
             println!("{}", result?);
             Ok(())

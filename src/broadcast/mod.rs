@@ -7,6 +7,7 @@
 //!   finish them after, recover what a crash left in flight.
 //! - [`send`]: the Bot API calls (HTML, media by file id, previews, pins, topics).
 //! - [`api`]: how those calls go on the wire (JSON, the answer read at once).
+//! - [`card`]: milestone announcements led by their card, drawn once, uploaded once.
 //! - [`outcome`]: Telegram's errors mapped to what the worker does, pure.
 //! - [`worker`]: the loop, several requests in flight, drivable step by step.
 //! - [`lease`]: one sender per bot token across instances.
@@ -15,6 +16,7 @@
 //! - [`ops`]: pause, resume, cancel, resend unknown, edit, withdraw.
 
 pub mod api;
+pub mod card;
 pub mod lease;
 pub mod ops;
 pub mod outcome;

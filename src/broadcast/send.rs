@@ -40,6 +40,20 @@ pub struct Media {
     pub source: String,
     /// The file id once Telegram has one for this media.
     pub file_id: Mutex<Option<String>>,
+    /// Bytes to upload instead of reading `source` (a drawn milestone card).
+    pub upload: Option<Upload>,
+}
+
+/// A picture made in process, uploaded as a file.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub bytes: Vec<u8>,
+    /// Telegram reads the type from the name (`milestone.gif`).
+    pub file_name: &'static str,
+    pub width: u32,
+    pub height: u32,
+    /// Seconds, for an animation.
+    pub duration: u32,
 }
 
 impl Media {
@@ -49,10 +63,17 @@ impl Media {
         self.file_id.lock().expect("not poisoned").is_none()
     }
 
-    /// What to send, and whether it is a local file to upload (multipart).
+    /// What to send, and whether it is a file to upload (multipart): a local file or
+    /// a drawn card.
     fn input(&self) -> (InputFile, bool) {
         if let Some(id) = self.file_id.lock().expect("not poisoned").clone() {
             return (InputFile::file_id(id.into()), false);
+        }
+        if let Some(upload) = &self.upload {
+            return (
+                InputFile::memory(upload.bytes.clone()).file_name(upload.file_name),
+                true,
+            );
         }
         let src = &self.source;
         let url = (src.starts_with("http://") || src.starts_with("https://"))
@@ -175,7 +196,7 @@ pub async fn post(
         Some(m) => {
             let (input, uploads) = m.input();
             if uploads {
-                upload(bot, target, m.kind, input, text, opts).await?
+                upload(bot, target, m, input, text, opts).await?
             } else if m.kind == MediaKind::Photo {
                 let mut p = SendPhoto::new(target.recipient(), input);
                 p.caption = Some(text);
@@ -212,16 +233,16 @@ pub async fn post(
     })
 }
 
-/// The first post of a local file: multipart, so through teloxide.
+/// The first post of a local file or a drawn card: multipart, so through teloxide.
 async fn upload(
     bot: &Bot,
     target: Target,
-    kind: MediaKind,
+    media: &Media,
     input: InputFile,
     text: String,
     opts: &PostOptions,
 ) -> Result<Message, RequestError> {
-    if kind == MediaKind::Photo {
+    if media.kind == MediaKind::Photo {
         let mut req = bot
             .send_photo(target.recipient(), input)
             .caption(text)
@@ -239,6 +260,9 @@ async fn upload(
             .parse_mode(ParseMode::Html)
             .disable_notification(opts.silent)
             .allow_paid_broadcast(opts.paid);
+        if let Some(u) = &media.upload {
+            req = req.width(u.width).height(u.height).duration(u.duration);
+        }
         if let Some(thread) = target.thread() {
             req = req.message_thread_id(thread);
         }

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod baseline;
+pub mod card;
 pub mod chats;
 pub mod count;
 pub mod demo;
@@ -48,8 +49,11 @@ pub enum Command {
     /// Add, list or remove milestone rules.
     #[command(subcommand)]
     Milestone(milestone::MilestoneCommand),
-    /// Per metric: estimate ± error, last milestone, next milestone and when.
-    Status,
+    /// Per metric: estimate ± error, last milestone, next milestone and when
+    /// (`--chart FILE.png` also writes the growth chart).
+    Status(status::StatusArgs),
+    /// Draw a milestone's card (.gif count-up or .png still) to look at it.
+    Card(card::CardArgs),
     /// After importing history: record every milestone the metric's count has
     /// passed (its lower bound, CONFIDENCE_K standard errors below the estimate) as
     /// baseline, so none of them is announced.

@@ -5,12 +5,14 @@
 //! names the variable. Each area of the bot owns a small struct in its own file.
 
 mod broadcast;
+mod card;
 mod env;
 mod milestones;
 mod sketch;
 mod telegram;
 
 pub use broadcast::BroadcastConfig;
+pub use card::CardConfig;
 pub use env::{Env, ProcessEnv};
 pub use milestones::{MilestonesConfig, parse_rules};
 pub use sketch::{IngestConfig, IngestToken, RedisServers, SketchBackend, SketchConfig};
@@ -105,6 +107,8 @@ pub struct Config {
     pub ingest: IngestConfig,
     pub milestones: MilestonesConfig,
     pub broadcast: BroadcastConfig,
+    /// The milestone card (`CARD`, `CARD_THEME`, `CARD_LOGO`).
+    pub card: CardConfig,
 }
 
 impl Config {
@@ -118,6 +122,7 @@ impl Config {
             ingest: IngestConfig::from_env(env)?,
             milestones: MilestonesConfig::from_env(env)?,
             broadcast: BroadcastConfig::from_env(env)?,
+            card: CardConfig::from_env(env)?,
         })
     }
 }

@@ -162,8 +162,23 @@ async fn fire(
     })
 }
 
-/// How far back readings are kept: the growth window and the hold, with a day to
-/// spare. Older ones are pruned (the newest before the cutoff stays).
+/// How far back readings are kept: the growth window, the hold and the status
+/// chart's history, with a day to spare. Older ones are pruned (the newest before
+/// the cutoff stays).
 pub fn retention(detector: &DetectorConfig) -> Duration {
-    super::status::GROWTH_WINDOW.max(detector.hold()) + Duration::days(1)
+    super::status::GROWTH_WINDOW
+        .max(detector.hold())
+        .max(super::status::HISTORY_WINDOW)
+        + Duration::days(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readings_are_kept_as_long_as_the_status_chart_shows_them() {
+        let kept = retention(&DetectorConfig::default());
+        assert!(kept > super::super::status::HISTORY_WINDOW, "{kept}");
+    }
 }

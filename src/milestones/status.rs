@@ -21,6 +21,8 @@ pub const GROWTH_WINDOW: Duration = Duration::days(7);
 
 /// Growth is shown only when the readings in the window span at least this long.
 pub const MIN_HISTORY: Duration = Duration::hours(1);
+/// The readings the status chart shows (so they are kept at least this long).
+pub const HISTORY_WINDOW: Duration = Duration::days(30);
 
 /// One metric's status.
 #[derive(Debug, Clone, PartialEq)]

@@ -264,3 +264,87 @@ pub async fn is_thanks_only(db: &super::Db, id: i64) -> Result<bool, StorageErro
         None => false,
     })
 }
+
+/// What the broadcast needs to lead an announcement with its milestone card.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CardFacts {
+    pub metric: Option<String>,
+    pub milestone: Option<u64>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<i64>,
+    /// `card:gif` / `card:png` once a card is decided, `card:off` once left out,
+    /// or the announcement's own media.
+    pub media_ref: Option<String>,
+}
+
+/// The facts of [`CardFacts`] for one announcement.
+pub async fn card_facts(db: &super::Db, id: i64) -> Result<CardFacts, StorageError> {
+    let row = sqlx::query(
+        "SELECT metric, milestone, created_at, created_by, media_ref FROM announcements WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(CardFacts {
+        metric: row.try_get("metric")?,
+        milestone: row
+            .try_get::<Option<i64>, _>("milestone")?
+            .map(|m| {
+                u64::try_from(m).map_err(|_| StorageError::Corrupt("negative milestone".into()))
+            })
+            .transpose()?,
+        created_at: Millis::to(row.try_get("created_at")?)?,
+        created_by: row.try_get("created_by")?,
+        media_ref: row.try_get("media_ref")?,
+    })
+}
+
+/// Gives an announcement without media its card (`kind` photo or animation,
+/// `reference` `card:…`), before its first post; `false` if it has media already.
+pub async fn set_card(
+    db: &super::Db,
+    id: i64,
+    kind: &str,
+    reference: &str,
+) -> Result<bool, StorageError> {
+    let done = sqlx::query(
+        "UPDATE announcements SET media_kind = $2, media_ref = $3
+         WHERE id = $1 AND media_file_id IS NULL
+           AND (media_ref IS NULL OR (media_ref = $3 AND media_kind = $2))",
+    )
+    .bind(id)
+    .bind(kind.to_owned())
+    .bind(reference.to_owned())
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Records that an announcement goes out without its card (`card:off`), so the
+/// decision holds after a restart. Only a card not yet uploaded can be left out.
+pub async fn leave_out_card(db: &super::Db, id: i64) -> Result<(), StorageError> {
+    sqlx::query(
+        "UPDATE announcements SET media_kind = NULL, media_ref = 'card:off'
+         WHERE id = $1 AND media_file_id IS NULL
+           AND (media_ref IS NULL OR media_ref LIKE 'card:%')",
+    )
+    .bind(id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Announcements about to be (or being) broadcast that may still need their
+/// milestone card drawn: a milestone, text, no media of their own, nothing uploaded.
+pub async fn awaiting_card(db: &super::Db) -> Result<Vec<i64>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT id FROM announcements
+         WHERE state IN ('queued', 'sending') AND announce_text IS NOT NULL
+           AND metric IS NOT NULL AND milestone IS NOT NULL AND media_file_id IS NULL
+           AND (media_ref IS NULL OR media_ref IN ('card:gif', 'card:png'))
+         ORDER BY id",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+}

@@ -43,6 +43,8 @@ pub struct BotContext {
     pub counter: crate::milestones::counter::SketchCounter,
     /// This install's key for pseudonyms of people who are not admins (audit).
     pub pseudonyms: crate::privacy::PseudonymKey,
+    /// Draws milestone cards for previews, and the status chart's look.
+    pub cards: crate::render::CardMaker,
 }
 
 /// The error type of every handler; logged (redacted) by the dispatcher.

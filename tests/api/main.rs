@@ -21,6 +21,7 @@ mod instances;
 mod membership;
 mod milestones;
 mod operations;
+mod pictures;
 mod privacy;
 mod redis_cluster;
 mod shutdown;

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use axum::{
     Json, Router,
     extract::{Path, State},
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
     routing::{get, post, put},
 };
 use serde::Deserialize;
@@ -14,7 +16,7 @@ use serde_json::{Value, json};
 use crate::{
     faults::{Fault, Faults},
     limits::Limits,
-    model::{ChatId, ChatKind, ChatState, MemberStatus, SentMessage, Stats, UserId},
+    model::{ChatId, ChatKind, ChatState, MemberStatus, SentMessage, Stats, UploadedFile, UserId},
     sim::{Shared, TelegramSim},
 };
 
@@ -30,6 +32,8 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/chats/{chat}/migrate", post(migrate))
         .route("/chats/{chat}/messages", get(chat_messages))
         .route("/messages", get(all_messages))
+        .route("/files", get(files))
+        .route("/files/{file_id}", get(file_bytes))
         .route("/membership", post(membership))
         .route("/send_text", post(send_text))
         .route("/press_button", post(press_button))
@@ -125,6 +129,27 @@ async fn chat_messages(
 
 async fn all_messages(State(sh): State<Arc<Shared>>) -> Json<Vec<SentMessage>> {
     Json(sim(sh).all_messages())
+}
+
+/// Every uploaded file, without its bytes.
+async fn files(State(sh): State<Arc<Shared>>) -> Json<Vec<UploadedFile>> {
+    Json(sim(sh).uploaded_files())
+}
+
+/// An uploaded file's bytes, typed by its name.
+async fn file_bytes(State(sh): State<Arc<Shared>>, Path(file_id): Path<String>) -> Response {
+    let Some(file) = sim(sh).uploaded_file(&file_id) else {
+        return (StatusCode::NOT_FOUND, "no such upload").into_response();
+    };
+    let name = file.file_name.unwrap_or_default().to_ascii_lowercase();
+    let mime = match name.rsplit('.').next() {
+        Some("gif") => "image/gif",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("mp4") => "video/mp4",
+        _ => "application/octet-stream",
+    };
+    ([(header::CONTENT_TYPE, mime)], file.bytes).into_response()
 }
 
 /// What happens to the bot's membership.

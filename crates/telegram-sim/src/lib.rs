@@ -35,6 +35,6 @@ pub use faults::{Fault, Faults};
 pub use limits::{Limits, Rate};
 pub use model::{
     BotUser, CallbackAnswer, ChatId, ChatKind, ChatState, CommandSet, MemberStatus, Revision,
-    SentKind, SentMessage, Stats, UserId,
+    SentKind, SentMessage, Stats, UploadedFile, UserId,
 };
 pub use sim::{SimConfig, TelegramSim};

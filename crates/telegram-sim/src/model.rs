@@ -163,6 +163,30 @@ pub struct SentMessage {
     pub pinned: bool,
 }
 
+/// A file a bot uploaded with `sendPhoto` or `sendAnimation`, kept whole so tests
+/// can decode what was sent (the control API serves the bytes at
+/// `GET /_sim/files/{file_id}`).
+#[derive(Clone, Debug, Serialize)]
+pub struct UploadedFile {
+    /// The file id the upload's answer carried.
+    pub file_id: String,
+    /// Photo or animation.
+    pub kind: SentKind,
+    /// The multipart part's file name.
+    pub file_name: Option<String>,
+    /// Bytes received.
+    pub size: usize,
+    /// The content.
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+    /// `width`, `height` and `duration` as the bot stated them (sendAnimation).
+    pub width: Option<i64>,
+    /// See `width`.
+    pub height: Option<i64>,
+    /// See `width`; seconds.
+    pub duration: Option<i64>,
+}
+
 /// An `answerCallbackQuery` call, kept so tests can check the bot answered
 /// every button press.
 #[derive(Clone, Debug, Serialize)]

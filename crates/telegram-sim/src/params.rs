@@ -12,11 +12,12 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 
-/// An uploaded file part; only its size matters to the simulator.
+/// An uploaded file part, kept whole so tests can decode what a bot sent.
 #[derive(Clone, Debug)]
 pub(crate) struct Upload {
-    /// Bytes received, so tests could check a real upload happened.
-    pub len: usize,
+    pub bytes: axum::body::Bytes,
+    /// The part's file name, as the client gave it.
+    pub file_name: Option<String>,
 }
 
 /// Parsed parameters of one call.
@@ -71,10 +72,10 @@ impl Params {
             .map_err(|_| ApiError::bad_request("invalid multipart body"))?;
         while let Some(field) = form.next_field().await.map_err(bad)? {
             let name = field.name().unwrap_or_default().to_owned();
-            let is_file = field.file_name().is_some();
+            let file_name = field.file_name().map(str::to_owned);
             let bytes = field.bytes().await.map_err(bad)?;
-            if is_file {
-                self.files.insert(name, Upload { len: bytes.len() });
+            if file_name.is_some() {
+                self.files.insert(name, Upload { bytes, file_name });
             } else {
                 let text = String::from_utf8_lossy(&bytes).into_owned();
                 self.fields.insert(name, Value::String(text));

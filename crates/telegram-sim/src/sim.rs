@@ -14,7 +14,7 @@ use crate::{
     limits::Limits,
     model::{
         BotUser, CallbackAnswer, ChatId, ChatKind, ChatState, CommandSet, MemberStatus,
-        SentMessage, Stats, UserId,
+        SentMessage, Stats, UploadedFile, UserId,
     },
     server,
     state::{Bot, Chat, State, User},
@@ -232,6 +232,22 @@ impl TelegramSim {
     /// Every delivered message, in delivery order.
     pub fn all_messages(&self) -> Vec<SentMessage> {
         self.shared.lock().messages.clone()
+    }
+
+    /// Every file bots uploaded (photos and animations sent as multipart), in
+    /// upload order, with their bytes.
+    pub fn uploaded_files(&self) -> Vec<UploadedFile> {
+        self.shared.lock().uploads.clone()
+    }
+
+    /// The uploaded file a message's `file_id` names, if it was an upload.
+    pub fn uploaded_file(&self, file_id: &str) -> Option<UploadedFile> {
+        self.shared
+            .lock()
+            .uploads
+            .iter()
+            .find(|f| f.file_id == file_id)
+            .cloned()
     }
 
     /// Every `answerCallbackQuery` call.

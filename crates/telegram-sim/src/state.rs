@@ -15,7 +15,7 @@ use crate::{
     limits::{Limits, RateLimiter},
     model::{
         BotUser, CallbackAnswer, ChatId, ChatKind, ChatState, CommandSet, MemberStatus, SentKind,
-        SentMessage, Stats, UserId,
+        SentMessage, Stats, UploadedFile, UserId,
     },
 };
 
@@ -117,6 +117,8 @@ pub(crate) struct State {
     pub callback_answers: Vec<CallbackAnswer>,
     /// Known file ids and what they hold, so a resent id is accepted.
     pub files: HashMap<String, SentKind>,
+    /// Every uploaded file, in upload order.
+    pub uploads: Vec<UploadedFile>,
     pub limits: Limits,
     pub faults: FaultState,
     /// Methods (lowercase) answered with 400 and this description until allowed
@@ -135,6 +137,7 @@ impl State {
             message_index: HashMap::new(),
             callback_answers: Vec::new(),
             files: HashMap::new(),
+            uploads: Vec::new(),
             limits,
             refused: HashMap::new(),
             faults,

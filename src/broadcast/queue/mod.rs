@@ -275,6 +275,7 @@ pub async fn load_content(
             kind,
             source,
             file_id: Mutex::new(row.try_get("media_file_id")?),
+            upload: None,
         }),
         _ => None,
     };

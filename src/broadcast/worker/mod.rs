@@ -65,6 +65,8 @@ struct Inner {
     /// Outcomes that could not be written yet (their writes are being retried): the
     /// sender does not read as running while any is stuck.
     stuck_outcomes: std::sync::atomic::AtomicUsize,
+    /// Milestone cards, when the app gives the worker a card maker.
+    cards: Option<super::card::Cards>,
 }
 
 impl Worker {
@@ -95,6 +97,7 @@ impl Worker {
                 admin_ids,
                 status: SenderStatus::new(),
                 stuck_outcomes: std::sync::atomic::AtomicUsize::new(0),
+                cards: None,
             }),
         }
     }
@@ -102,6 +105,14 @@ impl Worker {
     /// Whether the sender runs, and if not, why.
     pub fn status(&self) -> SenderStatus {
         self.inner.status.clone()
+    }
+
+    /// Leads milestone announcements with their card (before the worker is shared).
+    pub fn with_cards(mut self, cards: super::card::Cards) -> Self {
+        Arc::get_mut(&mut self.inner)
+            .expect("cards are given before the worker is cloned")
+            .cards = Some(cards);
+        self
     }
 
     /// A handle to wake the worker when work is queued.
@@ -128,6 +139,8 @@ impl Worker {
             let generation = inner.lease.generation();
             if generation != recovered {
                 self.recover().await?;
+                // Cards of broadcasts already sending (a restart) before their rows.
+                self.prepare_cards().await;
                 recovered = generation;
             }
             // Claim only shortly before the next slot, so rows are not in flight
@@ -215,8 +228,23 @@ impl Worker {
     }
 
     async fn claim(&self, n: usize) -> Result<Vec<Job>, crate::storage::StorageError> {
-        queue::start_due_announcements(&self.inner.db).await?;
+        if queue::start_due_announcements(&self.inner.db).await? > 0 {
+            self.prepare_cards().await;
+        }
         queue::claim(&self.inner.db, n).await
+    }
+
+    /// Draws the cards of starting announcements before their rows are claimed; a
+    /// failure here is retried when their content is loaded.
+    async fn prepare_cards(&self) {
+        let inner = &self.inner;
+        if let Some(cards) = &inner.cards
+            && let Err(err) = cards
+                .prepare(&inner.db, &inner.bot, &inner.admin_ids, &inner.config)
+                .await
+        {
+            tracing::warn!(error = %err, "preparing milestone cards failed; retried when sending");
+        }
     }
 
     /// Sleeps until woken, until the next delivery falls due, or the poll interval.
@@ -241,9 +269,16 @@ impl Worker {
         ids.sort_unstable();
         ids.dedup();
         for id in ids {
-            let c = queue::load_content(&self.inner.db, id, &self.inner.config)
+            let mut c = queue::load_content(&self.inner.db, id, &self.inner.config)
                 .await
                 .context("loading an announcement")?;
+            if let Some(cards) = &self.inner.cards {
+                let inner = &self.inner;
+                cards
+                    .attach(&inner.db, &inner.bot, &inner.admin_ids, id, &mut c)
+                    .await
+                    .context("preparing the milestone card")?;
+            }
             out.insert(id, Arc::new(c));
         }
         Ok(out)

@@ -6,6 +6,7 @@ use super::narrate::{Narrator, one_line};
 use super::world::World;
 use std::collections::HashMap;
 use std::time::Duration;
+use telegram_sim::SentKind;
 
 /// How many posts every chat gets: the announcement and the thank-you note.
 pub const POSTS_PER_CHAT: usize = 2;
@@ -26,9 +27,14 @@ impl Feed {
         for m in all.iter().skip(self.seen) {
             if m.chat_id.0 != world.admin.0 {
                 let text = one_line(m.text.as_deref().unwrap_or_default(), 64);
+                let card = match (m.kind, m.uploaded) {
+                    (SentKind::Text, _) => "",
+                    (_, true) => "[card, uploaded] ",
+                    (_, false) => "[card, by file id] ",
+                };
                 out.say_at(
                     m.at,
-                    format!("  → {:<16} {text}", world.title_of(m.chat_id)),
+                    format!("  → {:<16} {card}{text}", world.title_of(m.chat_id)),
                 );
             }
         }

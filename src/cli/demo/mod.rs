@@ -10,8 +10,10 @@
 //! - [`settings`]: the bot's configuration, as environment variables.
 //! - [`growth`]: recording ids in steps and waiting for the watcher's readings.
 //! - [`feed`]: the messages as Telegram accepted them.
+//! - [`card`]: the milestone card the broadcast led with, written to a file.
 //! - [`narrate`]: how lines are stamped and shortened.
 
+pub mod card;
 pub mod feed;
 pub mod growth;
 pub mod narrate;
@@ -51,6 +53,10 @@ pub struct DemoArgs {
     /// (`DATABASE_URL=… milestone-bot status`).
     #[arg(long)]
     pub keep: bool,
+    /// Where to write the milestone card the announcement led with (default: the
+    /// system's temporary directory).
+    #[arg(long, value_name = "FILE.gif")]
+    pub card: Option<PathBuf>,
 }
 
 /// Runs the demo; an error means some step did not happen in time.
@@ -87,7 +93,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         let _ = stopped.await;
     }));
 
-    let story = tell(&world, &db, &store, events, &out).await;
+    let card_path = args.card.clone().unwrap_or_else(card::default_path);
+    let story = tell(&world, &db, &store, events, &out, &card_path).await;
     out.act("Stopping");
     let _ = stop.send(());
     let stopped = running.await.context("the bot task").and_then(|r| r);
@@ -106,6 +113,7 @@ async fn tell(
     store: &SketchStoreKind,
     mut events: broadcast::Receiver<MilestoneEvent>,
     out: &Narrator,
+    card_path: &std::path::Path,
 ) -> anyhow::Result<()> {
     out.act("Telegram, simulated");
     out.say(format!(
@@ -142,7 +150,8 @@ async fn tell(
 
     out.act("Broadcast: times as Telegram accepted each message");
     out.say("  Telegram's pace: 30 messages/s in all, 1/s per chat, 20/min per group");
-    feed::follow(world, out, DEADLINE).await
+    feed::follow(world, out, DEADLINE).await?;
+    card::save(world, card_path, out)
 }
 
 /// Before the bot runs, as an operator installing it on a live service would: the

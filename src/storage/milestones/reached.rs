@@ -231,3 +231,21 @@ pub async fn list(conn: &mut AnyConnection, metric: &str) -> Result<Vec<Reached>
     .await?;
     rows.iter().map(from_row).collect()
 }
+
+/// The highest milestone below `milestone` that was announced or is the baseline
+/// (not one passed over): where the milestone card's count-up starts.
+pub async fn highest_below(
+    conn: &mut AnyConnection,
+    metric: &str,
+    milestone: u64,
+) -> Result<Option<u64>, StorageError> {
+    let row = sqlx::query(
+        "SELECT MAX(milestone) AS m FROM milestones_reached
+         WHERE metric = $1 AND milestone < $2 AND reason <> 'skipped'",
+    )
+    .bind(metric.to_owned())
+    .bind(to_db(milestone)?)
+    .fetch_one(&mut *conn)
+    .await?;
+    row.try_get::<Option<i64>, _>("m")?.map(from_db).transpose()
+}

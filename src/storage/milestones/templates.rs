@@ -15,6 +15,8 @@ pub enum Slot {
     Announce,
     /// The thank-you note sent after it.
     Thanks,
+    /// The milestone card's title line (plain text; `render::cards`).
+    Card,
 }
 
 impl Slot {
@@ -22,6 +24,7 @@ impl Slot {
         match self {
             Slot::Announce => "announce",
             Slot::Thanks => "thanks",
+            Slot::Card => "card",
         }
     }
 
@@ -29,6 +32,7 @@ impl Slot {
         match s {
             "announce" => Ok(Slot::Announce),
             "thanks" => Ok(Slot::Thanks),
+            "card" => Ok(Slot::Card),
             other => Err(StorageError::Corrupt(format!("template slot {other:?}"))),
         }
     }

@@ -67,7 +67,7 @@ pub async fn run(
             }
         }
         AdminAction::Thanks { text } => thanks(bot, ctx, admin, chat, text).await,
-        AdminAction::Status => milestone_actions::status(ctx).await,
+        AdminAction::Status => super::pictures::status(bot, ctx, chat).await,
         AdminAction::List { metric } => milestone_actions::list(ctx, metric).await,
         AdminAction::Add { metric, rule, text } => {
             milestone_actions::add(ctx, admin, metric, rule, text).await

@@ -108,6 +108,7 @@ pub async fn add(
             ));
         }
         Template::parse(text, TemplateKind::Text).map_err(|e| ActionError::User(e.to_string()))?;
+        super::pictures::check_fits_caption(ctx, text)?;
     }
     let added = rules_store::add_rule(
         &ctx.db,
@@ -166,13 +167,18 @@ pub async fn template(
     let slot = match part {
         Part::Announce => Slot::Announce,
         Part::Thanks => Slot::Thanks,
+        Part::Card => return super::pictures::template_card(ctx, &metric, &text).await,
     };
+    if part == Part::Announce {
+        super::pictures::check_fits_caption(ctx, &text)?;
+    }
     texts::set_template(&ctx.db, &metric, None, slot, Some(&text)).await?;
     let sample = sample_context(ctx, &metric, None).await?;
     let composed = texts::preview(&ctx.db, &sample).await?;
-    let shown = match part {
-        Part::Announce => composed.announce,
-        Part::Thanks => composed.thanks,
+    let shown = if slot == Slot::Announce {
+        composed.announce
+    } else {
+        composed.thanks
     };
     Ok(format!(
         "Saved the {} template of {}. Preview for {}:\n\n{shown}",
@@ -197,9 +203,7 @@ pub async fn preview(
     let (metric, value) = resolve_target(ctx, metric, target).await?;
     let sample = sample_context(ctx, &metric, Some(value)).await?;
     let composed = texts::preview(&ctx.db, &sample).await?;
-    reply_html(bot, chat, composed.announce)
-        .await
-        .map_err(anyhow::Error::from)?;
+    super::pictures::preview_announcement(bot, ctx, chat, &sample, &composed).await?;
     reply_html(bot, chat, composed.thanks)
         .await
         .map_err(anyhow::Error::from)?;

@@ -11,6 +11,7 @@ pub mod confirm;
 pub mod gate;
 mod milestone_actions;
 pub mod parse;
+mod pictures;
 mod record_actions;
 
 use super::{BotContext, HandlerResult, reply_html};

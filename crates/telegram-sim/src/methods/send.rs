@@ -11,7 +11,7 @@ use crate::{
     faults::{Fault, fault_error},
     html, json,
     limits::Limits,
-    model::{ChatId, SentKind, SentMessage, unix_ms},
+    model::{ChatId, SentKind, SentMessage, UploadedFile, unix_ms},
     params::Params,
     sim::Shared,
     state::State,
@@ -194,7 +194,21 @@ fn media(
         None => p.file(field),
     };
     let (prefix, uploaded) = match (upload, value.as_deref()) {
-        (Some(u), _) => ("upload", Some(u.len)),
+        (Some(u), _) => {
+            // Telegram's limits for bots: 10 MB for a photo, 50 MB for other files.
+            let limit = if kind == SentKind::Photo {
+                10 << 20
+            } else {
+                50 << 20
+            };
+            if u.bytes.len() > limit {
+                return Err(ApiError::bad_request("file is too big"));
+            }
+            if u.bytes.is_empty() {
+                return Err(ApiError::bad_request("file must be non-empty"));
+            }
+            ("upload", Some(u))
+        }
         (None, Some(v)) if v.starts_with("http://") || v.starts_with("https://") => ("url", None),
         (None, Some(v)) if st.files.get(v) == Some(&kind) => return Ok((Some(v.to_owned()), None)),
         (None, Some(_)) => {
@@ -210,5 +224,18 @@ fn media(
     };
     let id = format!("sim-{field}-{prefix}-{}", st.take_id());
     st.files.insert(id.clone(), kind);
-    Ok((Some(id), uploaded))
+    let size = uploaded.map(|u| u.bytes.len());
+    if let Some(u) = uploaded {
+        st.uploads.push(UploadedFile {
+            file_id: id.clone(),
+            kind,
+            file_name: u.file_name.clone(),
+            size: u.bytes.len(),
+            bytes: u.bytes.to_vec(),
+            width: p.i64("width")?,
+            height: p.i64("height")?,
+            duration: p.i64("duration")?,
+        });
+    }
+    Ok((Some(id), size))
 }

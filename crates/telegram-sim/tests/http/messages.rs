@@ -56,6 +56,81 @@ async fn an_uploaded_photo_gets_a_new_file_id_that_a_resend_keeps() {
 }
 
 #[tokio::test]
+async fn an_uploaded_animation_is_kept_whole_with_its_stated_size_for_tests_to_decode() {
+    let t = spawn_unlimited().await;
+    let chat = t.channel();
+    let gif = b"GIF89a-pretend-frames".to_vec();
+    let form = reqwest::multipart::Form::new()
+        .text("chat_id", chat.0.to_string())
+        .text("width", "1280")
+        .text("height", "720")
+        .text("duration", "2")
+        .part(
+            "animation",
+            reqwest::multipart::Part::bytes(gif.clone()).file_name("milestone.gif"),
+        );
+    let resp = t
+        .client
+        .post(t.url("sendAnimation"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    let file_id = body["result"]["animation"]["file_id"].as_str().unwrap();
+
+    let kept = t.sim.uploaded_file(file_id).expect("the upload is kept");
+    assert_eq!(kept.bytes, gif);
+    assert_eq!(kept.kind, SentKind::Animation);
+    assert_eq!(kept.file_name.as_deref(), Some("milestone.gif"));
+    assert_eq!(
+        (kept.width, kept.height, kept.duration),
+        (Some(1280), Some(720), Some(2))
+    );
+    let over_http = t
+        .client
+        .get(format!("{}_sim/files/{file_id}", t.sim.api_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(over_http.headers()["content-type"], "image/gif");
+    assert_eq!(over_http.bytes().await.unwrap().to_vec(), gif);
+    let listed: serde_json::Value = t
+        .client
+        .get(format!("{}_sim/files", t.sim.api_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed[0]["size"], gif.len());
+}
+
+#[tokio::test]
+async fn a_photo_over_telegrams_10_mb_limit_is_refused() {
+    let t = spawn_unlimited().await;
+    let chat = t.channel();
+    let form = reqwest::multipart::Form::new()
+        .text("chat_id", chat.0.to_string())
+        .part(
+            "photo",
+            reqwest::multipart::Part::bytes(vec![0u8; (10 << 20) + 1]).file_name("big.png"),
+        );
+    let resp = t
+        .client
+        .post(t.url("sendPhoto"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    assert!(t.sim.uploaded_files().is_empty());
+    assert!(t.sim.messages(chat).is_empty());
+}
+
+#[tokio::test]
 async fn an_unknown_file_id_is_refused() {
     let t = spawn_unlimited().await;
     let chat = t.channel();

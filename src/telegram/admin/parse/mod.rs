@@ -9,6 +9,8 @@ use crate::milestones::rules::{Rule, RuleError};
 pub enum Part {
     Announce,
     Thanks,
+    /// The milestone card's title line.
+    Card,
 }
 
 /// A milestone named by its rule id (`#3`, `3`) or by its value (`200M`).
@@ -112,7 +114,7 @@ pub const USAGE: &[(&str, &str)] = &[
     ("baseline", "/milestone baseline <metric>"),
     (
         "template",
-        "/milestone template <metric> announce|thanks <text>",
+        "/milestone template <metric> announce|thanks|card <text>",
     ),
     ("preview", "/milestone preview [metric] <id|threshold>"),
     ("announce", "/milestone announce [metric] <id|threshold>"),
@@ -209,11 +211,12 @@ pub fn parse(args: &str, metrics: &[String]) -> Result<AdminAction, UsageError> 
             let part = match part.to_ascii_lowercase().as_str() {
                 "announce" | "announcement" => Part::Announce,
                 "thanks" => Part::Thanks,
-                "" => return Err(err(&sub, "say which template: announce or thanks")),
+                "card" => Part::Card,
+                "" => return Err(err(&sub, "say which template: announce, thanks or card")),
                 other => {
                     return Err(err(
                         &sub,
-                        format!("{other:?} is not a template; use announce or thanks"),
+                        format!("{other:?} is not a template; use announce, thanks or card"),
                     ));
                 }
             };

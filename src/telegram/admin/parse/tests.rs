@@ -59,6 +59,14 @@ fn well_formed_commands_parse_into_actions() {
             },
         ),
         (
+            "template mau card Acme · {milestone_short}",
+            AdminAction::Template {
+                metric: "mau".into(),
+                part: Part::Card,
+                text: "Acme · {milestone_short}".into(),
+            },
+        ),
+        (
             "preview 200M",
             AdminAction::Preview {
                 metric: None,
