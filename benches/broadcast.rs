@@ -4,6 +4,9 @@
 //!
 //! `cargo bench --bench broadcast -- [--chats N] [--slow-chats N]`
 //! (`--slow-chats` sets the 30/s row's chats: 10,000 at 30/s take 333 s).
+//!
+//! `--scale`: the bot's own memory and pace at 100,000 and a million chats (see
+//! `broadcast/scale.rs`).
 
 use milestone_bot::broadcast::{Worker, progress};
 use milestone_bot::config::BroadcastConfig;
@@ -15,6 +18,9 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use telegram_sim::{ChatId, ChatKind, Faults, Limits, SimConfig, TelegramSim};
 use tokio_util::sync::CancellationToken;
+
+#[path = "broadcast/scale.rs"]
+mod scale;
 
 struct Row {
     pace: f64,
@@ -146,6 +152,9 @@ async fn run(chats: usize, paid: bool) -> anyhow::Result<Row> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if std::env::args().any(|a| a == "--scale") {
+        return scale::main().await;
+    }
     let chats = arg("--chats").unwrap_or(10_000);
     let slow_chats = arg("--slow-chats").unwrap_or(chats);
     let mut rows = Vec::new();
