@@ -6,7 +6,8 @@
 //! the bot broadcasts it at the paid pace.
 //!
 //! `cargo bench --bench broadcast -- --scale [--chats N] [--database sqlite|postgres]
-//!  [--broadcast N] [--binary PATH] [--latency-ms 50] [--jitter-ms 100]`
+//!  [--broadcast N] [--binary PATH] [--label TEXT] [--latency-ms 150] [--jitter-ms 0]
+//!  [--subscribe-latency-ms MS]`
 //! - `--broadcast N`: stop after N messages (a million at 1000/s take 17 minutes);
 //!   without it, the whole broadcast.
 //! - `--binary PATH`: another build of the bot (an anchor: an older commit).
@@ -21,7 +22,6 @@ use milestone_bot::storage::announcements::{
 use milestone_bot::storage::{Backend, Db};
 use sqlx::{Connection, Row};
 use std::collections::HashMap;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -232,7 +232,7 @@ fn start_bot(
                 .filter(|(k, _)| k.starts_with("BOT_ENV_"))
                 .map(|(k, v)| (k.trim_start_matches("BOT_ENV_").to_owned(), v)),
         )
-        .stdout(Stdio::null())
+        .stdout(log.try_clone()?)
         .stderr(log)
         .kill_on_drop(true)
         .spawn()?)
@@ -265,6 +265,19 @@ impl Sampler {
     fn rss(&self) -> u64 {
         memory_kib(self.pid).map_or(0, |(_, rss)| rss)
     }
+
+    /// The bot's threads now, for the progress lines.
+    fn threads(&self) -> usize {
+        std::fs::read_to_string(format!("/proc/{}/status", self.pid))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("Threads:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse().ok())
+            })
+            .unwrap_or(0)
+    }
 }
 
 struct Run {
@@ -280,6 +293,9 @@ struct Run {
     span: Duration,
     pace: f64,
     too_many: u64,
+    /// 429s the broadcast met (the bot logs each); the rest were the admin's
+    /// progress messages, sent without `allow_paid_broadcast`.
+    slowed: usize,
     duplicates: usize,
     losses: Option<usize>,
     broadcast_wall: Duration,
@@ -295,12 +311,13 @@ async fn run(
     backend: Backend,
     n: usize,
     limit: Option<usize>,
+    subscribe_faults: Faults,
     faults: Faults,
 ) -> anyhow::Result<Run> {
     let database = Database::new(backend).await?;
     let sim = TelegramSim::start(SimConfig {
         limits: Limits::default(),
-        faults,
+        faults: subscribe_faults,
     })
     .await?;
     let token = "424242:SCALE";
@@ -373,6 +390,7 @@ async fn run(
     );
 
     // Queueing, timed, then the broadcast.
+    sim.set_faults(faults);
     let delivered_before = sim.stats(token).delivered;
     let (id, queued, queue_took) = queue(&db, "scale").await?;
     eprintln!(
@@ -389,9 +407,10 @@ async fn run(
         }
         if last_report.elapsed() > Duration::from_secs(10) {
             eprintln!(
-                "  {delivered} delivered, bot RSS {} (VmHWM {})",
+                "  {delivered} delivered, bot RSS {} (VmHWM {}), {} threads",
                 mib(sampler.rss()),
-                mib(sampler.hwm())
+                mib(sampler.hwm()),
+                sampler.threads()
             );
             last_report = Instant::now();
         }
@@ -404,6 +423,10 @@ async fn run(
     bot.wait().await?;
 
     let stats = sim.stats(token);
+    let slowed = std::fs::read_to_string(&log_path)?
+        .lines()
+        .filter(|l| l.contains("slow down"))
+        .count();
     let all: Vec<_> = sim
         .all_messages()
         .into_iter()
@@ -436,6 +459,7 @@ async fn run(
         span: last - first,
         pace: 1000.0,
         too_many: stats.too_many_requests,
+        slowed,
         duplicates: per_chat.values().map(|c| c.saturating_sub(1)).sum(),
         losses,
         broadcast_wall,
@@ -495,23 +519,36 @@ pub async fn main() -> anyhow::Result<()> {
         return queue_only(backend, n).await;
     }
     let faults = Faults {
-        latency: Duration::from_millis(number("--latency-ms").unwrap_or(50)),
-        jitter: Duration::from_millis(number("--jitter-ms").unwrap_or(100)),
+        latency: Duration::from_millis(number("--latency-ms").unwrap_or(150)),
+        jitter: Duration::from_millis(number("--jitter-ms").unwrap_or(0)),
         ..Faults::default()
+    };
+    let subscribe_faults = Faults {
+        latency: number("--subscribe-latency-ms").map_or(faults.latency, Duration::from_millis),
+        ..faults.clone()
     };
     let limit = number("--broadcast").map(|v| v as usize);
     let ours = env!("CARGO_BIN_EXE_milestone-bot").to_owned();
     let binary = value("--binary").unwrap_or(ours);
     let label = value("--label").unwrap_or_else(|| "this build".into());
     eprintln!("{label}: {n} chats on {backend:?}, binary {binary}");
-    let r = run(&binary, &label, backend, n, limit, faults.clone()).await?;
+    let r = run(
+        &binary,
+        &label,
+        backend,
+        n,
+        limit,
+        subscribe_faults.clone(),
+        faults.clone(),
+    )
+    .await?;
     println!(
-        "| build | database | chats | bot idle | subscribe (my_chat_member) | bot VmHWM after | queue (1 INSERT … SELECT) | broadcast measured | achieved ÷ 1000/s | 429s | duplicates | losses | bot VmHWM at the end (peak RSS sampled) |"
+        "| build | database | chats | bot idle | subscribe (my_chat_member) | bot VmHWM after | queue (1 INSERT … SELECT) | broadcast measured | achieved ÷ 1000/s | 429s (broadcast's) | duplicates | losses | bot VmHWM at the end (peak RSS sampled) |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let achieved = r.measured.saturating_sub(1) as f64 / r.span.as_secs_f64();
     println!(
-        "| {} | {} | {} | {} | {:.0} s ({:.0}/s) | {} | {:.2} s ({} rows) | {} msgs in {:.0} s | {:.3} ({:.0}/s) | {} | {} | {} | {} ({}) |",
+        "| {} | {} | {} | {} | {:.0} s ({:.0}/s) | {} | {:.2} s ({} rows) | {} msgs in {:.0} s | {:.3} ({:.0}/s) | {} ({}) | {} | {} | {} ({}) |",
         r.label,
         r.database,
         r.chats,
@@ -526,6 +563,7 @@ pub async fn main() -> anyhow::Result<()> {
         achieved / r.pace,
         achieved,
         r.too_many,
+        r.slowed,
         r.duplicates,
         r.losses.map_or("n/a (partial)".into(), |l| l.to_string()),
         mib(r.end_kib),
@@ -533,9 +571,10 @@ pub async fn main() -> anyhow::Result<()> {
     );
     println!(
         "\nThe bot is its own process (the release binary, BROADCAST_PAID=true, RUST_LOG=warn); \
-         the simulator runs in the bench process with {} ms latency + up to {} ms jitter on every \
-         call, getUpdates included, and Telegram's limits on.",
+         the simulator runs in the bench process with {} ms latency ({} ms while chats subscribe) \
+         + up to {} ms jitter on every call, getUpdates included, and Telegram's limits on.",
         faults.latency.as_millis(),
+        subscribe_faults.latency.as_millis(),
         faults.jitter.as_millis()
     );
     Ok(())
