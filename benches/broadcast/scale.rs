@@ -490,10 +490,18 @@ async fn queue_only(backend: Backend, n: usize) -> anyhow::Result<()> {
         Backend::Postgres => "PostgreSQL",
     };
     for key in ["first", "second"] {
-        let (_, queued, took) = queue(&db, key).await?;
+        let (id, queued, took) = queue(&db, key).await?;
         println!(
-            "| {name} | {n} | {key} announcement | {queued} deliveries | {:.2} s |",
+            "| {name} | {n} | queue the {key} announcement | {queued} deliveries | {:.2} s |",
             took.as_secs_f64()
+        );
+        // What every progress tick asks while the broadcast runs.
+        let started = Instant::now();
+        let t = milestone_bot::broadcast::progress::tally(&db, id).await?;
+        println!(
+            "| {name} | {n} | one progress tally of it | {} counted | {:.3} s |",
+            t.total(),
+            started.elapsed().as_secs_f64()
         );
     }
     db.close().await;

@@ -15,6 +15,7 @@ mod instances;
 mod membership;
 mod milestones;
 mod operations;
+mod queueing;
 mod redis_cluster;
 mod shutdown;
 mod sketch_store;
