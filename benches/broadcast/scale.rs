@@ -12,7 +12,8 @@
 //!   without it, the whole broadcast.
 //! - `--binary PATH`: another build of the bot (an anchor: an older commit).
 //! - `--queue-only`: no bot; N chats written directly, then the queueing timed
-//!   (twice: a first and a second announcement).
+//!   (twice: a first and a second announcement) and one progress tally, with the
+//!   delivery indexes before migration 0170 (the anchor) and with this build's.
 //!
 //! PostgreSQL comes from `TEST_POSTGRES_URL`; a fresh database is created and dropped.
 
@@ -468,44 +469,79 @@ async fn run(
     })
 }
 
-/// Queueing alone: `n` chats written directly, then two announcements queued.
+/// The delivery indexes as they were before migration 0170 (a claim index over
+/// every row, the foreign key on PostgreSQL, no tally index on SQLite): the anchor.
+async fn restore_schema_before_0170(db: &Db) -> anyhow::Result<()> {
+    let statements: &[&'static str] = match db.backend() {
+        Backend::Sqlite => &[
+            "DROP INDEX deliveries_tally",
+            "DROP INDEX deliveries_claim",
+            "CREATE INDEX deliveries_claim ON deliveries (claim)",
+        ],
+        Backend::Postgres => &[
+            "DROP INDEX deliveries_claim",
+            "CREATE INDEX deliveries_claim ON deliveries (claim)",
+            "ALTER TABLE deliveries ADD CONSTRAINT deliveries_announcement_id_fkey
+               FOREIGN KEY (announcement_id) REFERENCES announcements (id)",
+        ],
+    };
+    let mut tx = db.pool().begin().await?;
+    for sql in statements {
+        sqlx::query(*sql).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Queueing alone: `n` chats written directly, then two announcements queued, with
+/// the schema before migration 0170 (the anchor) and with this build's.
 async fn queue_only(backend: Backend, n: usize) -> anyhow::Result<()> {
-    let database = Database::new(backend).await?;
-    let db = Db::connect_and_migrate(database.url()).await?;
-    let started = Instant::now();
-    sqlx::query(
-        "WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < $1)
-         INSERT INTO chats (id, kind, title, subscribed, subscribed_at, updated_at)
-         SELECT -1001000000000 - i, 'channel', 'Channel', 1, 0, 0 FROM seq",
-    )
-    .bind(n as i64)
-    .execute(db.pool())
-    .await?;
-    eprintln!(
-        "  {n} chats written in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
     let name = match backend {
         Backend::Sqlite => "SQLite",
         Backend::Postgres => "PostgreSQL",
     };
-    for key in ["first", "second"] {
-        let (id, queued, took) = queue(&db, key).await?;
-        println!(
-            "| {name} | {n} | queue the {key} announcement | {queued} deliveries | {:.2} s |",
-            took.as_secs_f64()
-        );
-        // What every progress tick asks while the broadcast runs.
+    for anchor in [true, false] {
+        let schema = if anchor {
+            "before 0170 (anchor)"
+        } else {
+            "this build"
+        };
+        let database = Database::new(backend).await?;
+        let db = Db::connect_and_migrate(database.url()).await?;
+        if anchor {
+            restore_schema_before_0170(&db).await?;
+        }
         let started = Instant::now();
-        let t = milestone_bot::broadcast::progress::tally(&db, id).await?;
-        println!(
-            "| {name} | {n} | one progress tally of it | {} counted | {:.3} s |",
-            t.total(),
+        sqlx::query(
+            "WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < $1)
+             INSERT INTO chats (id, kind, title, subscribed, subscribed_at, updated_at)
+             SELECT -1001000000000 - i, 'channel', 'Channel', 1, 0, 0 FROM seq",
+        )
+        .bind(n as i64)
+        .execute(db.pool())
+        .await?;
+        eprintln!(
+            "  {n} chats written in {:.1} s",
             started.elapsed().as_secs_f64()
         );
+        for key in ["first", "second"] {
+            let (id, queued, took) = queue(&db, key).await?;
+            println!(
+                "| {name} | {schema} | {n} | queue the {key} announcement | {queued} deliveries | {:.2} s |",
+                took.as_secs_f64()
+            );
+            // What every progress tick asks while the broadcast runs.
+            let started = Instant::now();
+            let t = milestone_bot::broadcast::progress::tally(&db, id).await?;
+            println!(
+                "| {name} | {schema} | {n} | one progress tally of it | {} counted | {:.3} s |",
+                t.total(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+        db.close().await;
+        database.drop_now().await;
     }
-    db.close().await;
-    database.drop_now().await;
     Ok(())
 }
 
@@ -523,7 +559,9 @@ pub async fn main() -> anyhow::Result<()> {
         std::env::args().skip(1).collect::<Vec<_>>().join(" ")
     );
     if flag("--queue-only") {
-        println!("| database | chats | what | rows | BEGIN … COMMIT |\n|---|---|---|---|---|");
+        println!(
+            "| database | schema | chats | what | rows | time (queue: BEGIN … COMMIT) |\n|---|---|---|---|---|---|"
+        );
         return queue_only(backend, n).await;
     }
     let faults = Faults {
