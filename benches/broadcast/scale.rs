@@ -21,13 +21,17 @@ use milestone_bot::storage::announcements::{
     self, AnnouncementKind, AnnouncementState, NewAnnouncement,
 };
 use milestone_bot::storage::{Backend, Db};
-use sqlx::{Connection, Row};
+use setup::{Database, Sampler, machine, mib, start_bot};
+use sqlx::Row;
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use telegram_sim::{ChatId, ChatKind, Faults, Limits, MemberStatus, SimConfig, TelegramSim};
-use tokio::process::{Child, Command};
+
+#[path = "queue_only.rs"]
+mod queue_only;
+#[path = "scale_setup.rs"]
+mod setup;
 
 /// How many updates may wait in the simulator before the feeder pauses: Telegram
 /// queues them on its side; this keeps the simulator's own memory in bounds.
@@ -47,114 +51,6 @@ fn number(name: &str) -> Option<u64> {
 
 fn flag(name: &str) -> bool {
     std::env::args().any(|a| a == name)
-}
-
-/// VmHWM and VmRSS of a process, in KiB.
-fn memory_kib(pid: u32) -> Option<(u64, u64)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-    };
-    Some((field("VmHWM:")?, field("VmRSS:")?))
-}
-
-fn mib(kib: u64) -> String {
-    format!("{:.1} MiB", kib as f64 / 1024.0)
-}
-
-/// The machine, for the table's caption.
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let mem_gib = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .next()
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
-    let load = std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
-        .unwrap_or_default();
-    format!("{cpu}, {cores} cores, {mem_gib:.0} GiB RAM, load average {load} at the start")
-}
-
-/// A fresh database for one run, removed afterwards.
-enum Database {
-    Sqlite {
-        _dir: tempfile::TempDir,
-        url: String,
-    },
-    Postgres {
-        admin_url: String,
-        name: String,
-        url: String,
-    },
-}
-
-impl Database {
-    async fn new(backend: Backend) -> anyhow::Result<Database> {
-        Ok(match backend {
-            Backend::Sqlite => {
-                // Next to the target directory, not in /tmp: a million chats and
-                // their deliveries take a few hundred megabytes.
-                let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
-                let url = format!("sqlite://{}?mode=rwc", dir.path().join("bot.db").display());
-                Database::Sqlite { _dir: dir, url }
-            }
-            Backend::Postgres => {
-                let admin_url = std::env::var("TEST_POSTGRES_URL")
-                    .map_err(|_| anyhow::anyhow!("--database postgres needs TEST_POSTGRES_URL"))?;
-                let name = format!("mbbench_{}", rand::random::<u32>());
-                let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut admin)
-                    .await?;
-                let mut url = url::Url::parse(&admin_url)?;
-                url.set_path(&name);
-                Database::Postgres {
-                    admin_url,
-                    name,
-                    url: url.to_string(),
-                }
-            }
-        })
-    }
-
-    fn url(&self) -> &str {
-        match self {
-            Database::Sqlite { url, .. } | Database::Postgres { url, .. } => url,
-        }
-    }
-
-    async fn drop_now(self) {
-        if let Database::Postgres {
-            admin_url, name, ..
-        } = &self
-            && let Ok(mut admin) = sqlx::PgConnection::connect(admin_url).await
-        {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut admin)
-            .await;
-        }
-    }
 }
 
 fn announcement(key: &str) -> NewAnnouncement {
@@ -178,7 +74,7 @@ fn announcement(key: &str) -> NewAnnouncement {
 /// Writes the announcement and its deliveries in one transaction, as the watcher
 /// and the admin commands do; returns its id, how many deliveries it has and the
 /// time from `BEGIN` to `COMMIT` done.
-async fn queue(db: &Db, key: &str) -> anyhow::Result<(i64, i64, Duration)> {
+pub(super) async fn queue(db: &Db, key: &str) -> anyhow::Result<(i64, i64, Duration)> {
     let started = Instant::now();
     let mut tx = db.pool().begin().await?;
     let id = announcements::create(&mut tx, &announcement(key))
@@ -206,79 +102,6 @@ async fn state_of(db: &Db, id: i64) -> anyhow::Result<String> {
         .fetch_one(db.pool())
         .await?
         .try_get("state")?)
-}
-
-/// The bot binary against the simulator, configured as an operator on the paid
-/// pace would.
-fn start_bot(
-    binary: &str,
-    sim: &TelegramSim,
-    token: &str,
-    url: &str,
-    admin: i64,
-    log: std::fs::File,
-) -> anyhow::Result<Child> {
-    Ok(Command::new(binary)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("TELOXIDE_TOKEN", token)
-        .env("TELEGRAM_API_URL", sim.api_url())
-        .env("DATABASE_URL", url)
-        .env("HTTP_ADDR", "127.0.0.1:0")
-        .env("ADMIN_IDS", admin.to_string())
-        .env("BROADCAST_PAID", "true")
-        .env("RUST_LOG", "warn")
-        .envs(
-            std::env::vars()
-                .filter(|(k, _)| k.starts_with("BOT_ENV_"))
-                .map(|(k, v)| (k.trim_start_matches("BOT_ENV_").to_owned(), v)),
-        )
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .kill_on_drop(true)
-        .spawn()?)
-}
-
-/// The bot's memory, sampled every 100 ms while it runs.
-struct Sampler {
-    pid: u32,
-    peak_rss: Arc<AtomicU64>,
-}
-
-impl Sampler {
-    fn start(pid: u32) -> Sampler {
-        let peak_rss = Arc::new(AtomicU64::new(0));
-        let peak = peak_rss.clone();
-        tokio::spawn(async move {
-            while let Some((_, rss)) = memory_kib(pid) {
-                peak.fetch_max(rss, Ordering::Relaxed);
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        });
-        Sampler { pid, peak_rss }
-    }
-
-    /// VmHWM now (the kernel's peak since the start).
-    fn hwm(&self) -> u64 {
-        memory_kib(self.pid).map_or(0, |(hwm, _)| hwm)
-    }
-
-    fn rss(&self) -> u64 {
-        memory_kib(self.pid).map_or(0, |(_, rss)| rss)
-    }
-
-    /// The bot's threads now, for the progress lines.
-    fn threads(&self) -> usize {
-        std::fs::read_to_string(format!("/proc/{}/status", self.pid))
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("Threads:"))
-                    .and_then(|l| l.split_whitespace().nth(1))
-                    .and_then(|v| v.parse().ok())
-            })
-            .unwrap_or(0)
-    }
 }
 
 struct Run {
@@ -469,82 +292,6 @@ async fn run(
     })
 }
 
-/// The delivery indexes as they were before migration 0170 (a claim index over
-/// every row, the foreign key on PostgreSQL, no tally index on SQLite): the anchor.
-async fn restore_schema_before_0170(db: &Db) -> anyhow::Result<()> {
-    let statements: &[&'static str] = match db.backend() {
-        Backend::Sqlite => &[
-            "DROP INDEX deliveries_tally",
-            "DROP INDEX deliveries_claim",
-            "CREATE INDEX deliveries_claim ON deliveries (claim)",
-        ],
-        Backend::Postgres => &[
-            "DROP INDEX deliveries_claim",
-            "CREATE INDEX deliveries_claim ON deliveries (claim)",
-            "ALTER TABLE deliveries ADD CONSTRAINT deliveries_announcement_id_fkey
-               FOREIGN KEY (announcement_id) REFERENCES announcements (id)",
-        ],
-    };
-    let mut tx = db.pool().begin().await?;
-    for sql in statements {
-        sqlx::query(*sql).execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Queueing alone: `n` chats written directly, then two announcements queued, with
-/// the schema before migration 0170 (the anchor) and with this build's.
-async fn queue_only(backend: Backend, n: usize) -> anyhow::Result<()> {
-    let name = match backend {
-        Backend::Sqlite => "SQLite",
-        Backend::Postgres => "PostgreSQL",
-    };
-    for anchor in [true, false] {
-        let schema = if anchor {
-            "before 0170 (anchor)"
-        } else {
-            "this build"
-        };
-        let database = Database::new(backend).await?;
-        let db = Db::connect_and_migrate(database.url()).await?;
-        if anchor {
-            restore_schema_before_0170(&db).await?;
-        }
-        let started = Instant::now();
-        sqlx::query(
-            "WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < $1)
-             INSERT INTO chats (id, kind, title, subscribed, subscribed_at, updated_at)
-             SELECT -1001000000000 - i, 'channel', 'Channel', 1, 0, 0 FROM seq",
-        )
-        .bind(n as i64)
-        .execute(db.pool())
-        .await?;
-        eprintln!(
-            "  {n} chats written in {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
-        for key in ["first", "second"] {
-            let (id, queued, took) = queue(&db, key).await?;
-            println!(
-                "| {name} | {schema} | {n} | queue the {key} announcement | {queued} deliveries | {:.2} s |",
-                took.as_secs_f64()
-            );
-            // What every progress tick asks while the broadcast runs.
-            let started = Instant::now();
-            let t = milestone_bot::broadcast::progress::tally(&db, id).await?;
-            println!(
-                "| {name} | {schema} | {n} | one progress tally of it | {} counted | {:.3} s |",
-                t.total(),
-                started.elapsed().as_secs_f64()
-            );
-        }
-        db.close().await;
-        database.drop_now().await;
-    }
-    Ok(())
-}
-
 pub async fn main() -> anyhow::Result<()> {
     let n = number("--chats").unwrap_or(100_000) as usize;
     let backend = match value("--database").as_deref() {
@@ -562,7 +309,7 @@ pub async fn main() -> anyhow::Result<()> {
         println!(
             "| database | schema | chats | what | rows | time (queue: BEGIN … COMMIT) |\n|---|---|---|---|---|---|"
         );
-        return queue_only(backend, n).await;
+        return queue_only::queue_only(backend, n).await;
     }
     let faults = Faults {
         latency: Duration::from_millis(number("--latency-ms").unwrap_or(150)),
