@@ -16,6 +16,8 @@
 //!   delivery indexes before migration 0170 (the anchor) and with this build's.
 //!
 //! PostgreSQL comes from `TEST_POSTGRES_URL`; a fresh database is created and dropped.
+//! `BOT_ENV_NAME=value` in the bench's environment gives the bot `NAME=value` (e.g.
+//! `BOT_ENV_MALLOC_ARENA_MAX=2`).
 
 use milestone_bot::storage::announcements::{
     self, AnnouncementKind, AnnouncementState, NewAnnouncement,
