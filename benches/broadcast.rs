@@ -8,6 +8,9 @@
 //! (`--slow-chats` sets the 30/s row's chats: 10,000 at 30/s take 333 s).
 //! `BENCH_GAPS=1` also logs warnings and every pause over 150 ms between two
 //! messages at the server, to see where time goes.
+//!
+//! `--scale`: the bot's own memory and pace at 100,000 and a million chats (see
+//! `broadcast/scale.rs`).
 
 use milestone_bot::broadcast::{Worker, progress};
 use milestone_bot::config::BroadcastConfig;
@@ -19,6 +22,9 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use telegram_sim::{ChatId, ChatKind, Fault, Faults, Limits, SimConfig, TelegramSim};
 use tokio_util::sync::CancellationToken;
+
+#[path = "broadcast/scale.rs"]
+mod scale;
 
 /// One broadcast to measure.
 struct Scenario {
@@ -212,6 +218,9 @@ async fn run(scenario: &Scenario) -> anyhow::Result<Row> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if std::env::args().any(|a| a == "--scale") {
+        return scale::main().await;
+    }
     let chats = arg("--chats").unwrap_or(10_000);
     let slow_chats = arg("--slow-chats").unwrap_or(chats);
     println!(

@@ -23,6 +23,7 @@ mod milestones;
 mod operations;
 mod pictures;
 mod privacy;
+mod queueing;
 mod redis_cluster;
 mod shutdown;
 mod sketch_store;
