@@ -210,7 +210,7 @@ async fn a_count_survives_the_server_closing_every_connection_on_postgres() {
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
              WHERE datname = $1 AND pid <> pg_backend_pid()",
         )
-        .bind(&t.name)
+        .bind(t.postgres_name().expect("a PostgreSQL store").to_owned())
         .fetch_all(admin.pool())
         .await
         .unwrap();
