@@ -20,6 +20,8 @@
 //!   real bot against the Bot API simulator).
 //! - [`telemetry`]: logging, and the one place secrets are scrubbed from output.
 //! - [`privacy`]: pseudonyms (a keyed hash) for people in logs and the audit.
+//! - [`vocab`]: the words every layer shares: `ChatId`, `UserId`, `AnnouncementId`,
+//!   `MetricName`, `Part`, `MediaKind`. The lowest module: it imports no other.
 
 pub mod app;
 pub mod broadcast;
@@ -33,3 +35,4 @@ pub mod sketch;
 pub mod storage;
 pub mod telegram;
 pub mod telemetry;
+pub mod vocab;

@@ -1,7 +1,7 @@
 //! HyperLogLog sketches and the sketch store.
 //!
-//! Layout: [`hll`] is the Redis-compatible HyperLogLog; [`metric`] says what is
-//! counted (a name and a window of days); [`estimate`] is a count with its standard
+//! Layout: [`hll`] is the Redis-compatible HyperLogLog (what is counted, a metric's
+//! name and window of days, is [`crate::vocab::metric`]); [`estimate`] is a count with its standard
 //! error; [`store`] is the [`SketchStore`] trait every backend implements, and
 //! [`SketchStoreKind`], the one chosen by configuration. The backends: [`embedded`]
 //! keeps sketch blobs in the SQL database with hot days cached in memory (the cache
@@ -15,13 +15,12 @@ mod cache;
 pub mod embedded;
 pub mod estimate;
 pub mod hll;
-pub mod metric;
 pub mod redis;
 pub mod store;
 
+pub use crate::vocab::{Metric, MetricName, Metrics};
 pub use embedded::EmbeddedStore;
 pub use estimate::Estimate;
 pub use hll::Hll;
-pub use metric::{Metric, MetricName, Metrics};
 pub use redis::RedisStore;
 pub use store::{SketchError, SketchStore, SketchStoreKind};

@@ -16,8 +16,8 @@ pub use connection::RedisConnection;
 
 use super::Estimate;
 use super::hll::Hll;
-use super::metric::{Metric, MetricName};
 use super::store::{SketchError, SketchStore};
+use crate::vocab::{Metric, MetricName};
 use chrono::NaiveDate;
 use std::sync::Arc;
 

@@ -3,10 +3,10 @@
 use super::Estimate;
 use super::embedded::EmbeddedStore;
 use super::hll::{Hll, HllError};
-use super::metric::{Metric, MetricName};
 use super::redis::RedisStore;
 use crate::config::{RedisServers, SketchBackend, SketchConfig};
 use crate::storage::{Db, StorageError};
+use crate::vocab::{Metric, MetricName};
 use chrono::NaiveDate;
 use std::future::Future;
 use tokio::task::JoinHandle;

@@ -10,7 +10,7 @@
 mod windows;
 
 use super::hll::Hll;
-use super::metric::MetricName;
+use crate::vocab::MetricName;
 use chrono::NaiveDate;
 use std::collections::{HashMap, HashSet};
 pub(super) use windows::{Fingerprint, Versions, WindowKey};

@@ -17,7 +17,7 @@
 
 use super::Key;
 use crate::sketch::hll::Hll;
-use crate::sketch::metric::MetricName;
+use crate::vocab::MetricName;
 use chrono::NaiveDate;
 use std::collections::HashMap;
 

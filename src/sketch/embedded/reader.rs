@@ -17,9 +17,9 @@
 use super::wal::{Header, WalIndex};
 use crate::sketch::cache::{Fingerprint, Versions, WindowKey};
 use crate::sketch::hll::Hll;
-use crate::sketch::metric::MetricName;
 use crate::sketch::store::SketchError;
 use crate::storage::{Backend, Db};
+use crate::vocab::MetricName;
 use chrono::NaiveDate;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};

@@ -1,0 +1,12 @@
+//! The words every layer shares, kept low so that any module can use them without
+//! importing another layer: the ids of chats, people and announcements
+//! ([`ids`]), what is counted ([`metric`]), and the parts and media of a post
+//! ([`post`]). Nothing here touches the database, the network or the configuration.
+
+pub mod ids;
+pub mod metric;
+pub mod post;
+
+pub use ids::{AnnouncementId, ChatId, UserId};
+pub use metric::{Metric, MetricName, MetricNameError, Metrics};
+pub use post::{MediaKind, Part, UnknownMediaKind};
