@@ -88,14 +88,19 @@ impl App {
             config.card.look.clone(),
             watched.clone(),
         );
+        let broadcast_bot = make_broadcast_bot(&config);
         let broadcaster = Worker::new(
             db.clone(),
-            make_broadcast_bot(&config),
+            broadcast_bot.clone(),
             config.broadcast.clone(),
             config.telegram.admin_ids.clone(),
             config.telegram.token.bot_id(),
         )
-        .with_cards(Cards::new(cards.clone()));
+        .with_cards(Cards::new(cards.clone()))
+        .with_resend_offer(Arc::new(telegram::resend::ResendButtons::new(
+            broadcast_bot,
+            db.clone(),
+        )));
         Ok(App {
             config,
             db,

@@ -5,7 +5,8 @@
 //! - [`config`]: typed settings from the environment, one struct per area.
 //! - [`app`]: builds every part from a `Config` and runs them under one shutdown.
 //! - [`storage`]: the SQL database (SQLite or PostgreSQL), migrations, one module per
-//!   table family (`chats`, `audit`, …).
+//!   table family (`chats`, `announcements`, `deliveries`, …), each the only one
+//!   with SQL on its tables and the owner of their state transitions.
 //! - [`broadcast`]: the delivery queue, pace, worker, error mapping, progress and
 //!   admin operations on broadcasts.
 //! - [`telegram`]: the teloxide handler tree: membership tracking, public commands,
@@ -21,7 +22,8 @@
 //! - [`telemetry`]: logging, and the one place secrets are scrubbed from output.
 //! - [`privacy`]: pseudonyms (a keyed hash) for people in logs and the audit.
 //! - [`vocab`]: the words every layer shares: `ChatId`, `UserId`, `AnnouncementId`,
-//!   `MetricName`, `Part`, `MediaKind`. The lowest module: it imports no other.
+//!   `ChatKind`, `MetricName`, `Part`, `MediaKind`. The lowest module: it imports no
+//!   other.
 
 pub mod app;
 pub mod broadcast;

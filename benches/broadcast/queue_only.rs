@@ -69,7 +69,7 @@ pub(super) async fn queue_only(backend: Backend, n: usize) -> anyhow::Result<()>
             );
             // What every progress tick asks while the broadcast runs.
             let started = Instant::now();
-            let t = milestone_bot::broadcast::progress::tally(&db, id).await?;
+            let t = milestone_bot::broadcast::progress::tally(&db, id.into()).await?;
             println!(
                 "| {name} | {schema} | {n} | one progress tally of it | {} counted | {:.3} s |",
                 t.total(),

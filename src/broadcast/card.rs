@@ -6,12 +6,13 @@
 //! text is a caption. A card that cannot be drawn, or a text longer than a caption,
 //! leaves the announcement as text (`card:off`), and the admins are told why.
 
-use super::send::{Content, Media, MediaKind, Upload};
+use super::send::{Content, Media, Upload};
 use crate::milestones::number::format_short;
 use crate::milestones::template::{TemplateKind, escape_html, html};
 use crate::render::{CardFormat, CardMaker, Picture};
 use crate::storage::announcements::{self, CardFacts};
 use crate::storage::{Db, StorageError};
+use crate::vocab::{AnnouncementId, MediaKind};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use teloxide::prelude::*;
@@ -24,7 +25,7 @@ pub const CARD_REF: &str = "card:";
 pub struct Cards {
     maker: CardMaker,
     /// Per announcement: its drawn card, or `None` when it goes without.
-    drawn: Mutex<HashMap<i64, Option<Arc<Picture>>>>,
+    drawn: Mutex<HashMap<AnnouncementId, Option<Arc<Picture>>>>,
 }
 
 impl Cards {
@@ -61,7 +62,7 @@ impl Cards {
         db: &Db,
         bot: &Bot,
         admins: &[i64],
-        announcement_id: i64,
+        announcement_id: AnnouncementId,
         content: &mut Content,
     ) -> Result<(), StorageError> {
         let own_media = content
@@ -108,7 +109,7 @@ impl Cards {
         db: &Db,
         bot: &Bot,
         admins: &[i64],
-        id: i64,
+        id: AnnouncementId,
         content: &Content,
     ) -> Result<Option<Arc<Picture>>, StorageError> {
         let facts = announcements::card_facts(db, id).await?;
@@ -144,14 +145,10 @@ impl Cards {
         };
         match drawn {
             Ok(Some(picture)) => {
-                let (kind, reference) = if picture.animated {
-                    ("animation", "card:gif")
-                } else {
-                    ("photo", "card:png")
-                };
+                let (kind, reference) = card_kind(&picture);
                 if announcements::set_card(db, id, kind, reference).await? {
                     tracing::info!(
-                        announcement = id,
+                        announcement = %id,
                         bytes = picture.bytes.len(),
                         "milestone card drawn"
                     );
@@ -161,7 +158,7 @@ impl Cards {
             }
             Ok(None) => Ok(None),
             Err(reason) => {
-                tracing::warn!(announcement = id, %reason, "the milestone card is left out");
+                tracing::warn!(announcement = %id, %reason, "the milestone card is left out");
                 announcements::leave_out_card(db, id).await?;
                 tell_admins(bot, admins, &facts, id, &reason).await;
                 Ok(None)
@@ -170,12 +167,17 @@ impl Cards {
     }
 }
 
-fn card_media(picture: &Picture) -> Media {
-    let (kind, reference) = if picture.animated {
+/// How a drawn card is sent, and the `media_ref` that records it.
+fn card_kind(picture: &Picture) -> (MediaKind, &'static str) {
+    if picture.animated {
         (MediaKind::Animation, "card:gif")
     } else {
         (MediaKind::Photo, "card:png")
-    };
+    }
+}
+
+fn card_media(picture: &Picture) -> Media {
+    let (kind, reference) = card_kind(picture);
     Media {
         kind,
         source: reference.to_owned(),
@@ -192,7 +194,13 @@ fn card_media(picture: &Picture) -> Media {
 
 /// Tells the admin who started the announcement (or every admin, for the
 /// watcher's) that it goes out without its card.
-async fn tell_admins(bot: &Bot, admins: &[i64], facts: &CardFacts, id: i64, reason: &str) {
+async fn tell_admins(
+    bot: &Bot,
+    admins: &[i64],
+    facts: &CardFacts,
+    id: AnnouncementId,
+    reason: &str,
+) {
     let what = match (&facts.metric, facts.milestone) {
         (Some(metric), Some(m)) => format!(" ({} {})", escape_html(metric), format_short(m)),
         _ => String::new(),

@@ -4,9 +4,9 @@
 //! share (and break) one pace. The holder renews its lease well before it expires;
 //! an instance that finds the lease expired takes it over, which is how a crashed
 //! sender's work resumes elsewhere. A holder that cannot renew in time stops
-//! claiming work before anyone else may take over.
+//! claiming work before anyone else may take over. The row is `storage::leases`'s.
 
-use crate::storage::{Db, Millis, StorageError};
+use crate::storage::{Db, Millis, StorageError, leases};
 use chrono::Utc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -57,18 +57,7 @@ impl Lease {
         let started = Instant::now();
         let now = Millis::from(Utc::now());
         let expires = now + self.ttl.as_millis() as i64;
-        let done = sqlx::query(
-            "INSERT INTO broadcast_leases (bot_id, holder, expires_at) VALUES ($1, $2, $3)
-             ON CONFLICT (bot_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-             WHERE broadcast_leases.holder = excluded.holder OR broadcast_leases.expires_at < $4",
-        )
-        .bind(self.bot_id.clone())
-        .bind(self.holder.clone())
-        .bind(expires)
-        .bind(now)
-        .execute(self.db.pool())
-        .await?;
-        let held = done.rows_affected() > 0;
+        let held = leases::take(&self.db, &self.bot_id, &self.holder, expires, now).await?;
         let mut valid = self.valid_until.lock().expect("not poisoned");
         let was_valid = valid.is_some_and(|until| Instant::now() < until);
         if held && !was_valid {
@@ -100,12 +89,7 @@ impl Lease {
     /// Gives the lease up at a clean shutdown, so another instance need not wait.
     pub async fn release(&self) {
         *self.valid_until.lock().expect("not poisoned") = None;
-        let result = sqlx::query("DELETE FROM broadcast_leases WHERE bot_id = $1 AND holder = $2")
-            .bind(self.bot_id.clone())
-            .bind(self.holder.clone())
-            .execute(self.db.pool())
-            .await;
-        if let Err(err) = result {
+        if let Err(err) = leases::give_up(&self.db, &self.bot_id, &self.holder).await {
             tracing::warn!(error = %err, "could not release the sender lease; it expires by itself");
         }
     }

@@ -2,9 +2,14 @@
 //! every Bot API error handled, crash-safe, with live progress for admins.
 //!
 //! # Layout
+//! The logic lives here; the SQL is the owners' in `storage` (`deliveries`,
+//! `announcements`, `leases`, `progress_messages`), whose transitions take and return
+//! typed states. Nothing here imports `telegram`: what only the Telegram side can do
+//! (the resend button) is handed in when the app is wired.
 //! - [`pace`]: the rate arithmetic (global spacing, per chat, per group), pure.
-//! - [`queue`]: the SQL: claim due deliveries (in flight before the request),
-//!   finish them after, recover what a crash left in flight.
+//! - [`queue`]: the queue as the sender sees it: claim due deliveries (in flight
+//!   before the request), record their outcomes, follow a withdrawal or cancel,
+//!   load what to post.
 //! - [`send`]: the Bot API calls (HTML, media by file id, previews, pins, topics).
 //! - [`api`]: how those calls go on the wire (JSON, the answer read at once).
 //! - [`card`]: milestone announcements led by their card, drawn once, uploaded once.
@@ -12,7 +17,8 @@
 //! - [`worker`]: the loop, several requests in flight, drivable step by step.
 //! - [`lease`]: one sender per bot token across instances.
 //! - [`status`]: whether this instance's sender runs, and if not, why (`/health`).
-//! - [`progress`]: the admins' live progress message and the final tally.
+//! - [`progress`]: the admins' live progress message and the final tally; asks the
+//!   announcements' owner to finish a drained broadcast.
 //! - [`ops`]: pause, resume, cancel, resend unknown, edit, withdraw.
 
 pub mod api;

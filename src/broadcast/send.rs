@@ -2,6 +2,7 @@
 //! a caption, link previews, silent posts, pins, forum topics) in one place.
 
 use super::api;
+use crate::vocab::{MediaKind, Part};
 use serde::Deserialize;
 use std::sync::Mutex;
 use teloxide::RequestError;
@@ -13,23 +14,6 @@ use teloxide::prelude::*;
 use teloxide::types::{
     InputFile, LinkPreviewOptions, Message, MessageId, ParseMode, Recipient, ThreadId,
 };
-
-/// Photo or animation, as Telegram distinguishes them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MediaKind {
-    Photo,
-    Animation,
-}
-
-impl MediaKind {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "photo" => Some(Self::Photo),
-            "animation" => Some(Self::Animation),
-            _ => None,
-        }
-    }
-}
 
 /// The media of an announcement: uploaded once, then re-sent by the `file_id`
 /// Telegram returned for that first upload.
@@ -119,23 +103,16 @@ pub struct Content {
     pub options: PostOptions,
 }
 
-/// Which of the pair a call is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Part {
-    Announcement,
-    Thanks,
-}
-
 /// Where a message goes: a chat and, in a forum, its topic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Target {
-    pub chat_id: i64,
+    pub chat_id: crate::vocab::ChatId,
     pub thread_id: Option<i64>,
 }
 
 impl Target {
     fn recipient(&self) -> Recipient {
-        Recipient::Id(ChatId(self.chat_id))
+        Recipient::Id(self.chat_id.into())
     }
 
     fn thread(&self) -> Option<ThreadId> {
@@ -279,7 +256,7 @@ pub async fn pin(bot: &Bot, target: Target, message_id: i64) {
     let mut p = PinChatMessage::new(target.recipient(), MessageId(id));
     p.disable_notification = Some(true);
     if let Err(err) = api::call(bot, &p).await {
-        tracing::info!(chat = %crate::privacy::Chat(target.chat_id), error = %err, "could not pin the announcement");
+        tracing::info!(chat = %crate::privacy::Chat(target.chat_id.get()), error = %err, "could not pin the announcement");
     }
 }
 

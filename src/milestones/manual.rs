@@ -9,8 +9,9 @@
 //! the Send, the draft is cancelled instead.
 
 use super::detector::Reading;
+use crate::storage::announcements::drafts;
 use crate::storage::milestones::reached::{self, Reached, Reason};
-use crate::storage::milestones::{drafts, metrics, readings};
+use crate::storage::milestones::{metrics, readings};
 use crate::storage::{Db, StorageError};
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;

@@ -3,18 +3,18 @@
 //!
 //! Admin hooks: [`drafts`] lists what waits, [`approve_by`] queues one. Only drafts
 //! the watcher held can be approved; a draft written for a Send / Cancel
-//! confirmation leaves only by its buttons (see `storage::milestones::drafts`). The
+//! confirmation leaves only by its buttons (see `storage::announcements::drafts`). The
 //! watcher calls [`release_due`] and [`cancel_expired`] on every tick. New drafts
 //! are also announced as [`MilestoneEvent`](super::watcher::MilestoneEvent)s by the
 //! watcher.
 
 use super::settings::{ReleaseMode, ReleaseSettings};
-use crate::storage::announcements::AnnouncementState;
-use crate::storage::milestones::drafts;
+use crate::storage::announcements::{self, AnnouncementState, drafts};
 use crate::storage::{Db, StorageError};
+use crate::vocab::AnnouncementId;
 use chrono::{DateTime, Utc};
 
-pub use crate::storage::milestones::drafts::Draft;
+pub use crate::storage::announcements::drafts::Draft;
 
 /// Why an announcement was written as a draft.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,19 +132,24 @@ pub async fn approve_by(
     }
     let why = match drafts::info(&mut conn, announcement_id).await? {
         None => NotApproved::Unknown(announcement_id),
-        Some(d) if d.state == "draft" && d.behind_confirmation => {
+        Some(d) if d.state == AnnouncementState::Draft && d.behind_confirmation => {
             NotApproved::BehindConfirmation(announcement_id)
         }
-        Some(d) if d.state == "cancelled" => NotApproved::Cancelled(announcement_id),
-        Some(d) => NotApproved::NotADraft(announcement_id, d.state),
+        Some(d) if d.state == AnnouncementState::Cancelled => {
+            NotApproved::Cancelled(announcement_id)
+        }
+        Some(d) => NotApproved::NotADraft(announcement_id, d.state.to_string()),
     };
     Ok(Err(why))
 }
 
-/// Queues every draft whose release time has passed; their ids.
+/// Queues every draft whose release time has passed; their ids. The one path by
+/// which a draft releases itself: the watcher calls it on every tick (so its
+/// `Released` event fires), and the sender starts what it queued.
 pub async fn release_due(db: &Db, now: DateTime<Utc>) -> Result<Vec<i64>, StorageError> {
-    let mut conn = db.pool().acquire().await?;
-    drafts::queue_due(&mut conn, now).await
+    let mut conn = db.acquire().await?;
+    let released = announcements::release_due_drafts(&mut conn, now).await?;
+    Ok(released.into_iter().map(AnnouncementId::get).collect())
 }
 
 /// Cancels for good every draft whose Send button expired unpressed; their ids.

@@ -1,56 +1,11 @@
 //! The chats the bot posts to: subscribed, or gone (kept for history, never posted to).
 
 use super::{Db, Millis, StorageError};
+use crate::vocab::ChatId;
+pub use crate::vocab::ChatKind;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use std::fmt;
-use std::str::FromStr;
-
-/// The kinds of chat Telegram has; anything else is refused at the edge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ChatKind {
-    Private,
-    Group,
-    Supergroup,
-    Channel,
-}
-
-impl ChatKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChatKind::Private => "private",
-            ChatKind::Group => "group",
-            ChatKind::Supergroup => "supergroup",
-            ChatKind::Channel => "channel",
-        }
-    }
-
-    /// Groups have their own, stricter Telegram rate limit.
-    pub fn is_group(self) -> bool {
-        matches!(self, ChatKind::Group | ChatKind::Supergroup)
-    }
-}
-
-impl fmt::Display for ChatKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // `pad` so tables can align it with `{:<10}`.
-        f.pad(self.as_str())
-    }
-}
-
-impl FromStr for ChatKind {
-    type Err = StorageError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s {
-            "private" => ChatKind::Private,
-            "group" => ChatKind::Group,
-            "supergroup" => ChatKind::Supergroup,
-            "channel" => ChatKind::Channel,
-            other => return Err(StorageError::Corrupt(format!("chat kind {other:?}"))),
-        })
-    }
-}
 
 /// What Telegram told us about a chat when the bot joined it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,20 +142,25 @@ pub async fn migrate(db: &Db, from: i64, to: i64, at: DateTime<Utc>) -> Result<b
         done.rows_affected() > 0
     };
     // Deliveries waiting for the old id follow the chat, so a broadcast under way
-    // still reaches it (where the new id already has one, the old one is left).
-    sqlx::query(
-        "UPDATE deliveries SET chat_id = $2, updated_at = $3
-         WHERE chat_id = $1 AND state = 'pending'
-           AND NOT EXISTS (SELECT 1 FROM deliveries d2
-                           WHERE d2.announcement_id = deliveries.announcement_id AND d2.chat_id = $2)",
-    )
-    .bind(from)
-    .bind(to)
-    .bind(Millis::from(at))
-    .execute(&mut *tx)
-    .await?;
+    // still reaches it.
+    super::deliveries::follow_chat(&mut tx, ChatId(from), ChatId(to), at).await?;
     tx.commit().await?;
     Ok(moved)
+}
+
+/// Sets (or clears) the forum topic a chat wants the bot's posts in; `false` when
+/// the chat is unknown.
+pub async fn set_topic(
+    db: &Db,
+    chat: ChatId,
+    thread_id: Option<i64>,
+) -> Result<bool, StorageError> {
+    let done = sqlx::query("UPDATE chats SET thread_id = $2 WHERE id = $1")
+        .bind(chat)
+        .bind(thread_id)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Option<Chat>, StorageError> {

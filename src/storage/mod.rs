@@ -1,5 +1,17 @@
 //! The SQL database: one code path for SQLite and PostgreSQL through sqlx's `Any`
-//! driver, migrations per database, one module per table family.
+//! driver, migrations per database, one module per table family. Each table's
+//! SQL lives in its module only; a table with a lifecycle has its transitions there
+//! as functions on typed states, and the rest of the bot calls them.
+//!
+//! # Layout
+//! - [`announcements`]: announcements, their lifecycle (`AnnouncementState`), drafts
+//!   and content.
+//! - [`deliveries`]: one row per (announcement, chat): claimed, finished, following
+//!   their announcement (`DeliveryState`, `Step`), counted for progress.
+//! - [`leases`]: who sends (and polls) for a bot token.
+//! - [`progress_messages`]: the admins' progress messages per broadcast.
+//! - [`chats`], [`admins`], [`audit`], [`install`], [`updates`]: one table each.
+//! - [`milestones`]: the milestone tables (rules, readings, reached, templates, …).
 //!
 //! Timestamps are stored as UTC milliseconds since the epoch (`BIGINT`), because the
 //! `Any` driver moves only plain integers, floats, text and bytes between both
@@ -9,8 +21,11 @@ pub mod admins;
 pub mod announcements;
 pub mod audit;
 pub mod chats;
+pub mod deliveries;
 pub mod install;
+pub mod leases;
 pub mod milestones;
+pub mod progress_messages;
 pub mod updates;
 mod url;
 
@@ -44,6 +59,12 @@ pub enum StorageError {
     /// A row holds a value this version of the bot does not understand.
     #[error("unexpected value in the database: {0}")]
     Corrupt(String),
+}
+
+impl From<crate::vocab::UnknownChatKind> for StorageError {
+    fn from(e: crate::vocab::UnknownChatKind) -> Self {
+        StorageError::Corrupt(e.to_string())
+    }
 }
 
 /// A handle to the database, cheap to clone.
@@ -107,6 +128,11 @@ impl Db {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// A connection of the pool, for a few owner functions in a row.
+    pub async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StorageError> {
+        Ok(self.pool.acquire().await?)
     }
 
     pub fn backend(&self) -> Backend {

@@ -10,6 +10,7 @@ pub mod fit;
 pub mod membership;
 pub mod notify;
 mod replies;
+pub mod resend;
 pub mod webhook;
 
 use crate::storage::Db;

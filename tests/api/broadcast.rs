@@ -417,7 +417,7 @@ async fn pause_resume_and_cancel_control_what_is_sent(backend: Backend) {
     };
     sent(5).await.expect("sending started");
 
-    ops::pause(&app.db, id).await.unwrap();
+    ops::pause(&app.db, id.into()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let paused_at = delivered(&app.sim, app.admin).len();
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -427,14 +427,18 @@ async fn pause_resume_and_cancel_control_what_is_sent(backend: Backend) {
         "nothing is sent while paused"
     );
     assert_eq!(announcement_state(&app.db, id).await, "paused");
-    assert!(ops::resume(&app.db, 999_999).await.is_err());
+    assert!(
+        ops::resume(&app.db, milestone_bot::vocab::AnnouncementId(999_999))
+            .await
+            .is_err()
+    );
 
-    ops::resume(&app.db, id).await.unwrap();
+    ops::resume(&app.db, id.into()).await.unwrap();
     sent(paused_at + 5).await.expect("sending resumed");
-    let cancelled = ops::cancel(&app.db, id).await.unwrap();
+    let cancelled = ops::cancel(&app.db, id.into()).await.unwrap();
     assert!(cancelled > 0);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let (state, tally) = ops::status(&app.db, id).await.unwrap();
+    let (state, tally) = ops::status(&app.db, id.into()).await.unwrap();
     assert_eq!(state, "cancelled");
     assert_eq!(tally.left, 0);
     assert_eq!(tally.sent as usize, delivered(&app.sim, app.admin).len());
@@ -450,13 +454,24 @@ async fn a_finished_broadcast_can_be_edited_and_withdrawn_everywhere(backend: Ba
     let id = queue_announcement(&app.db, announcement("Typo", Some("Thanks"), None)).await;
     wait_for_state(&app.db, id, "done", LONG).await;
     assert!(matches!(
-        ops::edit(&app.db, 424_242, ops::EditPart::Announcement, "x").await,
+        ops::edit(
+            &app.db,
+            milestone_bot::vocab::AnnouncementId(424_242),
+            milestone_bot::vocab::Part::Announcement,
+            "x"
+        )
+        .await,
         Err(ops::OpsError::NotFound(_))
     ));
 
-    let edited = ops::edit(&app.db, id, ops::EditPart::Announcement, "Fixed")
-        .await
-        .unwrap();
+    let edited = ops::edit(
+        &app.db,
+        id.into(),
+        milestone_bot::vocab::Part::Announcement,
+        "Fixed",
+    )
+    .await
+    .unwrap();
     assert_eq!(edited, 5);
     wait_for_state(&app.db, id, "done", LONG).await;
     for chat in &chats {
@@ -466,7 +481,7 @@ async fn a_finished_broadcast_can_be_edited_and_withdrawn_everywhere(backend: Ba
         assert_eq!(msgs.len(), 2, "an edit posts nothing new");
     }
 
-    let withdrawn = ops::withdraw(&app.db, id).await.unwrap();
+    let withdrawn = ops::withdraw(&app.db, id.into()).await.unwrap();
     assert_eq!(withdrawn, 5);
     wait_for_state(&app.db, id, "done", LONG).await;
     for chat in &chats {
@@ -524,7 +539,7 @@ async fn rows_in_flight_at_start_become_unknown_are_reported_and_resent_only_on_
         "{report:?}"
     );
 
-    assert_eq!(ops::resend_unknown(&app.db, id).await.unwrap(), 2);
+    assert_eq!(ops::resend_unknown(&app.db, id.into()).await.unwrap(), 2);
     wait_for_state(&app.db, id, "done", LONG).await;
     for chat in &chats[..2] {
         assert_eq!(app.sim.messages(*chat).len(), 1, "sent on request");
@@ -616,7 +631,7 @@ async fn two_workers_on_one_database_only_one_sends_and_the_other_takes_over(bac
 
     let taken_over = app.sim.stats(&second_token).delivered;
     assert!(taken_over > 0, "the standby took over");
-    let unknown = ops::status(&app.db, id).await.unwrap().1.unknown;
+    let unknown = ops::status(&app.db, id.into()).await.unwrap().1.unknown;
     assert!(
         unknown <= 4,
         "at most the rows in flight at the death are unknown: {unknown}"
@@ -687,7 +702,7 @@ async fn silent_pinned_posts_go_to_a_forums_configured_topic(backend: Backend) {
     .await[0];
     let plain = subscribed_chats(&app.sim, &app.db, channel(), 1).await[0];
     assert!(
-        ops::set_chat_topic(&app.db, forum.0, Some(42))
+        ops::set_chat_topic(&app.db, milestone_bot::vocab::ChatId(forum.0), Some(42))
             .await
             .unwrap()
     );

@@ -268,6 +268,6 @@ async fn an_outcome_that_cannot_be_written_is_retried_until_it_is(backend: Backe
         assert_eq!(delivery(&app.db, id, chat.0).await.0, "sent");
         assert_eq!(app.sim.messages(*chat).len(), 1, "posted once");
     }
-    assert_eq!(ops::status(&app.db, id).await.unwrap().1.unknown, 0);
+    assert_eq!(ops::status(&app.db, id.into()).await.unwrap().1.unknown, 0);
     app.stop().await;
 }

@@ -85,7 +85,7 @@ async fn a_send_answered_after_the_timeout_is_posted_once_reported_and_resent_on
     assert_eq!(resent[2].text.as_deref(), Some("Thanks"));
     wait_for_state(&app.db, id, "done", LONG).await;
     assert_eq!(delivery(&app.db, id, chats[1].0).await.0, "sent");
-    assert_eq!(ops::status(&app.db, id).await.unwrap().1.unknown, 0);
+    assert_eq!(ops::status(&app.db, id.into()).await.unwrap().1.unknown, 0);
     app.stop().await;
 }
 

@@ -30,10 +30,10 @@ async fn a_broadcast_cancelled_mid_way_then_withdrawn_loses_every_posted_message
         })
         .await
         .expect("sending started");
-    ops::cancel(&app.db, id).await.unwrap();
-    let reach = ops::reach(&app.db, id).await.unwrap();
+    ops::cancel(&app.db, id.into()).await.unwrap();
+    let reach = ops::reach(&app.db, id.into()).await.unwrap();
 
-    let withdrawing = ops::withdraw(&app.db, id).await.unwrap();
+    let withdrawing = ops::withdraw(&app.db, id.into()).await.unwrap();
     wait_for_state(&app.db, id, "done", LONG).await;
 
     let reached: Vec<_> = chats
@@ -55,7 +55,7 @@ async fn a_broadcast_cancelled_mid_way_then_withdrawn_loses_every_posted_message
         "the confirmation counts every chat reached: {withdrawing} (+{} on the wire) vs {got}",
         reach.on_the_wire
     );
-    let (state, tally) = ops::status(&app.db, id).await.unwrap();
+    let (state, tally) = ops::status(&app.db, id.into()).await.unwrap();
     assert_eq!(state, "withdrawn");
     assert_eq!(tally.withdrawn, got);
     assert_eq!(tally.cancelled, chats.len() as i64 - got);
@@ -73,13 +73,13 @@ async fn a_withdrawal_while_a_send_is_on_the_wire_deletes_it_once_answered_and_n
     app.sim.fail_next(chat, 1, Fault::Slow { ms: 1_000 });
     let id = queue_announcement(&app.db, announcement("Hold on", Some("Thanks"), None)).await;
     crate::helpers::eventually("the send is on the wire", || async {
-        let reach = ops::reach(&app.db, id).await.unwrap();
+        let reach = ops::reach(&app.db, id.into()).await.unwrap();
         (reach.on_the_wire == 1).then_some(())
     })
     .await;
 
-    ops::cancel(&app.db, id).await.unwrap();
-    let now = ops::withdraw(&app.db, id).await.unwrap();
+    ops::cancel(&app.db, id.into()).await.unwrap();
+    let now = ops::withdraw(&app.db, id.into()).await.unwrap();
     assert_eq!(now, 0, "nothing was posted yet");
     wait_for_state(&app.db, id, "done", LONG).await;
 
@@ -118,11 +118,16 @@ async fn an_edit_reaches_a_chat_whose_note_failed_and_it_still_reads_failed(back
     );
     wait_for_state(&app.db, id, "done", LONG).await;
     assert_eq!(delivery(&app.db, id, chats[0].0).await.0, "failed");
-    assert_eq!(ops::reach(&app.db, id).await.unwrap().announced, 2);
+    assert_eq!(ops::reach(&app.db, id.into()).await.unwrap().announced, 2);
 
-    let editing = ops::edit(&app.db, id, ops::EditPart::Announcement, "Fixed")
-        .await
-        .unwrap();
+    let editing = ops::edit(
+        &app.db,
+        id.into(),
+        milestone_bot::vocab::Part::Announcement,
+        "Fixed",
+    )
+    .await
+    .unwrap();
     wait_for_state(&app.db, id, "done", LONG).await;
 
     assert_eq!(editing, 2, "both chats have the announcement");

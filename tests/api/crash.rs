@@ -111,7 +111,7 @@ async fn a_killed_sender_never_doubles_nor_drops_a_message_except_the_unknown_in
 
     // Assert: exactly once everywhere, except the unknown, which are at most the
     // rows that were in flight and received the message at most once.
-    let tally = progress::tally(&db, id).await.unwrap();
+    let tally = progress::tally(&db, id.into()).await.unwrap();
     let unknown: Vec<i64> = sqlx::query(
         "SELECT chat_id FROM deliveries WHERE announcement_id = $1 AND state = 'unknown'",
     )

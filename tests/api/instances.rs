@@ -155,7 +155,7 @@ async fn three_instances_on_postgres_survive_the_sender_being_killed_without_a_d
     .iter()
     .map(|r| r.get("chat_id"))
     .collect();
-    let tally = progress::tally(&db, id).await.unwrap();
+    let tally = progress::tally(&db, id.into()).await.unwrap();
     eprintln!(
         "three instances: {sent_at_kill} sent at the kill, {in_flight_at_kill} in flight, \
          resumed after {resumed:?}, {} unknown, {} sent",

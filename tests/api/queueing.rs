@@ -106,7 +106,7 @@ async fn queueing_writes_one_pending_delivery_per_subscribed_chat_and_none_for_g
             .all(|(a, _, state, step)| *a == id && state == "pending" && step == "announce"),
         "all pending, announcement first"
     );
-    let tally = progress::tally(&db, id).await.unwrap();
+    let tally = progress::tally(&db, id.into()).await.unwrap();
     assert_eq!(tally.left, CHATS - GONE);
     assert_eq!(tally.total(), CHATS - GONE);
     database.drop_now().await;

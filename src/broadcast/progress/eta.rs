@@ -5,9 +5,11 @@
 //! while the last group waits out its limit.
 
 use crate::broadcast::pace::PaceRules;
+use crate::storage::deliveries::{self, Step};
 use crate::storage::{Db, Millis, StorageError};
+use crate::vocab::AnnouncementId;
+use crate::vocab::ChatKind;
 use chrono::Utc;
-use sqlx::Row;
 use std::time::Duration;
 
 /// Deliveries left of one kind: when the latest of them is due, and whether a note
@@ -23,33 +25,19 @@ pub struct Waiting {
 }
 
 /// The deliveries of `announcement_id` still to go, by kind.
-pub async fn waiting(db: &Db, announcement_id: i64) -> Result<Vec<Waiting>, StorageError> {
-    let rows = sqlx::query(
-        "SELECT d.step, c.kind, MAX(d.next_attempt_at) AS due,
-                CASE WHEN a.thanks_text IS NULL THEN 0 ELSE 1 END AS has_thanks
-         FROM deliveries d
-         JOIN announcements a ON a.id = d.announcement_id
-         LEFT JOIN chats c ON c.id = d.chat_id
-         WHERE d.announcement_id = $1 AND d.state IN ('pending', 'in_flight')
-         GROUP BY d.step, c.kind, a.thanks_text",
-    )
-    .bind(announcement_id)
-    .fetch_all(db.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let step: String = r.try_get("step")?;
-            let kind: Option<String> = r.try_get("kind")?;
-            let has_thanks: i32 = r
-                .try_get::<i32, _>("has_thanks")
-                .or_else(|_| r.try_get::<i64, _>("has_thanks").map(|v| v as i32))?;
-            Ok(Waiting {
-                due_ms: r.try_get("due")?,
-                group: matches!(kind.as_deref(), Some("group" | "supergroup")),
-                note_follows: step == "announce" && has_thanks == 1,
-            })
+pub async fn waiting(
+    db: &Db,
+    announcement_id: AnnouncementId,
+) -> Result<Vec<Waiting>, StorageError> {
+    Ok(deliveries::left(db, announcement_id)
+        .await?
+        .into_iter()
+        .map(|left| Waiting {
+            due_ms: left.due_ms,
+            group: left.chat_kind.is_some_and(ChatKind::is_group),
+            note_follows: left.step == Step::Announce && left.has_thanks,
         })
-        .collect()
+        .collect())
 }
 
 /// The time left: `left` deliveries at `rate` per second, but no sooner than the

@@ -1,6 +1,11 @@
 //! Live progress for admins: one message per admin per broadcast, edited as the
-//! broadcast goes (no more than once per interval), then a final tally. This is also
-//! where a broadcast with nothing left becomes `done`.
+//! broadcast goes (no more than once per interval), then a final tally. When a
+//! sending broadcast has nothing left, progress asks the announcements' owner to
+//! finish it (`finish_if_drained`) and reports what the owner answered.
+//!
+//! The report of unknown deliveries carries a resend button; the buttons are the
+//! Telegram side's, so it hands them in as a [`ResendOffer`] (this module never
+//! imports `telegram`).
 
 mod eta;
 mod tally;
@@ -11,14 +16,28 @@ pub use tally::{Tally, render, shown_state, tally};
 pub use unknown::{UnknownChats, unknown_chats};
 
 use super::pace::Pacer;
-use crate::storage::{Db, Millis, StorageError};
-use chrono::Utc;
-use sqlx::Row;
+use crate::storage::announcements::{self, AnnouncementState};
+use crate::storage::{Db, StorageError, progress_messages};
+use crate::vocab::AnnouncementId;
+use futures::future::BoxFuture;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use teloxide::prelude::*;
 use teloxide::types::{MessageId, ParseMode};
+
+/// Sends a report to an admin with a button that resends a broadcast's unknown
+/// deliveries when pressed, valid for `ttl`. The Telegram side implements it (its
+/// confirmations own the buttons) and hands it to the worker when the app is wired.
+pub trait ResendOffer: Send + Sync {
+    fn offer(
+        &self,
+        admin: i64,
+        text: String,
+        announcement: AnnouncementId,
+        ttl: chrono::Duration,
+    ) -> BoxFuture<'_, anyhow::Result<()>>;
+}
 
 /// Keeps every admin's progress message current.
 pub struct Progress {
@@ -27,11 +46,14 @@ pub struct Progress {
     admin_ids: Vec<i64>,
     interval: Duration,
     pacer: Arc<Mutex<Pacer>>,
-    meters: HashMap<i64, RateMeter>,
+    /// The resend button under the unknown-deliveries report; without it the
+    /// report goes as plain text.
+    resend: Option<Arc<dyn ResendOffer>>,
+    meters: HashMap<AnnouncementId, RateMeter>,
     /// Per (announcement, chat): when the message was last edited, and its text.
-    shown: HashMap<(i64, i64), (Instant, String)>,
+    shown: HashMap<(AnnouncementId, i64), (Instant, String)>,
     /// Broadcasts whose unknown deliveries were reported since they last ended.
-    reported: HashSet<i64>,
+    reported: HashSet<AnnouncementId>,
 }
 
 /// How long the report's resend button stays valid: a report may be read hours
@@ -52,40 +74,33 @@ impl Progress {
             admin_ids,
             interval,
             pacer,
+            resend: None,
             meters: HashMap::new(),
             shown: HashMap::new(),
             reported: HashSet::new(),
         }
     }
 
+    /// Offers the resend button under the unknown-deliveries report.
+    pub fn with_resend_offer(mut self, resend: Option<Arc<dyn ResendOffer>>) -> Self {
+        self.resend = resend;
+        self
+    }
+
     /// One pass: finish broadcasts with nothing left, update every progress message.
     pub async fn tick(&mut self) -> Result<(), StorageError> {
-        let rows = sqlx::query(
-            "SELECT id, state, created_by, withdrawn_at FROM announcements
-             WHERE state IN ('sending', 'paused')
-                OR id IN (SELECT announcement_id FROM broadcast_progress WHERE final = 0)",
-        )
-        .fetch_all(self.db.pool())
-        .await?;
-        for row in rows {
-            let id: i64 = row.try_get("id")?;
-            let mut state: String = row.try_get("state")?;
-            let created_by: Option<i64> = row.try_get("created_by")?;
+        for showing in announcements::to_show(&self.db).await? {
+            let id = showing.id;
+            let mut state = showing.status.state;
+            let created_by = showing.created_by;
             let t = tally(&self.db, id).await?;
-            if state == "sending" && t.left == 0 {
-                sqlx::query(
-                    "UPDATE announcements SET state = 'done', finished_at = $2
-                     WHERE id = $1 AND state = 'sending'
-                       AND NOT EXISTS (SELECT 1 FROM deliveries
-                                       WHERE announcement_id = $1 AND state IN ('pending', 'in_flight'))",
-                )
-                .bind(id)
-                .bind(Millis::from(Utc::now()))
-                .execute(self.db.pool())
-                .await?;
-                state = "done".into();
+            if state == AnnouncementState::Sending
+                && t.left == 0
+                && announcements::finish_if_drained(&self.db, id).await?
+            {
+                state = AnnouncementState::Done;
                 tracing::info!(
-                    announcement = id,
+                    announcement = %id,
                     sent = t.sent,
                     skipped = t.skipped,
                     failed = t.failed,
@@ -98,16 +113,24 @@ impl Progress {
                     .entry(id)
                     .or_default()
                     .observe(Instant::now(), t.processed(), t.left);
-            let eta = if state == "sending" && t.left > 0 {
+            let eta = if state == AnnouncementState::Sending && t.left > 0 {
                 let waiting = eta::waiting(&self.db, id).await?;
                 let rules = self.pacer.lock().expect("not poisoned").rules();
                 eta::eta(t.left, rate, &waiting, eta::now_ms(), &rules)
             } else {
                 None
             };
-            let withdrawn = row.try_get::<Option<i64>, _>("withdrawn_at")?.is_some();
-            let text = render(id, shown_state(&state, withdrawn), &t, rate, eta);
-            let is_final = matches!(state.as_str(), "done" | "cancelled");
+            let text = render(
+                id,
+                shown_state(state, showing.status.withdrawn),
+                &t,
+                rate,
+                eta,
+            );
+            let is_final = matches!(
+                state,
+                AnnouncementState::Done | AnnouncementState::Cancelled
+            );
             self.show(id, created_by, &text, is_final).await?;
             if is_final {
                 self.meters.remove(&id);
@@ -128,30 +151,16 @@ impl Progress {
 
     async fn show(
         &mut self,
-        id: i64,
+        id: AnnouncementId,
         created_by: Option<i64>,
         text: &str,
         is_final: bool,
     ) -> Result<(), StorageError> {
         for chat in self.recipients(created_by) {
-            sqlx::query(
-                "INSERT INTO broadcast_progress (announcement_id, chat_id) VALUES ($1, $2)
-                 ON CONFLICT (announcement_id, chat_id) DO NOTHING",
-            )
-            .bind(id)
-            .bind(chat)
-            .execute(self.db.pool())
-            .await?;
+            progress_messages::add(&self.db, id, crate::vocab::ChatId(chat)).await?;
         }
-        let rows = sqlx::query(
-            "SELECT chat_id, message_id FROM broadcast_progress WHERE announcement_id = $1 AND final = 0",
-        )
-        .bind(id)
-        .fetch_all(self.db.pool())
-        .await?;
-        for row in rows {
-            let chat: i64 = row.try_get("chat_id")?;
-            let message_id: Option<i64> = row.try_get("message_id")?;
+        for (chat_id, message_id) in progress_messages::open(&self.db, id).await? {
+            let chat = chat_id.get();
             let now = Instant::now();
             let due = match self.shown.get(&(id, chat)) {
                 Some((at, shown)) => {
@@ -169,28 +178,16 @@ impl Progress {
             match delivered {
                 Ok(mid) => {
                     self.shown.insert((id, chat), (now, text.to_owned()));
-                    sqlx::query(
-                        "UPDATE broadcast_progress SET message_id = $3, final = $4 WHERE announcement_id = $1 AND chat_id = $2",
-                    )
-                    .bind(id)
-                    .bind(chat)
-                    .bind(mid)
-                    .bind(i64::from(is_final))
-                    .execute(self.db.pool())
-                    .await?;
+                    progress_messages::shown(&self.db, id, chat_id, mid, is_final).await?;
                 }
                 // Flood control on the admin's chat: try again on the next tick.
                 Err(teloxide::RequestError::RetryAfter(_)) => {}
                 Err(err) => {
-                    tracing::warn!(announcement = id, chat = %crate::privacy::Chat(chat), error = %err, "could not update the progress message");
+                    tracing::warn!(announcement = %id, chat = %crate::privacy::Chat(chat), error = %err, "could not update the progress message");
                     if is_final {
                         // An admin who never started the bot cannot get messages;
                         // don't try forever.
-                        sqlx::query("UPDATE broadcast_progress SET final = 1 WHERE announcement_id = $1 AND chat_id = $2")
-                            .bind(id)
-                            .bind(chat)
-                            .execute(self.db.pool())
-                            .await?;
+                        progress_messages::give_up(&self.db, id, chat_id).await?;
                     }
                 }
             }
@@ -259,14 +256,17 @@ impl Progress {
 
     /// Tells the admins about deliveries a stopped sender left unknown, at once; the
     /// broadcast's final report lists them with the resend button.
-    pub async fn report_unknown(&self, counts: &[(i64, i64)]) -> Result<(), StorageError> {
+    pub async fn report_unknown(
+        &self,
+        counts: &[(AnnouncementId, i64)],
+    ) -> Result<(), StorageError> {
         for &(id, n) in counts {
             tracing::warn!(
-                announcement = id,
+                announcement = %id,
                 unknown = n,
                 "deliveries were in flight when the sender stopped; marked unknown, not resent"
             );
-            let created_by = self.created_by(id).await?;
+            let created_by = announcements::created_by(&self.db, id).await?;
             let text = format!(
                 "⚠️ <b>Broadcast #{id}</b>: {n} deliveries were in flight when the sender stopped. \
                  Telegram may or may not have posted them, so they are marked unknown and will \
@@ -279,59 +279,39 @@ impl Progress {
                 }
             }
             // A broadcast that had already ended shows its final report again.
-            sqlx::query("UPDATE broadcast_progress SET final = 0 WHERE announcement_id = $1")
-                .bind(id)
-                .execute(self.db.pool())
-                .await?;
+            progress_messages::reopen(&self.db, id).await?;
         }
         Ok(())
     }
 
-    /// Lists a finished broadcast's unknown deliveries to its admins, each with a
-    /// resend button of their own.
+    /// Lists a finished broadcast's unknown deliveries to its admins, with a resend
+    /// button of their own when the Telegram side offers one.
     async fn report_unknown_chats(
         &self,
-        id: i64,
+        id: AnnouncementId,
         created_by: Option<i64>,
     ) -> Result<(), StorageError> {
         let chats = unknown_chats(&self.db, id).await?;
         tracing::warn!(
-            announcement = id,
+            announcement = %id,
             unknown = chats.total(),
             "broadcast ended with deliveries of unknown outcome; reported to admins"
         );
         let text = unknown::render(id, &chats);
-        let resend = crate::telegram::admin::confirm::Pending::ResendUnknown {
-            announcement_id: id,
-        };
         for admin in self.recipients(created_by) {
-            self.paced().await;
-            let offered = crate::telegram::admin::confirm::offer(
-                &self.bot,
-                &self.db,
-                admin,
-                ChatId(admin),
-                text.clone(),
-                &resend,
-                RESEND_BUTTON_TTL,
-            )
-            .await;
+            let offered = match &self.resend {
+                Some(resend) => {
+                    self.paced().await;
+                    resend
+                        .offer(admin, text.clone(), id, RESEND_BUTTON_TTL)
+                        .await
+                }
+                None => self.send(admin, &text).await.map(drop).map_err(Into::into),
+            };
             if let Err(err) = offered {
-                tracing::warn!(announcement = id, error = %err, "could not send the unknown-deliveries report");
+                tracing::warn!(announcement = %id, error = %err, "could not send the unknown-deliveries report");
             }
         }
         Ok(())
-    }
-
-    async fn created_by(&self, id: i64) -> Result<Option<i64>, StorageError> {
-        Ok(
-            sqlx::query("SELECT created_by FROM announcements WHERE id = $1")
-                .bind(id)
-                .fetch_optional(self.db.pool())
-                .await?
-                .map(|r| r.try_get("created_by"))
-                .transpose()?
-                .flatten(),
-        )
     }
 }

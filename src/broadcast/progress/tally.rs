@@ -1,8 +1,10 @@
 //! What a progress message says: deliveries counted by state, the measured rate and
 //! the time left, rendered for admins.
 
+use crate::storage::announcements::AnnouncementState;
+use crate::storage::deliveries::{self, DeliveryState};
 use crate::storage::{Db, StorageError};
-use sqlx::Row;
+use crate::vocab::AnnouncementId;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -31,41 +33,43 @@ impl Tally {
 }
 
 /// Counts the deliveries of an announcement by state.
-pub async fn tally(db: &Db, announcement_id: i64) -> Result<Tally, StorageError> {
-    let rows = sqlx::query(
-        "SELECT state, COUNT(*) AS n FROM deliveries WHERE announcement_id = $1 GROUP BY state",
-    )
-    .bind(announcement_id)
-    .fetch_all(db.pool())
-    .await?;
+pub async fn tally(db: &Db, announcement_id: AnnouncementId) -> Result<Tally, StorageError> {
+    let mut conn = db.acquire().await?;
     let mut t = Tally::default();
-    for r in &rows {
-        let n: i64 = r.try_get("n")?;
-        match r.try_get::<String, _>("state")?.as_str() {
-            "sent" => t.sent += n,
-            "skipped" => t.skipped += n,
-            "failed" => t.failed += n,
-            "unknown" => t.unknown += n,
-            "cancelled" => t.cancelled += n,
-            "withdrawn" => t.withdrawn += n,
-            _ => t.left += n,
+    for (state, n) in deliveries::counts(&mut conn, announcement_id).await? {
+        match state {
+            DeliveryState::Sent => t.sent += n,
+            DeliveryState::Skipped => t.skipped += n,
+            DeliveryState::Failed => t.failed += n,
+            DeliveryState::Unknown => t.unknown += n,
+            DeliveryState::Cancelled => t.cancelled += n,
+            DeliveryState::Withdrawn => t.withdrawn += n,
+            DeliveryState::Pending | DeliveryState::InFlight => t.left += n,
         }
     }
     Ok(t)
 }
 
-/// What a stored announcement state reads as once `withdrawn` is known: a withdrawn
+/// What an announcement state reads as once `withdrawn` is known: a withdrawn
 /// broadcast reads `withdrawing` while its deletions go out and `withdrawn` after.
-pub fn shown_state(state: &str, withdrawn: bool) -> &str {
+pub fn shown_state(state: AnnouncementState, withdrawn: bool) -> &'static str {
+    use AnnouncementState::{Cancelled, Done};
     match (state, withdrawn) {
-        ("done" | "cancelled", true) => "withdrawn",
+        (Done | Cancelled, true) => "withdrawn",
         (_, true) => "withdrawing",
-        (other, false) => other,
+        (other, false) => other.as_str(),
     }
 }
 
-/// The progress text; `rate` in messages per second.
-pub fn render(id: i64, state: &str, t: &Tally, rate: Option<f64>, eta: Option<Duration>) -> String {
+/// The progress text; `state` as [`shown_state`] reads it; `rate` in messages per
+/// second.
+pub fn render(
+    id: AnnouncementId,
+    state: &str,
+    t: &Tally,
+    rate: Option<f64>,
+    eta: Option<Duration>,
+) -> String {
     let head = match state {
         "done" => format!("✅ <b>Broadcast #{id} finished</b>"),
         "cancelled" => format!("⛔ <b>Broadcast #{id} cancelled</b>"),
@@ -164,7 +168,13 @@ mod tests {
             left: 904,
             ..Tally::default()
         };
-        let text = render(7, "sending", &t, Some(30.0), Some(Duration::from_secs(30)));
+        let text = render(
+            AnnouncementId(7),
+            "sending",
+            &t,
+            Some(30.0),
+            Some(Duration::from_secs(30)),
+        );
         assert!(text.contains("Broadcast #7 sending"), "{text}");
         assert!(
             text.contains("sent 90 · skipped 5 · failed 1 · left 904 (of 1000)"),
@@ -179,7 +189,13 @@ mod tests {
             left: 1,
             ..Tally::default()
         };
-        let text = render(7, "sending", &t, None, Some(Duration::from_millis(400)));
+        let text = render(
+            AnnouncementId(7),
+            "sending",
+            &t,
+            None,
+            Some(Duration::from_millis(400)),
+        );
         assert!(text.ends_with("ETA 1s"), "{text}");
     }
 
@@ -190,7 +206,7 @@ mod tests {
             unknown: 2,
             ..Tally::default()
         };
-        let text = render(3, "done", &t, Some(1.0), None);
+        let text = render(AnnouncementId(3), "done", &t, Some(1.0), None);
         assert!(text.contains("finished"));
         assert!(text.contains("unknown 2"));
         assert!(!text.contains("rate"));

@@ -7,8 +7,9 @@
 //! be a double. Its thank-you note waits with it. An admin who would rather risk a
 //! double than a gap presses Resend.
 
-use crate::storage::{Db, StorageError};
-use sqlx::Row;
+use crate::storage::{Db, StorageError, deliveries};
+use crate::vocab::AnnouncementId;
+use crate::vocab::ChatKind;
 
 /// How many chats the report names; the rest are counted.
 const NAMED: usize = 10;
@@ -29,20 +30,14 @@ impl UnknownChats {
 }
 
 /// Loads the unknown deliveries of `announcement_id`.
-pub async fn unknown_chats(db: &Db, announcement_id: i64) -> Result<UnknownChats, StorageError> {
-    let rows = sqlx::query(
-        "SELECT c.kind, c.title FROM deliveries d LEFT JOIN chats c ON c.id = d.chat_id
-         WHERE d.announcement_id = $1 AND d.state = 'unknown' ORDER BY d.id",
-    )
-    .bind(announcement_id)
-    .fetch_all(db.pool())
-    .await?;
+pub async fn unknown_chats(
+    db: &Db,
+    announcement_id: AnnouncementId,
+) -> Result<UnknownChats, StorageError> {
     let mut out = UnknownChats::default();
-    for row in rows {
-        let kind: Option<String> = row.try_get("kind")?;
-        let title: Option<String> = row.try_get("title")?;
-        match title {
-            Some(title) if kind.as_deref() != Some("private") && out.named.len() < NAMED => {
+    for chat in deliveries::unknown_chats(db, announcement_id).await? {
+        match chat.title {
+            Some(title) if chat.chat_kind != Some(ChatKind::Private) && out.named.len() < NAMED => {
                 out.named.push(title)
             }
             _ => out.others += 1,
@@ -52,7 +47,7 @@ pub async fn unknown_chats(db: &Db, announcement_id: i64) -> Result<UnknownChats
 }
 
 /// The report, in Telegram HTML, shown above the Send (resend) / Cancel buttons.
-pub fn render(id: i64, chats: &UnknownChats) -> String {
+pub fn render(id: AnnouncementId, chats: &UnknownChats) -> String {
     let n = chats.total();
     let mut lines = vec![
         format!(
@@ -94,13 +89,13 @@ mod tests {
             named: vec!["News <1>".into(), "Fans".into()],
             others: 3,
         };
-        let text = render(12, &chats);
+        let text = render(AnnouncementId(12), &chats);
         assert!(text.contains("5 deliveries of unknown outcome"), "{text}");
         assert!(text.contains("• News &lt;1&gt;"), "escaped: {text}");
         assert!(text.contains("• and 3 more"), "{text}");
         assert!(text.contains("/milestone resend-unknown 12"), "{text}");
         let one = render(
-            3,
+            AnnouncementId(3),
             &UnknownChats {
                 named: vec![],
                 others: 1,

@@ -5,8 +5,9 @@ use super::{Worker, at_ms};
 use crate::broadcast::outcome::{self, Action};
 use crate::broadcast::pace::Slot;
 use crate::broadcast::queue::{self, Finish, Job, Step};
-use crate::broadcast::send::{self, Content, Part, Target};
+use crate::broadcast::send::{self, Content, Target};
 use crate::storage::{Millis, chats};
+use crate::vocab::{ChatId, Part};
 use chrono::Utc;
 use std::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -26,7 +27,7 @@ impl Worker {
             let (slot, epoch) = {
                 let mut pacer = self.inner.pacer.lock().expect("not poisoned");
                 (
-                    pacer.schedule(job.chat_id, job.is_group(), Instant::now()),
+                    pacer.schedule(job.chat_id.get(), job.is_group(), Instant::now()),
                     pacer.epoch(),
                 )
             };
@@ -177,22 +178,23 @@ impl Worker {
                 Finish::Release { at: at_ms(until) }
             }
             Action::ChatGone(reason) => {
-                if let Err(err) = chats::mark_gone(&inner.db, job.chat_id, &reason, now).await {
-                    tracing::warn!(chat = %crate::privacy::Chat(job.chat_id), error = %err, "could not mark the chat gone");
+                if let Err(err) = chats::mark_gone(&inner.db, job.chat_id.get(), &reason, now).await
+                {
+                    tracing::warn!(chat = %crate::privacy::Chat(job.chat_id.get()), error = %err, "could not mark the chat gone");
                 }
-                tracing::info!(chat = %crate::privacy::Chat(job.chat_id), reason, "chat is gone; delivery skipped");
+                tracing::info!(chat = %crate::privacy::Chat(job.chat_id.get()), reason, "chat is gone; delivery skipped");
                 Finish::Skipped(reason)
             }
             Action::Migrated(to) => {
-                if let Err(err) = chats::migrate(&inner.db, job.chat_id, to, now).await {
-                    tracing::warn!(from = %crate::privacy::Chat(job.chat_id), to = %crate::privacy::Chat(to), error = %err, "could not move the migrated chat");
+                if let Err(err) = chats::migrate(&inner.db, job.chat_id.get(), to, now).await {
+                    tracing::warn!(from = %crate::privacy::Chat(job.chat_id.get()), to = %crate::privacy::Chat(to), error = %err, "could not move the migrated chat");
                 }
-                Finish::MovedTo(to)
+                Finish::MovedTo(ChatId(to))
             }
             Action::Fail(description) => Finish::Failed(description),
             Action::Unknown(description) => {
                 tracing::warn!(
-                    announcement = job.announcement_id,
+                    announcement = %job.announcement_id,
                     delivery = job.id,
                     why = %description,
                     "a post may or may not have gone out; marked unknown, not resent"

@@ -19,6 +19,7 @@ use super::send::Content;
 use super::status::{SenderState, SenderStatus};
 use crate::config::BroadcastConfig;
 use crate::storage::{Db, Millis};
+use crate::vocab::AnnouncementId;
 use anyhow::Context;
 use chrono::Utc;
 use std::collections::HashMap;
@@ -67,6 +68,9 @@ struct Inner {
     stuck_outcomes: std::sync::atomic::AtomicUsize,
     /// Milestone cards, when the app gives the worker a card maker.
     cards: Option<super::card::Cards>,
+    /// The resend button under reports of unknown deliveries, when the app gives
+    /// the worker one (the Telegram side's).
+    resend: Option<Arc<dyn super::progress::ResendOffer>>,
 }
 
 impl Worker {
@@ -98,6 +102,7 @@ impl Worker {
                 status: SenderStatus::new(),
                 stuck_outcomes: std::sync::atomic::AtomicUsize::new(0),
                 cards: None,
+                resend: None,
             }),
         }
     }
@@ -112,6 +117,15 @@ impl Worker {
         Arc::get_mut(&mut self.inner)
             .expect("cards are given before the worker is cloned")
             .cards = Some(cards);
+        self
+    }
+
+    /// Offers a resend button under reports of unknown deliveries (before the
+    /// worker is shared).
+    pub fn with_resend_offer(mut self, resend: Arc<dyn super::progress::ResendOffer>) -> Self {
+        Arc::get_mut(&mut self.inner)
+            .expect("the resend offer is given before the worker is cloned")
+            .resend = Some(resend);
         self
     }
 
@@ -228,7 +242,7 @@ impl Worker {
     }
 
     async fn claim(&self, n: usize) -> Result<Vec<Job>, crate::storage::StorageError> {
-        if queue::start_due_announcements(&self.inner.db).await? > 0 {
+        if queue::start_queued(&self.inner.db).await? > 0 {
             self.prepare_cards().await;
         }
         queue::claim(&self.inner.db, n).await
@@ -263,9 +277,12 @@ impl Worker {
         }
     }
 
-    async fn contents(&self, jobs: &[Job]) -> anyhow::Result<HashMap<i64, Arc<Content>>> {
+    async fn contents(
+        &self,
+        jobs: &[Job],
+    ) -> anyhow::Result<HashMap<AnnouncementId, Arc<Content>>> {
         let mut out = HashMap::new();
-        let mut ids: Vec<i64> = jobs.iter().map(|j| j.announcement_id).collect();
+        let mut ids: Vec<AnnouncementId> = jobs.iter().map(|j| j.announcement_id).collect();
         ids.sort_unstable();
         ids.dedup();
         for id in ids {

@@ -108,6 +108,7 @@ impl Worker {
             inner.config.progress_interval,
             inner.pacer.clone(),
         )
+        .with_resend_offer(inner.resend.clone())
     }
 }
 

@@ -139,7 +139,9 @@ async fn tell(
     grow(db, store, out).await?;
     let (milestone, id) = announced(&mut events).await?;
     let fired = growth::reached(db, settings::METRIC, Reason::Announced, DEADLINE).await?;
-    let chats = crate::broadcast::progress::tally(db, id).await?.total();
+    let chats = crate::broadcast::progress::tally(db, id.into())
+        .await?
+        .total();
     out.say_at_utc(
         fired.last().map_or_else(Utc::now, |r| r.reached_at),
         format!(

@@ -5,7 +5,6 @@
 //! Counts are `u64` in the bot and `BIGINT` (i64) in the databases; [`to_db`] and
 //! [`from_db`] convert at this edge and refuse what does not fit.
 
-pub mod drafts;
 pub mod metrics;
 pub mod reached;
 pub mod readings;

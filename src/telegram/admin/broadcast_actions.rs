@@ -4,9 +4,10 @@
 
 use super::actions::ActionError;
 use super::confirm::{self, Pending};
-use crate::broadcast::ops::{self, EditPart, OpsError};
+use crate::broadcast::ops::{self, OpsError};
 use crate::milestones::template::escape_html;
 use crate::telegram::BotContext;
+use crate::vocab::Part;
 use teloxide::prelude::*;
 
 impl From<OpsError> for ActionError {
@@ -19,20 +20,20 @@ impl From<OpsError> for ActionError {
 }
 
 pub async fn pause(ctx: &BotContext, id: i64) -> Result<String, ActionError> {
-    ops::pause(&ctx.db, id).await?;
+    ops::pause(&ctx.db, id.into()).await?;
     Ok(format!(
         "Broadcast #{id} paused; /milestone resume {id} goes on."
     ))
 }
 
 pub async fn resume(ctx: &BotContext, id: i64) -> Result<String, ActionError> {
-    ops::resume(&ctx.db, id).await?;
+    ops::resume(&ctx.db, id.into()).await?;
     ctx.broadcast.wake();
     Ok(format!("Broadcast #{id} resumed."))
 }
 
 pub async fn cancel(ctx: &BotContext, id: i64) -> Result<String, ActionError> {
-    let cancelled = ops::cancel(&ctx.db, id).await?;
+    let cancelled = ops::cancel(&ctx.db, id.into()).await?;
     Ok(format!(
         "Broadcast #{id} cancelled: {cancelled} chat(s) will not get it."
     ))
@@ -46,7 +47,7 @@ pub async fn ask_resend_unknown(
     chat: ChatId,
     id: i64,
 ) -> Result<String, ActionError> {
-    let (_, tally) = ops::status(&ctx.db, id).await?;
+    let (_, tally) = ops::status(&ctx.db, id.into()).await?;
     if tally.unknown == 0 {
         return Err(ActionError::User(format!(
             "broadcast #{id} has no deliveries of unknown outcome"
@@ -79,10 +80,10 @@ pub async fn ask_edit(
     text: String,
 ) -> Result<String, ActionError> {
     crate::milestones::template::html::check_text(&text).map_err(ActionError::User)?;
-    let (state, _) = ops::status(&ctx.db, id).await?;
-    ops::check_editable(id, state)?;
-    let thanks_only = crate::storage::announcements::is_thanks_only(&ctx.db, id).await?;
-    let reach = ops::reach(&ctx.db, id).await?;
+    let (state, _) = ops::status(&ctx.db, id.into()).await?;
+    ops::check_editable(id.into(), state)?;
+    let thanks_only = crate::storage::announcements::is_thanks_only(&ctx.db, id.into()).await?;
+    let reach = ops::reach(&ctx.db, id.into()).await?;
     let chats = if thanks_only {
         reach.thanked
     } else {
@@ -115,9 +116,9 @@ pub async fn ask_withdraw(
     chat: ChatId,
     id: i64,
 ) -> Result<String, ActionError> {
-    let (state, _) = ops::status(&ctx.db, id).await?;
-    ops::check_withdrawable(id, state)?;
-    let reach = ops::reach(&ctx.db, id).await?;
+    let (state, _) = ops::status(&ctx.db, id.into()).await?;
+    ops::check_withdrawable(id.into(), state)?;
+    let reach = ops::reach(&ctx.db, id.into()).await?;
     let mut text = format!(
         "Delete broadcast #{id} from the {} chat(s) where it was posted?",
         reach.posted
@@ -163,13 +164,13 @@ pub async fn confirmed_edit(
     thanks_only: bool,
 ) -> anyhow::Result<String> {
     let part = if thanks_only {
-        EditPart::Thanks
+        Part::Thanks
     } else {
-        EditPart::Announcement
+        Part::Announcement
     };
     reply(
         ctx,
-        ops::edit(&ctx.db, id, part, text)
+        ops::edit(&ctx.db, id.into(), part, text)
             .await
             .map(|n| format!("Editing broadcast #{id} in {n} chat(s).")),
     )
@@ -179,7 +180,7 @@ pub async fn confirmed_edit(
 pub async fn confirmed_withdraw(ctx: &BotContext, id: i64) -> anyhow::Result<String> {
     reply(
         ctx,
-        ops::withdraw(&ctx.db, id)
+        ops::withdraw(&ctx.db, id.into())
             .await
             .map(|n| format!("Withdrawing broadcast #{id} from {n} chat(s).")),
     )
@@ -189,7 +190,7 @@ pub async fn confirmed_withdraw(ctx: &BotContext, id: i64) -> anyhow::Result<Str
 pub async fn confirmed_resend_unknown(ctx: &BotContext, id: i64) -> anyhow::Result<String> {
     reply(
         ctx,
-        ops::resend_unknown(&ctx.db, id)
+        ops::resend_unknown(&ctx.db, id.into())
             .await
             .map(|n| format!("Resending broadcast #{id} to {n} chat(s).")),
     )

@@ -8,7 +8,7 @@
 //! never reached the admin cancel it for good (`/milestone approve` cannot touch it).
 
 use crate::storage::admins;
-use crate::storage::milestones::drafts;
+use crate::storage::announcements::drafts;
 use crate::telegram::BotContext;
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};

@@ -130,14 +130,24 @@ async fn a_card_announcement_is_edited_as_a_caption_and_withdrawn(backend: Backe
 
     let too_long = "x".repeat(1100);
     assert!(
-        ops::edit(&app.db, id, ops::EditPart::Announcement, &too_long)
-            .await
-            .is_err(),
+        ops::edit(
+            &app.db,
+            id.into(),
+            milestone_bot::vocab::Part::Announcement,
+            &too_long
+        )
+        .await
+        .is_err(),
         "a caption cannot grow past 1024"
     );
-    let edited = ops::edit(&app.db, id, ops::EditPart::Announcement, "Fixed")
-        .await
-        .unwrap();
+    let edited = ops::edit(
+        &app.db,
+        id.into(),
+        milestone_bot::vocab::Part::Announcement,
+        "Fixed",
+    )
+    .await
+    .unwrap();
     assert_eq!(edited, 2);
     wait_for_state(&app.db, id, "done", DEADLINE).await;
     for chat in &chats {
@@ -150,7 +160,7 @@ async fn a_card_announcement_is_edited_as_a_caption_and_withdrawn(backend: Backe
         );
     }
 
-    ops::withdraw(&app.db, id).await.unwrap();
+    ops::withdraw(&app.db, id.into()).await.unwrap();
     wait_for_state(&app.db, id, "done", DEADLINE).await;
     for chat in &chats {
         assert!(app.sim.messages(*chat).iter().all(|m| m.deleted));

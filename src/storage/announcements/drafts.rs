@@ -8,8 +8,11 @@
 //!   of its Send / Cancel buttons): released only by that Send, cancelled for good
 //!   by Cancel, by its expiry, or when the buttons never reached the admin.
 
-use super::super::{Millis, StorageError};
-use super::from_db;
+use super::AnnouncementState;
+use crate::storage::deliveries;
+use crate::storage::milestones::from_db;
+use crate::storage::{Millis, StorageError};
+use crate::vocab::AnnouncementId;
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 
@@ -58,8 +61,7 @@ pub struct DraftInfo {
     pub kind: String,
     pub metric: Option<String>,
     pub milestone: Option<u64>,
-    /// The announcement's state (`draft`, `queued`, `cancelled`, …).
-    pub state: String,
+    pub state: AnnouncementState,
     /// Whether only a Send button may release it.
     pub behind_confirmation: bool,
 }
@@ -79,7 +81,7 @@ pub async fn info(conn: &mut AnyConnection, id: i64) -> Result<Option<DraftInfo>
                 .try_get::<Option<i64>, _>("milestone")?
                 .map(from_db)
                 .transpose()?,
-            state: r.try_get("state")?,
+            state: AnnouncementState::parse(&r.try_get::<String, _>("state")?)?,
             behind_confirmation: r.try_get::<Option<String>, _>("confirm_nonce")?.is_some(),
         })
     })
@@ -163,14 +165,7 @@ pub async fn cancel(
     if done.rows_affected() == 0 {
         return Ok(false);
     }
-    sqlx::query(
-        "UPDATE deliveries SET state = 'cancelled', updated_at = $2
-         WHERE announcement_id = $1 AND state = 'pending'",
-    )
-    .bind(id)
-    .bind(Millis::from(at))
-    .execute(&mut *conn)
-    .await?;
+    deliveries::cancel_pending(conn, AnnouncementId(id), at).await?;
     Ok(true)
 }
 
@@ -195,21 +190,4 @@ pub async fn cancel_expired(
         }
     }
     Ok(cancelled)
-}
-
-/// Queues every watcher-held draft whose `release_at` is at or before `now`; their ids.
-pub async fn queue_due(
-    conn: &mut AnyConnection,
-    now: DateTime<Utc>,
-) -> Result<Vec<i64>, StorageError> {
-    let rows = sqlx::query(
-        "UPDATE announcements SET state = 'queued'
-         WHERE kind = 'milestone' AND state = 'draft' AND confirm_nonce IS NULL
-           AND release_at IS NOT NULL AND release_at <= $1
-         RETURNING id",
-    )
-    .bind(Millis::from(now))
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
 }
