@@ -18,6 +18,7 @@ mod demo;
 mod hll_redis;
 mod ingest;
 mod instances;
+mod lifecycle;
 mod membership;
 mod milestones;
 mod operations;
