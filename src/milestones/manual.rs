@@ -78,7 +78,7 @@ pub async fn release(
     now: DateTime<Utc>,
 ) -> Result<Released, StorageError> {
     let mut tx = db.pool().begin().await?;
-    let Some(info) = drafts::info(&mut tx, id).await? else {
+    let Some(info) = drafts::info(&mut tx, id.into()).await? else {
         return Ok(Released::NotADraft);
     };
     if let (Some(metric), Some(milestone)) = (&info.metric, info.milestone) {
@@ -88,12 +88,12 @@ pub async fn release(
             && Some(earlier.announcement_id) != acknowledged
             && earlier.announcement_id != id
         {
-            drafts::cancel(&mut tx, id, now).await?;
+            drafts::cancel(&mut tx, id.into(), now).await?;
             tx.commit().await?;
             return Ok(Released::AnnouncedMeanwhile(earlier));
         }
     }
-    if !drafts::release_confirmed(&mut tx, id, admin, progress_chat, now).await? {
+    if !drafts::release_confirmed(&mut tx, id.into(), admin, progress_chat, now).await? {
         return Ok(Released::NotADraft);
     }
     if let (Some(metric), Some(milestone)) = (&info.metric, info.milestone) {

@@ -85,7 +85,14 @@ pub async fn drafts(db: &Db) -> Result<Vec<Draft>, StorageError> {
 /// Queues a draft the watcher held, now; `false` if it is no such draft.
 pub async fn approve(db: &Db, announcement_id: i64) -> Result<bool, StorageError> {
     let mut conn = db.pool().acquire().await?;
-    let queued = drafts::approve(&mut conn, announcement_id, None, None, Utc::now()).await?;
+    let queued = drafts::approve(
+        &mut conn,
+        AnnouncementId(announcement_id),
+        None,
+        None,
+        Utc::now(),
+    )
+    .await?;
     if queued {
         tracing::info!(announcement_id, "milestone draft approved");
     }
@@ -120,7 +127,7 @@ pub async fn approve_by(
     let mut conn = db.pool().acquire().await?;
     if drafts::approve(
         &mut conn,
-        announcement_id,
+        AnnouncementId(announcement_id),
         Some(admin),
         Some(progress_chat),
         now,
@@ -130,7 +137,7 @@ pub async fn approve_by(
         tracing::info!(announcement_id, "milestone draft approved");
         return Ok(Ok(()));
     }
-    let why = match drafts::info(&mut conn, announcement_id).await? {
+    let why = match drafts::info(&mut conn, AnnouncementId(announcement_id)).await? {
         None => NotApproved::Unknown(announcement_id),
         Some(d) if d.state == AnnouncementState::Draft && d.behind_confirmation => {
             NotApproved::BehindConfirmation(announcement_id)
@@ -154,8 +161,9 @@ pub async fn release_due(db: &Db, now: DateTime<Utc>) -> Result<Vec<i64>, Storag
 
 /// Cancels for good every draft whose Send button expired unpressed; their ids.
 pub async fn cancel_expired(db: &Db, now: DateTime<Utc>) -> Result<Vec<i64>, StorageError> {
-    let mut conn = db.pool().acquire().await?;
-    drafts::cancel_expired(&mut conn, now).await
+    let mut conn = db.acquire().await?;
+    let cancelled = drafts::cancel_expired(&mut conn, now).await?;
+    Ok(cancelled.into_iter().map(AnnouncementId::get).collect())
 }
 
 #[cfg(test)]

@@ -66,7 +66,10 @@ pub struct DraftInfo {
     pub behind_confirmation: bool,
 }
 
-pub async fn info(conn: &mut AnyConnection, id: i64) -> Result<Option<DraftInfo>, StorageError> {
+pub async fn info(
+    conn: &mut AnyConnection,
+    id: AnnouncementId,
+) -> Result<Option<DraftInfo>, StorageError> {
     let row = sqlx::query(
         "SELECT kind, metric, milestone, state, confirm_nonce FROM announcements WHERE id = $1",
     )
@@ -91,7 +94,7 @@ pub async fn info(conn: &mut AnyConnection, id: i64) -> Result<Option<DraftInfo>
 /// Ties a draft to the confirmation whose Send alone may release it.
 pub async fn set_confirmation(
     conn: &mut AnyConnection,
-    id: i64,
+    id: AnnouncementId,
     nonce: &str,
 ) -> Result<(), StorageError> {
     sqlx::query("UPDATE announcements SET confirm_nonce = $2 WHERE id = $1")
@@ -106,7 +109,7 @@ pub async fn set_confirmation(
 /// show progress and when; `false` when it is no such draft.
 pub async fn approve(
     conn: &mut AnyConnection,
-    id: i64,
+    id: AnnouncementId,
     by: Option<i64>,
     progress_chat_id: Option<i64>,
     at: DateTime<Utc>,
@@ -129,7 +132,7 @@ pub async fn approve(
 /// it is no such draft any more (cancelled, expired, released).
 pub async fn release_confirmed(
     conn: &mut AnyConnection,
-    id: i64,
+    id: AnnouncementId,
     by: i64,
     progress_chat_id: i64,
     at: DateTime<Utc>,
@@ -151,7 +154,7 @@ pub async fn release_confirmed(
 /// Cancels a draft for good, with its deliveries; `false` when it is not a draft.
 pub async fn cancel(
     conn: &mut AnyConnection,
-    id: i64,
+    id: AnnouncementId,
     at: DateTime<Utc>,
 ) -> Result<bool, StorageError> {
     let done = sqlx::query(
@@ -165,7 +168,7 @@ pub async fn cancel(
     if done.rows_affected() == 0 {
         return Ok(false);
     }
-    deliveries::cancel_pending(conn, AnnouncementId(id), at).await?;
+    deliveries::cancel_pending(conn, id, at).await?;
     Ok(true)
 }
 
@@ -173,7 +176,7 @@ pub async fn cancel(
 pub async fn cancel_expired(
     conn: &mut AnyConnection,
     now: DateTime<Utc>,
-) -> Result<Vec<i64>, StorageError> {
+) -> Result<Vec<AnnouncementId>, StorageError> {
     let rows = sqlx::query(
         "SELECT a.id FROM announcements a JOIN confirmations c ON c.nonce = a.confirm_nonce
          WHERE a.state = 'draft' AND c.used_at IS NULL AND c.expires_at <= $1
@@ -184,7 +187,7 @@ pub async fn cancel_expired(
     .await?;
     let mut cancelled = Vec::new();
     for row in rows {
-        let id: i64 = row.try_get("id")?;
+        let id = AnnouncementId(row.try_get("id")?);
         if cancel(conn, id, now).await? {
             cancelled.push(id);
         }

@@ -140,7 +140,7 @@ pub async fn ask_to_release(
     let id = announcements::create(&mut tx, new)
         .await?
         .ok_or_else(|| anyhow::anyhow!("draft key {} already used", new.dedupe_key))?;
-    drafts::set_confirmation(&mut tx, id, &nonce).await?;
+    drafts::set_confirmation(&mut tx, id.into(), &nonce).await?;
     let reach = announcements::delivery_count(&mut tx, id).await?;
     tx.commit().await?;
     let pending = Pending::Release {
@@ -151,7 +151,7 @@ pub async fn ask_to_release(
     let ttl = Duration::from_std(ctx.confirm_ttl).unwrap_or(Duration::minutes(10));
     if let Err(err) = ask_with(bot, &ctx.db, &nonce, admin_id, chat, text, &pending, ttl).await {
         let mut conn = ctx.db.pool().acquire().await?;
-        drafts::cancel(&mut conn, id, Utc::now()).await?;
+        drafts::cancel(&mut conn, id.into(), Utc::now()).await?;
         tracing::warn!(
             announcement_id = id,
             "draft cancelled: its confirmation could not be sent"
@@ -168,7 +168,7 @@ async fn cancel_draft(ctx: &BotContext, action: &str) -> anyhow::Result<()> {
     }) = serde_json::from_str::<Pending>(action)
     {
         let mut conn = ctx.db.pool().acquire().await?;
-        if drafts::cancel(&mut conn, announcement_id, Utc::now()).await? {
+        if drafts::cancel(&mut conn, announcement_id.into(), Utc::now()).await? {
             tracing::info!(announcement_id, "draft cancelled");
         }
     }
