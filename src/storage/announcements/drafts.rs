@@ -2,8 +2,9 @@
 //!
 //! Two kinds of draft, told apart by `confirm_nonce`:
 //! - held by the milestone watcher (`RELEASE_MODE=approve`, `MILESTONE_MIN_GAP`;
-//!   no nonce): listed for admins, released by `/milestone approve` or by the
-//!   watcher once their `release_at` has passed;
+//!   no nonce): listed for admins, released by `/milestone approve` ([`approve`])
+//!   or by the watcher once their `release_at` has passed
+//!   ([`super::release_due_drafts`], the only other way out of `draft`);
 //! - written for a confirmation (a manual announcement, a thank-you note; the nonce
 //!   of its Send / Cancel buttons): released only by that Send, cancelled for good
 //!   by Cancel, by its expiry, or when the buttons never reached the admin.

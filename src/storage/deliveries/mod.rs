@@ -8,11 +8,11 @@
 //! back to `pending` with a new [`Step`]. Every SQL text naming a state is here.
 //!
 //! # Layout
-//! - [`claim`]: claim due deliveries, recover what a crash left in flight.
-//! - [`finish`]: a claimed delivery's outcome, written under its claim.
-//! - [`follow`]: deliveries following their announcement (cancel, withdraw, edit,
+//! - `claim`: claim due deliveries, recover what a crash left in flight.
+//! - `finish`: a claimed delivery's outcome, written under its claim.
+//! - `follow`: deliveries following their announcement (cancel, withdraw, edit,
 //!   resend) and their chat (migration).
-//! - [`report`]: counts for progress, the ETA and the admins' reports.
+//! - `report`: counts for progress, the ETA and the admins' reports.
 
 mod claim;
 mod finish;
