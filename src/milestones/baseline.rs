@@ -7,11 +7,12 @@
 //! The count is stored as a reading, and the metric's baseline raised to the lower
 //! bound, in one transaction under the metric's lock.
 
+use super::apply::WatchError;
 use super::apply::reached_row;
+use super::counter::Counter;
 use super::detector::{DetectorConfig, Reading};
 use super::rules::milestones_in;
 use super::state;
-use super::watcher::{Counter, WatchError};
 use crate::storage::Db;
 use crate::storage::milestones::reached::{self, Reason};
 use crate::storage::milestones::{metrics, readings};

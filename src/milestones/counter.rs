@@ -1,10 +1,19 @@
 //! Where the watcher's counts come from: the [`Counter`] trait, so tests can use a
-//! fake, and [`SketchCounter`], the sketch store the app runs with.
+//! fake, and [`SketchCounter`], the sketch store the app runs with; and
+//! [`WatchedMetric`], a metric as the watcher reads it.
 
-use super::watcher::WatchedMetric;
 use crate::sketch::{Estimate, Metrics, SketchStore, SketchStoreKind};
 use chrono::{DateTime, Utc};
 use std::future::Future;
+
+/// A metric the watcher reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchedMetric {
+    /// `mau`: the sketch store's metric name.
+    pub name: String,
+    /// `monthly active users`: what `{metric_label}` shows.
+    pub label: String,
+}
 
 /// Why a metric could not be counted (no ids in the message, ever).
 #[derive(Debug, thiserror::Error)]

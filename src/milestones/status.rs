@@ -5,11 +5,11 @@
 //! forecast only from readings at least [`MIN_HISTORY`] apart, so a first import
 //! is not extrapolated from two readings seconds apart.
 
+use super::counter::WatchedMetric;
 use super::detector::{Reading, expected_date, growth_per_day};
 use super::number::{format_grouped, format_short};
-use super::rules_store::RuleStoreError;
+use super::rule_check::RuleStoreError;
 use super::state;
-use super::watcher::WatchedMetric;
 use crate::storage::milestones::reached::{self, Reached};
 use crate::storage::milestones::{metrics, readings, rules};
 use crate::storage::{Db, StorageError};

@@ -7,76 +7,18 @@
 //! come through the small [`Counter`] trait: the sketch store in production, a fake
 //! in tests.
 
+pub use super::apply::{Applied, WatchError};
 use super::apply::{decide_and_apply, retention};
-pub use super::counter::{CountError, Counter, SketchCounter};
+pub use super::counter::{CountError, Counter, SketchCounter, WatchedMetric};
 use super::detector::Reading;
 use super::release::{HeldBecause, release_due};
-use super::rules_store::RuleStoreError;
-use crate::config::MilestonesConfig;
-use crate::storage::announcements::AnnouncementState;
+use super::rule_check::RuleStoreError;
+use super::settings::MilestonesConfig;
+use crate::storage::Db;
 use crate::storage::milestones::readings;
-use crate::storage::{Db, StorageError};
 use chrono::{DateTime, Utc};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
-
-/// A metric the watcher reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WatchedMetric {
-    /// `mau`: the sketch store's metric name.
-    pub name: String,
-    /// `monthly active users`: what `{metric_label}` shows.
-    pub label: String,
-}
-
-/// What the watcher did for one metric.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Applied {
-    /// No milestone is due (or nothing has been counted yet).
-    Nothing,
-    /// `milestone` is cleared but not yet for the hold time.
-    Pending {
-        milestone: u64,
-        clears_at: DateTime<Utc>,
-    },
-    /// The metric's first reading: these milestones were newly recorded as already
-    /// passed; nothing is announced.
-    Baseline { milestones: Vec<u64> },
-    /// `milestone` fired: recorded, with its announcement (queued or draft).
-    Announced {
-        milestone: u64,
-        skipped: Vec<u64>,
-        /// `None` only if an announcement with the same dedupe key already existed.
-        announcement_id: Option<i64>,
-        state: AnnouncementState,
-        release_at: Option<DateTime<Utc>>,
-        held: Option<HeldBecause>,
-    },
-    /// Another instance recorded `milestone` first; nothing was written.
-    AlreadyRecorded { milestone: u64 },
-}
-
-/// Why one metric's round failed; the others go on.
-#[derive(Debug, thiserror::Error)]
-pub enum WatchError {
-    /// The sketch store could not count.
-    #[error("counting failed: {0}")]
-    Count(#[from] CountError),
-    /// The metric's rules could not be read.
-    #[error(transparent)]
-    Rules(#[from] RuleStoreError),
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-    /// The metric's row disappeared inside the transaction that created it.
-    #[error("the milestone state of {0} vanished")]
-    Vanished(String),
-}
-
-impl From<sqlx::Error> for WatchError {
-    fn from(e: sqlx::Error) -> Self {
-        WatchError::Storage(e.into())
-    }
-}
 
 /// One metric's part of a tick.
 #[derive(Debug)]

@@ -318,7 +318,9 @@ async fn the_baseline_command_records_what_the_lower_bound_passed_and_later_cros
     let url = database.url().to_owned();
     let env: HashMap<String, String> = [("DATABASE_URL".to_owned(), url.clone())].into();
     let sketch = SketchConfig::from_env(&env).unwrap();
-    let store = SketchStoreKind::open(&sketch, Some(&db)).await.unwrap();
+    let store = SketchStoreKind::open(&sketch.backend, Some(&db))
+        .await
+        .unwrap();
     let counter = SketchCounter {
         store,
         metrics: sketch.metrics.clone(),
