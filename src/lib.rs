@@ -20,6 +20,9 @@
 //!   real bot against the Bot API simulator).
 //! - [`telemetry`]: logging, and the one place secrets are scrubbed from output.
 //! - [`privacy`]: pseudonyms (a keyed hash) for people in logs and the audit.
+//! - [`text`]: Telegram HTML (escaping, checking, length in UTF-16, splitting a long
+//!   reply) and number formatting, shared by milestones, broadcast, telegram and
+//!   render.
 //! - [`vocab`]: the words every layer shares: `ChatId`, `UserId`, `AnnouncementId`,
 //!   `MetricName`, `Part`, `MediaKind`. The lowest module: it imports no other.
 
@@ -35,4 +38,5 @@ pub mod sketch;
 pub mod storage;
 pub mod telegram;
 pub mod telemetry;
+pub mod text;
 pub mod vocab;

@@ -1,9 +1,10 @@
 //! Milestones: rules, detection, templates, and the watcher that records them.
 //!
-//! Pure logic: [`number`] reads and prints counts, [`rules`] says which counts are
-//! milestones, [`live`] which of them may still fire, [`detector`] decides when one
-//! fires, [`template`] renders the announcements, [`country`] compares a count with
-//! populations, [`release`]'s `release_for` picks an announcement's state.
+//! Pure logic (counts are read and printed by [`crate::text::number`]): [`rules`]
+//! says which counts are milestones, [`live`] which of them may still fire,
+//! [`detector`] decides when one fires, [`template`] renders the announcements,
+//! [`country`] compares a count with populations, [`release`]'s `release_for`
+//! picks an announcement's state.
 //!
 //! With the database: [`state`] (what is recorded about a metric, loaded in one
 //! place), [`rules_store`] (rules admins add and remove; what they may type and why
@@ -27,7 +28,6 @@ pub mod country;
 pub mod detector;
 pub mod live;
 pub mod manual;
-pub mod number;
 pub mod release;
 pub mod rule_check;
 pub mod rules;

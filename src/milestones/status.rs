@@ -7,12 +7,12 @@
 
 use super::counter::WatchedMetric;
 use super::detector::{Reading, expected_date, growth_per_day};
-use super::number::{format_grouped, format_short};
 use super::rule_check::RuleStoreError;
 use super::state;
 use crate::storage::milestones::reached::{self, Reached};
 use crate::storage::milestones::{metrics, readings, rules};
 use crate::storage::{Db, StorageError};
+use crate::text::number::{format_grouped, format_short};
 use chrono::{DateTime, Duration, Utc};
 use std::fmt::Write;
 

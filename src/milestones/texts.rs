@@ -123,7 +123,7 @@ fn check_all(metric: &str, rows: &[TemplateRow]) -> Result<(), TextsError> {
     for key in keys {
         let what = match key {
             None => format!("of {metric}"),
-            Some(m) => format!("of {metric} at {}", super::number::format_short(m)),
+            Some(m) => format!("of {metric} at {}", crate::text::number::format_short(m)),
         };
         check(&resolve(rows, key), &what)?;
     }

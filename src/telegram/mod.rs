@@ -6,13 +6,13 @@
 pub mod admin;
 pub mod commands;
 pub mod dispatch;
-pub mod fit;
 pub mod membership;
 pub mod notify;
 mod replies;
 pub mod webhook;
 
 use crate::storage::Db;
+use crate::text::fit;
 use std::sync::Arc;
 use teloxide::dispatching::{HandlerExt, UpdateFilterExt, UpdateHandler};
 use teloxide::prelude::*;
