@@ -11,6 +11,7 @@ pub mod audit;
 pub mod chats;
 pub mod install;
 pub mod milestones;
+pub mod sketches;
 pub mod updates;
 mod url;
 
