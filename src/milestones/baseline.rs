@@ -9,13 +9,14 @@
 
 use super::apply::WatchError;
 use super::apply::reached_row;
-use super::counter::Counter;
+use super::counter::{CountError, Counter};
 use super::detector::{DetectorConfig, Reading};
 use super::rules::milestones_in;
 use super::state;
 use crate::storage::Db;
 use crate::storage::milestones::reached::{self, Reason};
 use crate::storage::milestones::{metrics, readings};
+use crate::vocab::MetricName;
 use chrono::{DateTime, Utc};
 
 /// What a baseline recorded (or, for [`plan`], would record).
@@ -102,7 +103,11 @@ async fn count(
     metric: &str,
     now: DateTime<Utc>,
 ) -> Result<Reading, WatchError> {
-    let estimate = counter.count(metric, now).await?;
+    // A name that is not a metric name is in no `METRICS`: the same answer the
+    // sketch store gives for an unknown metric.
+    let name =
+        MetricName::parse(metric).map_err(|_| CountError(format!("{metric} is not in METRICS")))?;
+    let estimate = counter.count(&name, now).await?;
     Ok(Reading {
         at: now,
         estimate: estimate.value,

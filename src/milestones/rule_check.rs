@@ -5,6 +5,7 @@
 
 use super::rules::{Rule, RuleError};
 use crate::storage::StorageError;
+use crate::vocab::MetricName;
 
 /// The largest milestone the database can record (`BIGINT`).
 pub const MAX_MILESTONE: u64 = i64::MAX as u64;
@@ -50,11 +51,9 @@ impl From<sqlx::Error> for RuleStoreError {
     }
 }
 
-/// Checks a metric name the way the sketch store does.
-pub fn check_metric(metric: &str) -> Result<(), RuleStoreError> {
-    crate::sketch::MetricName::parse(metric)
-        .map(drop)
-        .map_err(|_| RuleStoreError::BadMetric(metric.to_owned()))
+/// Reads a metric name as an admin typed it, checked the way the sketch store does.
+pub fn check_metric(metric: &str) -> Result<MetricName, RuleStoreError> {
+    MetricName::parse(metric).map_err(|_| RuleStoreError::BadMetric(metric.to_owned()))
 }
 
 /// Reads and checks a rule as an admin typed it.

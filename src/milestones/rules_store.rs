@@ -17,6 +17,7 @@ use super::state;
 use crate::storage::Db;
 use crate::storage::milestones::reached::{self, Reason};
 use crate::storage::milestones::{metrics, readings, rules};
+use crate::vocab::MetricName;
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
@@ -147,15 +148,16 @@ pub async fn list_rules(db: &Db, metric: Option<&str>) -> Result<Vec<StoredRule>
 /// once per metric ever (safe to call on every start, and from two instances).
 pub async fn seed_defaults(
     db: &Db,
-    watched: &[String],
-    defaults: &[(String, Rule)],
+    watched: &[MetricName],
+    defaults: &[(MetricName, Rule)],
 ) -> Result<(), RuleStoreError> {
     let now = Utc::now();
-    for metric in watched {
+    for name in watched {
+        let metric = name.as_str();
         let mut tx = db.pool().begin().await?;
         metrics::ensure(&mut tx, metric, now).await?;
         if metrics::mark_seeded(&mut tx, metric, now).await? {
-            for (_, rule) in defaults.iter().filter(|(m, _)| m == metric) {
+            for (_, rule) in defaults.iter().filter(|(m, _)| m == name) {
                 rules::insert(&mut tx, metric, &rule.to_string(), now, None).await?;
             }
             metrics::bump_rules_version(&mut tx, metric).await?;

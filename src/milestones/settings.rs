@@ -11,6 +11,7 @@ use super::rule_check::{check_metric, parse_rule};
 use super::rules::Rule;
 use crate::storage::milestones::metrics::{self, MetricRow};
 use crate::storage::{Db, StorageError};
+use crate::vocab::MetricName;
 use chrono::Utc;
 use std::fmt;
 use std::str::FromStr;
@@ -30,7 +31,7 @@ pub struct MilestonesConfig {
     pub detector: DetectorConfig,
     /// `MILESTONE_RULES`: `metric=rule` items separated by `;` (a metric may appear
     /// several times), copied into the database the first time a metric is watched.
-    pub default_rules: Vec<(String, Rule)>,
+    pub default_rules: Vec<(MetricName, Rule)>,
     /// `RELEASE_MODE` (auto), `MILESTONE_APPROVE_TIMEOUT` (unset: wait for an admin)
     /// and `MILESTONE_MIN_GAP` (unset: none): the defaults each metric may override.
     pub release: ReleaseSettings,
@@ -49,7 +50,7 @@ impl Default for MilestonesConfig {
 
 /// Reads `mau=round;mau=250M;dau=every 1M`. `;` separates items because counts may
 /// contain commas (`200,000,000`).
-pub fn parse_rules(raw: &str) -> Result<Vec<(String, Rule)>, String> {
+pub fn parse_rules(raw: &str) -> Result<Vec<(MetricName, Rule)>, String> {
     raw.split(';')
         .map(str::trim)
         .filter(|item| !item.is_empty())
@@ -58,9 +59,9 @@ pub fn parse_rules(raw: &str) -> Result<Vec<(String, Rule)>, String> {
                 .split_once('=')
                 .ok_or_else(|| format!("\"{item}\" is not metric=rule (e.g. mau=round)"))?;
             let metric = metric.trim();
-            check_metric(metric).map_err(|e| e.to_string())?;
+            let name = check_metric(metric).map_err(|e| e.to_string())?;
             let rule = parse_rule(rule).map_err(|e| format!("{metric}: {e}"))?;
-            Ok((metric.to_owned(), rule))
+            Ok((name, rule))
         })
         .collect()
 }

@@ -52,7 +52,7 @@ pub async fn status(
     now: DateTime<Utc>,
 ) -> Result<Vec<MetricStatus>, StorageError> {
     let mut conn = db.pool().acquire().await?;
-    let mut names: Vec<String> = watched.iter().map(|m| m.name.clone()).collect();
+    let mut names: Vec<String> = watched.iter().map(|m| m.name.to_string()).collect();
     for row in metrics::list(&mut conn).await? {
         if !names.contains(&row.metric) {
             names.push(row.metric);
@@ -83,7 +83,7 @@ pub async fn status(
         out.push(MetricStatus {
             label: watched
                 .iter()
-                .find(|m| m.name == metric)
+                .find(|m| m.name.as_str() == metric)
                 .map(|m| m.label.clone()),
             latest: recent.last().copied(),
             expected: next

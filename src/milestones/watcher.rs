@@ -16,6 +16,7 @@ use super::rule_check::RuleStoreError;
 use super::settings::MilestonesConfig;
 use crate::storage::Db;
 use crate::storage::milestones::readings;
+use crate::vocab::MetricName;
 use chrono::{DateTime, Utc};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
@@ -23,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 /// One metric's part of a tick.
 #[derive(Debug)]
 pub struct MetricTick {
-    pub metric: String,
+    pub metric: MetricName,
     /// What was read and stored, if counting worked.
     pub reading: Option<Reading>,
     pub result: Result<Applied, WatchError>,
@@ -42,7 +43,7 @@ impl TickOutcome {
     pub fn applied(&self, metric: &str) -> Option<&Applied> {
         self.metrics
             .iter()
-            .find(|m| m.metric == metric)
+            .find(|m| m.metric.as_str() == metric)
             .and_then(|m| m.result.as_ref().ok())
     }
 
@@ -108,7 +109,7 @@ impl<C: Counter> Watcher<C> {
     /// Copies `MILESTONE_RULES` into the database for watched metrics seen for the
     /// first time. Call once before the first tick.
     pub async fn seed_rules(&self) -> Result<(), RuleStoreError> {
-        let names: Vec<String> = self.metrics.iter().map(|m| m.name.clone()).collect();
+        let names: Vec<MetricName> = self.metrics.iter().map(|m| m.name.clone()).collect();
         super::rules_store::seed_defaults(&self.db, &names, &self.config.default_rules).await
     }
 
@@ -184,11 +185,15 @@ impl<C: Counter> Watcher<C> {
             estimate: count.value,
             std_error: count.std_error,
         };
-        crate::telemetry::metrics::set_estimate(&metric.name, reading.estimate, reading.std_error);
+        crate::telemetry::metrics::set_estimate(
+            metric.name.as_str(),
+            reading.estimate,
+            reading.std_error,
+        );
         let mut conn = self.db.pool().acquire().await?;
-        readings::insert(&mut conn, &metric.name, &reading).await?;
+        readings::insert(&mut conn, metric.name.as_str(), &reading).await?;
         let cutoff = now - retention(&self.config.detector);
-        readings::prune(&mut conn, &metric.name, cutoff).await?;
+        readings::prune(&mut conn, metric.name.as_str(), cutoff).await?;
         Ok(reading)
     }
 
@@ -226,12 +231,12 @@ impl<C: Counter> Watcher<C> {
                 tracing::info!(metric = %metric.name, milestone, announcement_id = id, held = ?held, "milestone reached");
                 match held {
                     None => MilestoneEvent::Announced {
-                        metric: metric.name.clone(),
+                        metric: metric.name.to_string(),
                         milestone: *milestone,
                         announcement_id: *id,
                     },
                     Some(held) => MilestoneEvent::Drafted {
-                        metric: metric.name.clone(),
+                        metric: metric.name.to_string(),
                         milestone: *milestone,
                         announcement_id: *id,
                         release_at: *release_at,

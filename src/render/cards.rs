@@ -134,7 +134,7 @@ impl CardMaker {
         let label = self
             .watched
             .iter()
-            .find(|m| m.name == metric)
+            .find(|m| m.name.as_str() == metric)
             .map_or_else(|| metric.to_owned(), |m| m.label.clone());
         let ctx = TemplateContext {
             milestone,

@@ -259,9 +259,9 @@ pub(super) async fn resolve_target(
 fn default_metric(ctx: &BotContext) -> String {
     ctx.watched
         .iter()
-        .find(|m| m.name == "mau")
+        .find(|m| m.name.as_str() == "mau")
         .or_else(|| ctx.watched.first())
-        .map(|m| m.name.clone())
+        .map(|m| m.name.to_string())
         .unwrap_or_else(|| "mau".into())
 }
 
@@ -294,7 +294,7 @@ pub(super) async fn sample_context(
     let label = ctx
         .watched
         .iter()
-        .find(|m| m.name == metric)
+        .find(|m| m.name.as_str() == metric)
         .map(|m| m.label.clone())
         .unwrap_or_else(|| metric.to_owned());
     Ok(TemplateContext {
