@@ -2,16 +2,18 @@
 //! Telegram channels and groups that follow it.
 //!
 //! # Layout
-//! - [`config`]: typed settings from the environment, one struct per area.
+//! - [`config`]: typed settings from the environment, one struct per area; settings
+//!   are handed down (no module below `config` imports it).
 //! - [`app`]: builds every part from a `Config` and runs them under one shutdown.
 //! - [`storage`]: the SQL database (SQLite or PostgreSQL), migrations, one module per
-//!   table family (`chats`, `audit`, …).
+//!   table family (`chats`, `audit`, `milestones`, `sketches`, …).
 //! - [`broadcast`]: the delivery queue, pace, worker, error mapping, progress and
 //!   admin operations on broadcasts.
 //! - [`telegram`]: the teloxide handler tree: membership tracking, public commands,
 //!   the `/milestone` admin family (`telegram::admin`: parse, gate, actions,
 //!   confirmations) and admin notifications.
-//! - [`sketch`]: HyperLogLog sketches (byte-compatible with Redis) and the sketch store.
+//! - [`sketch`]: HyperLogLog sketches (byte-compatible with Redis) and the sketch store
+//!   (its SQL is `storage::sketches`).
 //! - [`milestones`]: rules, the pure detector, templates, and the watcher that reads
 //!   each metric, records milestones and writes their announcements.
 //! - [`http`]: the bot's HTTP server (health, ingest).
