@@ -61,7 +61,7 @@ impl App {
         }
         let pseudonyms = pseudonym_key(&db).await?;
         crate::privacy::use_for_logs(&pseudonyms);
-        let store = SketchStoreKind::open(&config.sketch, Some(&db))
+        let store = SketchStoreKind::open(&config.sketch.backend, Some(&db))
             .await
             .context("opening the sketch store")?;
         let counter = SketchCounter {

@@ -2,17 +2,20 @@
 //! Telegram channels and groups that follow it.
 //!
 //! # Layout
-//! - [`config`]: typed settings from the environment, one struct per area.
+//! - [`config`]: typed settings from the environment, one struct per area; settings
+//!   are handed down (no module below `config` imports it).
 //! - [`app`]: builds every part from a `Config` and runs them under one shutdown.
 //! - [`storage`]: the SQL database (SQLite or PostgreSQL), migrations, one module per
-//!   table family (`chats`, `announcements`, `deliveries`, …), each the only one
-//!   with SQL on its tables and the owner of their state transitions.
+//!   table family (`chats`, `announcements`, `deliveries`, `sketches`, `milestones`,
+//!   …), each the only one with SQL on its tables and the owner of their state
+//!   transitions.
 //! - [`broadcast`]: the delivery queue, pace, worker, error mapping, progress and
 //!   admin operations on broadcasts.
 //! - [`telegram`]: the teloxide handler tree: membership tracking, public commands,
 //!   the `/milestone` admin family (`telegram::admin`: parse, gate, actions,
 //!   confirmations) and admin notifications.
-//! - [`sketch`]: HyperLogLog sketches (byte-compatible with Redis) and the sketch store.
+//! - [`sketch`]: HyperLogLog sketches (byte-compatible with Redis) and the sketch store
+//!   (its SQL is `storage::sketches`).
 //! - [`milestones`]: rules, the pure detector, templates, and the watcher that reads
 //!   each metric, records milestones and writes their announcements.
 //! - [`http`]: the bot's HTTP server (health, ingest).
@@ -21,6 +24,9 @@
 //!   real bot against the Bot API simulator).
 //! - [`telemetry`]: logging, and the one place secrets are scrubbed from output.
 //! - [`privacy`]: pseudonyms (a keyed hash) for people in logs and the audit.
+//! - [`text`]: Telegram HTML (escaping, checking, length in UTF-16, splitting a long
+//!   reply) and number formatting, shared by milestones, broadcast, telegram and
+//!   render.
 //! - [`vocab`]: the words every layer shares: `ChatId`, `UserId`, `AnnouncementId`,
 //!   `ChatKind`, `MetricName`, `Part`, `MediaKind`. The lowest module: it imports no
 //!   other.
@@ -37,4 +43,5 @@ pub mod sketch;
 pub mod storage;
 pub mod telegram;
 pub mod telemetry;
+pub mod text;
 pub mod vocab;

@@ -4,7 +4,8 @@ use milestone_bot::app::{self, App};
 use milestone_bot::cli::sketch::SketchCommand;
 use milestone_bot::cli::{self, Cli, Command};
 use milestone_bot::config::{
-    CardConfig, Config, DatabaseConfig, MilestonesConfig, ProcessEnv, SketchBackend, SketchConfig,
+    CardConfig, Config, DatabaseConfig, FromEnv, MilestonesConfig, ProcessEnv, SketchBackend,
+    SketchConfig,
 };
 use milestone_bot::milestones::counter::{SketchCounter, watched};
 use milestone_bot::render::CardMaker;
@@ -179,7 +180,7 @@ async fn open_store() -> anyhow::Result<(SketchConfig, SketchStoreKind, Option<D
         SketchBackend::Embedded => Some(open_db().await?),
         SketchBackend::Redis { .. } => None,
     };
-    let store = SketchStoreKind::open(&config, db.as_ref()).await?;
+    let store = SketchStoreKind::open(&config.backend, db.as_ref()).await?;
     Ok((config, store, db))
 }
 

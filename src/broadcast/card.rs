@@ -7,11 +7,12 @@
 //! leaves the announcement as text (`card:off`), and the admins are told why.
 
 use super::send::{Content, Media, Upload};
-use crate::milestones::number::format_short;
-use crate::milestones::template::{TemplateKind, escape_html, html};
+use crate::milestones::template::TemplateKind;
 use crate::render::{CardFormat, CardMaker, Picture};
 use crate::storage::announcements::{self, CardFacts};
 use crate::storage::{Db, StorageError};
+use crate::text::html::{self, escape_html};
+use crate::text::number::format_short;
 use crate::vocab::{AnnouncementId, MediaKind};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -173,9 +173,9 @@ pub async fn edit(db: &Db, id: AnnouncementId, part: Part, text: &str) -> Result
         4096
     };
     // Telegram counts the visible text (tags stripped) in UTF-16 units.
-    let visible = crate::milestones::template::html::visible_text(text)
+    let visible = crate::text::html::visible_text(text)
         .map_err(|_| OpsError::BadText("the new text is not valid Telegram HTML"))?;
-    if crate::milestones::template::html::telegram_len(&visible) > limit {
+    if crate::text::html::telegram_len(&visible) > limit {
         return Err(OpsError::BadText(
             "the new text is longer than Telegram allows",
         ));

@@ -4,7 +4,7 @@
 //! import before its first start); see `milestones::baseline`.
 
 use crate::milestones::baseline::Baselined;
-use crate::milestones::number::{format_grouped, format_short};
+use crate::text::number::{format_grouped, format_short};
 
 /// What to print after a baseline.
 pub fn report(done: &Baselined, confidence_k: f64) -> String {

@@ -3,9 +3,9 @@
 //! `CARD_LOGO`, the title line and previous milestone from the database), written
 //! to a file to look at before a milestone fires.
 
-use crate::milestones::number::{format_short, parse_count};
 use crate::render::{CardFormat, CardMaker, Picture};
 use crate::storage::Db;
+use crate::text::number::{format_short, parse_count};
 use anyhow::Context;
 use chrono::NaiveDate;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,8 @@
 //! `milestone-bot count`: each metric's estimate with its error bounds.
 
-use crate::sketch::estimate::{Z_95, group_thousands};
+use crate::sketch::estimate::Z_95;
 use crate::sketch::{Estimate, Metric};
+use crate::text::number::format_grouped;
 use chrono::NaiveDate;
 use std::fmt::Write;
 
@@ -30,17 +31,17 @@ pub fn table(at: NaiveDate, rows: &[(Metric, Estimate)]) -> String {
         };
         let error = format!(
             "± {} ({:.2}%)",
-            group_thousands(estimate.std_error.round() as u64),
+            format_grouped(estimate.std_error.round() as u64),
             estimate.relative_error() * 100.0
         );
         let (lo, hi) = estimate.interval(Z_95);
-        let interval = format!("{} – {}", group_thousands(lo), group_thousands(hi));
+        let interval = format!("{} – {}", format_grouped(lo), format_grouped(hi));
         let _ = writeln!(
             out,
             "{:<10} {:<8} {:>13} {:>19} {:>27}",
             metric.name,
             window,
-            group_thousands(estimate.value),
+            format_grouped(estimate.value),
             error,
             interval
         );

@@ -3,10 +3,10 @@
 //! change up on its next reading).
 
 use crate::milestones::detector::DetectorConfig;
-use crate::milestones::number::format_short;
 use crate::milestones::rules_store::{self, StoredRule};
 use crate::sketch::Metrics;
 use crate::storage::Db;
+use crate::text::number::format_short;
 use clap::Subcommand;
 use std::fmt::Write;
 

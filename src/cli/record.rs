@@ -1,8 +1,8 @@
 //! `milestone-bot record`: user ids, one per line, from a file or stdin into a
 //! metric's day sketch, in batches, with a progress bar on a terminal.
 
-use crate::sketch::estimate::group_thousands;
 use crate::sketch::{Metric, SketchStore, SketchStoreKind};
+use crate::text::number::format_grouped;
 use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
@@ -37,13 +37,13 @@ impl Recorded {
     pub fn summary(&self, metric: &Metric, day: NaiveDate) -> String {
         let mut line = format!(
             "recorded {} ids into {} {day}",
-            group_thousands(self.ids),
+            format_grouped(self.ids),
             metric.name
         );
         if self.blank_lines > 0 {
             line += &format!(
                 " (skipped {} blank lines)",
-                group_thousands(self.blank_lines)
+                format_grouped(self.blank_lines)
             );
         }
         line
@@ -114,7 +114,7 @@ pub async fn record(
         if batch.len() == BATCH {
             done.ids += store.add(&metric.name, day, &batch).await? as u64;
             batch.clear();
-            bar.set_message(format!("{} ids", group_thousands(done.ids)));
+            bar.set_message(format!("{} ids", format_grouped(done.ids)));
         }
     }
     done.ids += store.add(&metric.name, day, &batch).await? as u64;

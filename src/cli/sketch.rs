@@ -1,8 +1,8 @@
 //! `milestone-bot sketch export|import`: copy one day's sketch between the store and
 //! a Redis key, as the raw bytes Redis keeps (`SET`/`GET`), checked on the way.
 
-use crate::sketch::estimate::group_thousands;
 use crate::sketch::{Hll, MetricName, SketchStore, SketchStoreKind};
+use crate::text::number::format_grouped;
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use redis::aio::MultiplexedConnection;
@@ -94,7 +94,7 @@ pub async fn import(
 pub fn exported(metric: &MetricName, day: NaiveDate, key: &str, count: u64) -> String {
     format!(
         "exported {metric} {day} to {key} (Redis counts {})",
-        group_thousands(count)
+        format_grouped(count)
     )
 }
 
@@ -102,6 +102,6 @@ pub fn exported(metric: &MetricName, day: NaiveDate, key: &str, count: u64) -> S
 pub fn imported(metric: &MetricName, day: NaiveDate, key: &str, count: u64) -> String {
     format!(
         "imported {key} into {metric} {day} (the day now counts {})",
-        group_thousands(count)
+        format_grouped(count)
     )
 }

@@ -1,46 +1,17 @@
-//! Milestone settings: the default rules, the detector's confidence and hold, the
-//! watch interval and how announcements are released.
+//! Milestone settings from the environment: the default rules, the detector's
+//! confidence and hold, the watch interval and how announcements are released.
+//! The struct itself is the watcher's own ([`MilestonesConfig`]); this file only
+//! reads it from the variables.
 
-use super::{ConfigError, Env};
+use super::{ConfigError, Env, FromEnv};
 use crate::milestones::detector::DetectorConfig;
-use crate::milestones::rules::Rule;
-use crate::milestones::rules_store::{check_metric, parse_rule};
-use crate::milestones::settings::{ReleaseMode, ReleaseSettings};
+use crate::milestones::settings::{
+    DEFAULT_RULES, MilestonesConfig, ReleaseMode, ReleaseSettings, parse_rules,
+};
 use std::time::Duration;
 
-/// `MILESTONE_RULES` when unset: round numbers (1K, 2K, 5K, 10K, …) for the three
-/// default metrics.
-pub const DEFAULT_RULES: &str = "dau=round;wau=round;mau=round";
-
-/// Settings of the milestone watcher.
-#[derive(Debug, Clone)]
-pub struct MilestonesConfig {
-    /// `WATCH_INTERVAL` (default 5m): how often each metric is read and decided.
-    pub watch_interval: Duration,
-    /// `CONFIDENCE_K` (default 2) and `MILESTONE_HOLD` (default 0s): how sure the
-    /// detector must be, in standard errors and in time held, before a milestone fires.
-    pub detector: DetectorConfig,
-    /// `MILESTONE_RULES`: `metric=rule` items separated by `;` (a metric may appear
-    /// several times), copied into the database the first time a metric is watched.
-    pub default_rules: Vec<(String, Rule)>,
-    /// `RELEASE_MODE` (auto), `MILESTONE_APPROVE_TIMEOUT` (unset: wait for an admin)
-    /// and `MILESTONE_MIN_GAP` (unset: none): the defaults each metric may override.
-    pub release: ReleaseSettings,
-}
-
-impl Default for MilestonesConfig {
-    fn default() -> Self {
-        Self {
-            watch_interval: Duration::from_secs(300),
-            detector: DetectorConfig::default(),
-            default_rules: parse_rules(DEFAULT_RULES).expect("the default rules parse"),
-            release: ReleaseSettings::default(),
-        }
-    }
-}
-
-impl MilestonesConfig {
-    pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
+impl FromEnv for MilestonesConfig {
+    fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
         let watch_interval = env.duration_or("WATCH_INTERVAL", Duration::from_secs(300))?;
         if watch_interval.is_zero() {
             return Err(ConfigError::new("WATCH_INTERVAL", "must be longer than 0s"));
@@ -74,24 +45,6 @@ impl MilestonesConfig {
             release,
         })
     }
-}
-
-/// Reads `mau=round;mau=250M;dau=every 1M`. `;` separates items because counts may
-/// contain commas (`200,000,000`).
-pub fn parse_rules(raw: &str) -> Result<Vec<(String, Rule)>, String> {
-    raw.split(';')
-        .map(str::trim)
-        .filter(|item| !item.is_empty())
-        .map(|item| {
-            let (metric, rule) = item
-                .split_once('=')
-                .ok_or_else(|| format!("\"{item}\" is not metric=rule (e.g. mau=round)"))?;
-            let metric = metric.trim();
-            check_metric(metric).map_err(|e| e.to_string())?;
-            let rule = parse_rule(rule).map_err(|e| format!("{metric}: {e}"))?;
-            Ok((metric.to_owned(), rule))
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -2,7 +2,11 @@
 //!
 //! Every variable is read through [`Env`], so tests pass a map instead of mutating the
 //! process environment, and every problem is reported as one [`ConfigError`] line that
-//! names the variable. Each area of the bot owns a small struct in its own file.
+//! names the variable. Each area of the bot has a small file here that reads its
+//! settings. Settings are handed down, never read up: where an area's settings
+//! struct belongs to the area itself (`milestones::settings::MilestonesConfig`,
+//! `sketch::settings::SketchBackend`), this module builds it through [`FromEnv`]
+//! and no module below imports `config`.
 
 mod broadcast;
 mod card;
@@ -11,11 +15,12 @@ mod milestones;
 mod sketch;
 mod telegram;
 
+pub use crate::milestones::settings::{MilestonesConfig, parse_rules};
+pub use crate::sketch::settings::{RedisServers, SketchBackend};
 pub use broadcast::BroadcastConfig;
 pub use card::CardConfig;
 pub use env::{Env, ProcessEnv};
-pub use milestones::{MilestonesConfig, parse_rules};
-pub use sketch::{IngestConfig, IngestToken, RedisServers, SketchBackend, SketchConfig};
+pub use sketch::{IngestConfig, IngestToken, SketchConfig};
 pub use telegram::{TelegramConfig, Token, WebhookConfig, WebhookSecret};
 
 use std::net::SocketAddr;
@@ -37,6 +42,13 @@ impl ConfigError {
             problem: problem.into(),
         }
     }
+}
+
+/// Reads a settings struct that another module owns (so `config` may build it while
+/// that module never imports `config`): `MilestonesConfig::from_env(&env)`.
+pub trait FromEnv: Sized {
+    /// Every variable of the area; the first problem found is the error.
+    fn from_env(env: &dyn Env) -> Result<Self, ConfigError>;
 }
 
 /// `LOG_FORMAT`: `text` (default) or `json`. Read before anything else, so the

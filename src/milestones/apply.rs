@@ -5,19 +5,71 @@
 //! sees what the first recorded; the unique keys on `milestones_reached` and the
 //! announcement's `dedupe_key` are the backstop.
 
+use super::counter::{CountError, WatchedMetric};
 use super::detector::{Decision, DetectorConfig, Reading, decide};
+use super::release::HeldBecause;
 use super::release::{Release, release_for};
+use super::rule_check::RuleStoreError;
 use super::settings::{ReleaseSettings, effective};
 use super::state;
 use super::template::TemplateContext;
 use super::template::vars::MAX_METRIC_LABEL_LEN;
 use super::texts::compose;
-use super::watcher::{Applied, WatchError, WatchedMetric};
-use crate::storage::announcements::{self, AnnouncementKind, NewAnnouncement};
+use crate::storage::StorageError;
+use crate::storage::announcements::{self, AnnouncementKind, AnnouncementState, NewAnnouncement};
 use crate::storage::milestones::reached::{self, Reached, Reason};
 use crate::storage::milestones::{metrics, readings};
 use chrono::{DateTime, Duration, Utc};
 use sqlx::AnyConnection;
+
+/// What the watcher did for one metric.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Applied {
+    /// No milestone is due (or nothing has been counted yet).
+    Nothing,
+    /// `milestone` is cleared but not yet for the hold time.
+    Pending {
+        milestone: u64,
+        clears_at: DateTime<Utc>,
+    },
+    /// The metric's first reading: these milestones were newly recorded as already
+    /// passed; nothing is announced.
+    Baseline { milestones: Vec<u64> },
+    /// `milestone` fired: recorded, with its announcement (queued or draft).
+    Announced {
+        milestone: u64,
+        skipped: Vec<u64>,
+        /// `None` only if an announcement with the same dedupe key already existed.
+        announcement_id: Option<i64>,
+        state: AnnouncementState,
+        release_at: Option<DateTime<Utc>>,
+        held: Option<HeldBecause>,
+    },
+    /// Another instance recorded `milestone` first; nothing was written.
+    AlreadyRecorded { milestone: u64 },
+}
+
+/// Why one metric's round failed; the others go on.
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    /// The sketch store could not count.
+    #[error("counting failed: {0}")]
+    Count(#[from] CountError),
+    /// The metric's rules could not be read.
+    #[error(transparent)]
+    Rules(#[from] RuleStoreError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The metric's row disappeared inside the transaction that created it.
+    #[error("the milestone state of {0} vanished")]
+    Vanished(String),
+}
+
+impl From<sqlx::Error> for WatchError {
+    fn from(e: sqlx::Error) -> Self {
+        WatchError::Storage(e.into())
+    }
+}
 
 /// The dedupe key of a milestone's announcement.
 pub fn dedupe_key(metric: &str, milestone: u64) -> String {

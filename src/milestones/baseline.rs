@@ -7,14 +7,16 @@
 //! The count is stored as a reading, and the metric's baseline raised to the lower
 //! bound, in one transaction under the metric's lock.
 
+use super::apply::WatchError;
 use super::apply::reached_row;
+use super::counter::{CountError, Counter};
 use super::detector::{DetectorConfig, Reading};
 use super::rules::milestones_in;
 use super::state;
-use super::watcher::{Counter, WatchError};
 use crate::storage::Db;
 use crate::storage::milestones::reached::{self, Reason};
 use crate::storage::milestones::{metrics, readings};
+use crate::vocab::MetricName;
 use chrono::{DateTime, Utc};
 
 /// What a baseline recorded (or, for [`plan`], would record).
@@ -101,7 +103,11 @@ async fn count(
     metric: &str,
     now: DateTime<Utc>,
 ) -> Result<Reading, WatchError> {
-    let estimate = counter.count(metric, now).await?;
+    // A name that is not a metric name is in no `METRICS`: the same answer the
+    // sketch store gives for an unknown metric.
+    let name =
+        MetricName::parse(metric).map_err(|_| CountError(format!("{metric} is not in METRICS")))?;
+    let estimate = counter.count(&name, now).await?;
     Ok(Reading {
         at: now,
         estimate: estimate.value,

@@ -1,10 +1,20 @@
 //! Where the watcher's counts come from: the [`Counter`] trait, so tests can use a
-//! fake, and [`SketchCounter`], the sketch store the app runs with.
+//! fake, and [`SketchCounter`], the sketch store the app runs with; and
+//! [`WatchedMetric`], a metric as the watcher reads it.
 
-use super::watcher::WatchedMetric;
 use crate::sketch::{Estimate, Metrics, SketchStore, SketchStoreKind};
+use crate::vocab::MetricName;
 use chrono::{DateTime, Utc};
 use std::future::Future;
+
+/// A metric the watcher reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchedMetric {
+    /// `mau`: the sketch store's metric name.
+    pub name: MetricName,
+    /// `monthly active users`: what `{metric_label}` shows.
+    pub label: String,
+}
 
 /// Why a metric could not be counted (no ids in the message, ever).
 #[derive(Debug, thiserror::Error)]
@@ -16,7 +26,7 @@ pub trait Counter: Send + Sync {
     /// The count of `metric` at `at`, with its standard error.
     fn count(
         &self,
-        metric: &str,
+        metric: &MetricName,
         at: DateTime<Utc>,
     ) -> impl Future<Output = Result<Estimate, CountError>> + Send;
 }
@@ -40,17 +50,17 @@ pub fn watched(metrics: &Metrics) -> Vec<WatchedMetric> {
     metrics
         .iter()
         .map(|m| WatchedMetric {
-            name: m.name.to_string(),
+            name: m.name.clone(),
             label: m.label.clone(),
         })
         .collect()
 }
 
 impl Counter for SketchCounter {
-    async fn count(&self, metric: &str, at: DateTime<Utc>) -> Result<Estimate, CountError> {
+    async fn count(&self, metric: &MetricName, at: DateTime<Utc>) -> Result<Estimate, CountError> {
         let metric = self
             .metrics
-            .get(metric)
+            .get(metric.as_str())
             .ok_or_else(|| CountError(format!("{metric} is not in METRICS")))?;
         self.store
             .count(metric, at.date_naive())

@@ -10,7 +10,7 @@
 
 use std::sync::LazyLock;
 
-use super::number::ordinal;
+use crate::text::number::ordinal;
 
 const CSV: &str = include_str!("../../data/countries.csv");
 

@@ -29,17 +29,10 @@ use chrono::{DateTime, Duration, Utc};
 use super::live::{ActiveRule, Live};
 use super::rules::{Rule, milestones_in};
 
-/// One count of a metric, as the watcher read it from the sketch store.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Reading {
-    /// When the sketch was counted.
-    pub at: DateTime<Utc>,
-    /// The HyperLogLog estimate.
-    pub estimate: u64,
-    /// One standard error of the estimate, in ids (not a fraction).
-    pub std_error: f64,
-}
+/// A reading is stored as it is read; the detector adds what it proves.
+pub use crate::storage::milestones::readings::Reading;
 
+/// What a reading proves, with `k` standard errors of confidence.
 impl Reading {
     /// `estimate − k·std_error`, at least 0. A reading whose error is not a finite,
     /// non-negative number proves nothing and gets 0.

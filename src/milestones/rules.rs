@@ -9,7 +9,7 @@ use std::fmt;
 use std::num::NonZeroU64;
 use std::str::FromStr;
 
-use super::number::{NumberError, format_grouped, format_short, parse_count};
+use crate::text::number::{NumberError, format_grouped, format_short, parse_count};
 
 /// The smallest milestone of [`Rule::RoundNumbers`]. Announcing 1, 2 and 5 users
 /// would be noise; a service that wants the series to start higher adds it anyway,

@@ -12,14 +12,16 @@
 use super::apply::reached_row;
 use super::detector::{DetectorConfig, Reading};
 use super::live::{ActiveRule, Live};
-use super::rules::{Rule, RuleError, milestones_in};
+use super::rules::{Rule, milestones_in};
 use super::state;
+use crate::storage::Db;
 use crate::storage::milestones::reached::{self, Reason};
 use crate::storage::milestones::{metrics, readings, rules};
-use crate::storage::{Db, StorageError};
+use crate::vocab::MetricName;
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
+pub use super::rule_check::{MAX_MILESTONE, RuleStoreError, check_metric, parse_rule};
 pub use crate::storage::milestones::rules::StoredRule;
 
 /// A rule just added, with its own baseline.
@@ -30,72 +32,6 @@ pub struct AddedRule {
     /// newly recorded as `baseline` (at most [`LIST_CAP`](super::rules::LIST_CAP),
     /// the highest); empty when the metric has not been read yet.
     pub baseline: Vec<u64>,
-}
-
-/// The largest milestone the database can record (`BIGINT`).
-pub const MAX_MILESTONE: u64 = i64::MAX as u64;
-
-/// Why a rule operation was refused. Messages are shown to admins as they are.
-#[derive(Debug, thiserror::Error)]
-pub enum RuleStoreError {
-    /// Metric names are what the sketch store accepts: `a-z`, `0-9`, `_`, 1–32.
-    #[error("\"{0}\" is not a metric name; use 1 to 32 lowercase letters, digits or _")]
-    BadMetric(String),
-    /// The rule text could not be read (the inner message names the input).
-    #[error(transparent)]
-    Invalid(#[from] RuleError),
-    /// The milestone cannot be stored.
-    #[error(
-        "{rule} is beyond the largest milestone the bot can record (9,223,372,036,854,775,807)"
-    )]
-    TooLarge { rule: String },
-    /// The metric already has this rule (compared in canonical form: 200M = 200,000,000).
-    #[error("{metric} already has the rule \"{rule}\" (id {id})")]
-    Duplicate {
-        metric: String,
-        rule: String,
-        id: i64,
-    },
-    /// `remove` with an id no rule has.
-    #[error("there is no milestone rule with id {0}; `milestone list` shows the ids")]
-    NotFound(i64),
-    /// A stored rule this version cannot read.
-    #[error("the stored rule \"{rule}\" of {metric} is unreadable: {source}")]
-    Corrupt {
-        metric: String,
-        rule: String,
-        source: RuleError,
-    },
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-}
-
-impl From<sqlx::Error> for RuleStoreError {
-    fn from(e: sqlx::Error) -> Self {
-        RuleStoreError::Storage(e.into())
-    }
-}
-
-/// Checks a metric name the way the sketch store does.
-pub fn check_metric(metric: &str) -> Result<(), RuleStoreError> {
-    crate::sketch::MetricName::parse(metric)
-        .map(drop)
-        .map_err(|_| RuleStoreError::BadMetric(metric.to_owned()))
-}
-
-/// Reads and checks a rule as an admin typed it.
-pub fn parse_rule(text: &str) -> Result<Rule, RuleStoreError> {
-    let rule = Rule::parse(text)?;
-    let largest = match rule {
-        Rule::Threshold(n) | Rule::Every(n) => n.get(),
-        Rule::RoundNumbers => 0,
-    };
-    if largest > MAX_MILESTONE {
-        return Err(RuleStoreError::TooLarge {
-            rule: rule.to_string(),
-        });
-    }
-    Ok(rule)
 }
 
 /// Adds a rule to a metric; returns it as stored (canonical text, id) with the
@@ -212,15 +148,16 @@ pub async fn list_rules(db: &Db, metric: Option<&str>) -> Result<Vec<StoredRule>
 /// once per metric ever (safe to call on every start, and from two instances).
 pub async fn seed_defaults(
     db: &Db,
-    watched: &[String],
-    defaults: &[(String, Rule)],
+    watched: &[MetricName],
+    defaults: &[(MetricName, Rule)],
 ) -> Result<(), RuleStoreError> {
     let now = Utc::now();
-    for metric in watched {
+    for name in watched {
+        let metric = name.as_str();
         let mut tx = db.pool().begin().await?;
         metrics::ensure(&mut tx, metric, now).await?;
         if metrics::mark_seeded(&mut tx, metric, now).await? {
-            for (_, rule) in defaults.iter().filter(|(m, _)| m == metric) {
+            for (_, rule) in defaults.iter().filter(|(m, _)| m == name) {
                 rules::insert(&mut tx, metric, &rule.to_string(), now, None).await?;
             }
             metrics::bump_rules_version(&mut tx, metric).await?;
@@ -229,37 +166,4 @@ pub async fn seed_defaults(
         tx.commit().await?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn metric_names_follow_the_sketch_store() {
-        for good in ["mau", "dau", "signups_2", &"x".repeat(32)] {
-            assert!(check_metric(good).is_ok(), "{good}");
-        }
-        for bad in ["", "MAU", "m-au", "m au", &"x".repeat(33)] {
-            assert!(check_metric(bad).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn rules_beyond_what_the_database_stores_are_refused_with_the_reason() {
-        let err = parse_rule("18,446,744,073,709,551,615").unwrap_err();
-        assert!(matches!(err, RuleStoreError::TooLarge { .. }), "{err}");
-        assert!(err.to_string().contains("largest milestone"), "{err}");
-        assert!(parse_rule("every 10E").is_err());
-        assert_eq!(
-            parse_rule("9,223,372,036,854,775,807").unwrap().to_string(),
-            "9,223,372,036,854,775,807"
-        );
-    }
-
-    #[test]
-    fn invalid_rules_keep_the_parser_message() {
-        let err = parse_rule("every 0").unwrap_err();
-        assert!(err.to_string().contains("zero"), "{err}");
-    }
 }

@@ -1,15 +1,70 @@
-//! How a metric's announcements are released: at once (`auto`) or as a draft an
-//! admin approves (`approve`), optionally released by itself after a timeout, and
-//! an optional minimum gap between two announcements of the metric. Each metric may
-//! override the configured defaults (`RELEASE_MODE`, `MILESTONE_APPROVE_TIMEOUT`,
+//! The milestone settings: [`MilestonesConfig`], what the watcher runs with (handed
+//! down by `config`, which reads it from the environment), and how a metric's
+//! announcements are released: at once (`auto`) or as a draft an admin approves
+//! (`approve`), optionally released by itself after a timeout, and an optional
+//! minimum gap between two announcements of the metric. Each metric may override
+//! the configured defaults (`RELEASE_MODE`, `MILESTONE_APPROVE_TIMEOUT`,
 //! `MILESTONE_MIN_GAP`).
 
+use super::detector::DetectorConfig;
+use super::rule_check::{check_metric, parse_rule};
+use super::rules::Rule;
 use crate::storage::milestones::metrics::{self, MetricRow};
 use crate::storage::{Db, StorageError};
+use crate::vocab::MetricName;
 use chrono::Utc;
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
+
+/// `MILESTONE_RULES` when unset: round numbers (1K, 2K, 5K, 10K, …) for the three
+/// default metrics.
+pub const DEFAULT_RULES: &str = "dau=round;wau=round;mau=round";
+
+/// Settings of the milestone watcher.
+#[derive(Debug, Clone)]
+pub struct MilestonesConfig {
+    /// `WATCH_INTERVAL` (default 5m): how often each metric is read and decided.
+    pub watch_interval: Duration,
+    /// `CONFIDENCE_K` (default 2) and `MILESTONE_HOLD` (default 0s): how sure the
+    /// detector must be, in standard errors and in time held, before a milestone fires.
+    pub detector: DetectorConfig,
+    /// `MILESTONE_RULES`: `metric=rule` items separated by `;` (a metric may appear
+    /// several times), copied into the database the first time a metric is watched.
+    pub default_rules: Vec<(MetricName, Rule)>,
+    /// `RELEASE_MODE` (auto), `MILESTONE_APPROVE_TIMEOUT` (unset: wait for an admin)
+    /// and `MILESTONE_MIN_GAP` (unset: none): the defaults each metric may override.
+    pub release: ReleaseSettings,
+}
+
+impl Default for MilestonesConfig {
+    fn default() -> Self {
+        Self {
+            watch_interval: Duration::from_secs(300),
+            detector: DetectorConfig::default(),
+            default_rules: parse_rules(DEFAULT_RULES).expect("the default rules parse"),
+            release: ReleaseSettings::default(),
+        }
+    }
+}
+
+/// Reads `mau=round;mau=250M;dau=every 1M`. `;` separates items because counts may
+/// contain commas (`200,000,000`).
+pub fn parse_rules(raw: &str) -> Result<Vec<(MetricName, Rule)>, String> {
+    raw.split(';')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            let (metric, rule) = item
+                .split_once('=')
+                .ok_or_else(|| format!("\"{item}\" is not metric=rule (e.g. mau=round)"))?;
+            let metric = metric.trim();
+            let name = check_metric(metric).map_err(|e| e.to_string())?;
+            let rule = parse_rule(rule).map_err(|e| format!("{metric}: {e}"))?;
+            Ok((name, rule))
+        })
+        .collect()
+}
 
 /// What happens to an announcement when its milestone fires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

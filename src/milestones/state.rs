@@ -5,8 +5,8 @@
 
 use super::detector::{MetricHistory, Reading};
 use super::live::{ActiveRule, Live};
+use super::rule_check::RuleStoreError;
 use super::rules::Rule;
-use super::rules_store::RuleStoreError;
 use crate::storage::milestones::{metrics, reached, rules};
 use sqlx::AnyConnection;
 

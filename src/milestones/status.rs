@@ -5,14 +5,14 @@
 //! forecast only from readings at least [`MIN_HISTORY`] apart, so a first import
 //! is not extrapolated from two readings seconds apart.
 
+use super::counter::WatchedMetric;
 use super::detector::{Reading, expected_date, growth_per_day};
-use super::number::{format_grouped, format_short};
-use super::rules_store::RuleStoreError;
+use super::rule_check::RuleStoreError;
 use super::state;
-use super::watcher::WatchedMetric;
 use crate::storage::milestones::reached::{self, Reached};
 use crate::storage::milestones::{metrics, readings, rules};
 use crate::storage::{Db, StorageError};
+use crate::text::number::{format_grouped, format_short};
 use chrono::{DateTime, Duration, Utc};
 use std::fmt::Write;
 
@@ -52,7 +52,7 @@ pub async fn status(
     now: DateTime<Utc>,
 ) -> Result<Vec<MetricStatus>, StorageError> {
     let mut conn = db.pool().acquire().await?;
-    let mut names: Vec<String> = watched.iter().map(|m| m.name.clone()).collect();
+    let mut names: Vec<String> = watched.iter().map(|m| m.name.to_string()).collect();
     for row in metrics::list(&mut conn).await? {
         if !names.contains(&row.metric) {
             names.push(row.metric);
@@ -83,7 +83,7 @@ pub async fn status(
         out.push(MetricStatus {
             label: watched
                 .iter()
-                .find(|m| m.name == metric)
+                .find(|m| m.name.as_str() == metric)
                 .map(|m| m.label.clone()),
             latest: recent.last().copied(),
             expected: next

@@ -12,47 +12,11 @@ use super::template::{
 };
 use crate::storage::milestones::templates::{self, TemplateRow};
 use crate::storage::{Db, StorageError};
+use crate::vocab::MediaKind;
 use chrono::Utc;
 use sqlx::AnyConnection;
-use std::fmt;
-use std::str::FromStr;
 
 pub use crate::storage::milestones::templates::Slot;
-
-/// The kinds of media an announcement can carry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MediaKind {
-    Photo,
-    Animation,
-}
-
-impl MediaKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MediaKind::Photo => "photo",
-            MediaKind::Animation => "animation",
-        }
-    }
-}
-
-impl FromStr for MediaKind {
-    type Err = TextsError;
-    fn from_str(s: &str) -> Result<Self, TextsError> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "photo" => Ok(MediaKind::Photo),
-            "animation" | "gif" => Ok(MediaKind::Animation),
-            other => Err(TextsError::BadMedia(format!(
-                "\"{other}\" is not a media kind; use photo or animation"
-            ))),
-        }
-    }
-}
-
-impl fmt::Display for MediaKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// A photo or animation sent with the announcement as caption.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,7 +123,7 @@ fn check_all(metric: &str, rows: &[TemplateRow]) -> Result<(), TextsError> {
     for key in keys {
         let what = match key {
             None => format!("of {metric}"),
-            Some(m) => format!("of {metric} at {}", super::number::format_short(m)),
+            Some(m) => format!("of {metric} at {}", crate::text::number::format_short(m)),
         };
         check(&resolve(rows, key), &what)?;
     }

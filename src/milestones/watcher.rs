@@ -7,81 +7,24 @@
 //! come through the small [`Counter`] trait: the sketch store in production, a fake
 //! in tests.
 
+pub use super::apply::{Applied, WatchError};
 use super::apply::{decide_and_apply, retention};
-pub use super::counter::{CountError, Counter, SketchCounter};
+pub use super::counter::{CountError, Counter, SketchCounter, WatchedMetric};
 use super::detector::Reading;
 use super::release::{HeldBecause, release_due};
-use super::rules_store::RuleStoreError;
-use crate::config::MilestonesConfig;
-use crate::storage::announcements::AnnouncementState;
+use super::rule_check::RuleStoreError;
+use super::settings::MilestonesConfig;
+use crate::storage::Db;
 use crate::storage::milestones::readings;
-use crate::storage::{Db, StorageError};
+use crate::vocab::MetricName;
 use chrono::{DateTime, Utc};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-/// A metric the watcher reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WatchedMetric {
-    /// `mau`: the sketch store's metric name.
-    pub name: String,
-    /// `monthly active users`: what `{metric_label}` shows.
-    pub label: String,
-}
-
-/// What the watcher did for one metric.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Applied {
-    /// No milestone is due (or nothing has been counted yet).
-    Nothing,
-    /// `milestone` is cleared but not yet for the hold time.
-    Pending {
-        milestone: u64,
-        clears_at: DateTime<Utc>,
-    },
-    /// The metric's first reading: these milestones were newly recorded as already
-    /// passed; nothing is announced.
-    Baseline { milestones: Vec<u64> },
-    /// `milestone` fired: recorded, with its announcement (queued or draft).
-    Announced {
-        milestone: u64,
-        skipped: Vec<u64>,
-        /// `None` only if an announcement with the same dedupe key already existed.
-        announcement_id: Option<i64>,
-        state: AnnouncementState,
-        release_at: Option<DateTime<Utc>>,
-        held: Option<HeldBecause>,
-    },
-    /// Another instance recorded `milestone` first; nothing was written.
-    AlreadyRecorded { milestone: u64 },
-}
-
-/// Why one metric's round failed; the others go on.
-#[derive(Debug, thiserror::Error)]
-pub enum WatchError {
-    /// The sketch store could not count.
-    #[error("counting failed: {0}")]
-    Count(#[from] CountError),
-    /// The metric's rules could not be read.
-    #[error(transparent)]
-    Rules(#[from] RuleStoreError),
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-    /// The metric's row disappeared inside the transaction that created it.
-    #[error("the milestone state of {0} vanished")]
-    Vanished(String),
-}
-
-impl From<sqlx::Error> for WatchError {
-    fn from(e: sqlx::Error) -> Self {
-        WatchError::Storage(e.into())
-    }
-}
-
 /// One metric's part of a tick.
 #[derive(Debug)]
 pub struct MetricTick {
-    pub metric: String,
+    pub metric: MetricName,
     /// What was read and stored, if counting worked.
     pub reading: Option<Reading>,
     pub result: Result<Applied, WatchError>,
@@ -100,7 +43,7 @@ impl TickOutcome {
     pub fn applied(&self, metric: &str) -> Option<&Applied> {
         self.metrics
             .iter()
-            .find(|m| m.metric == metric)
+            .find(|m| m.metric.as_str() == metric)
             .and_then(|m| m.result.as_ref().ok())
     }
 
@@ -166,7 +109,7 @@ impl<C: Counter> Watcher<C> {
     /// Copies `MILESTONE_RULES` into the database for watched metrics seen for the
     /// first time. Call once before the first tick.
     pub async fn seed_rules(&self) -> Result<(), RuleStoreError> {
-        let names: Vec<String> = self.metrics.iter().map(|m| m.name.clone()).collect();
+        let names: Vec<MetricName> = self.metrics.iter().map(|m| m.name.clone()).collect();
         super::rules_store::seed_defaults(&self.db, &names, &self.config.default_rules).await
     }
 
@@ -242,11 +185,15 @@ impl<C: Counter> Watcher<C> {
             estimate: count.value,
             std_error: count.std_error,
         };
-        crate::telemetry::metrics::set_estimate(&metric.name, reading.estimate, reading.std_error);
+        crate::telemetry::metrics::set_estimate(
+            metric.name.as_str(),
+            reading.estimate,
+            reading.std_error,
+        );
         let mut conn = self.db.pool().acquire().await?;
-        readings::insert(&mut conn, &metric.name, &reading).await?;
+        readings::insert(&mut conn, metric.name.as_str(), &reading).await?;
         let cutoff = now - retention(&self.config.detector);
-        readings::prune(&mut conn, &metric.name, cutoff).await?;
+        readings::prune(&mut conn, metric.name.as_str(), cutoff).await?;
         Ok(reading)
     }
 
@@ -284,12 +231,12 @@ impl<C: Counter> Watcher<C> {
                 tracing::info!(metric = %metric.name, milestone, announcement_id = id, held = ?held, "milestone reached");
                 match held {
                     None => MilestoneEvent::Announced {
-                        metric: metric.name.clone(),
+                        metric: metric.name.to_string(),
                         milestone: *milestone,
                         announcement_id: *id,
                     },
                     Some(held) => MilestoneEvent::Drafted {
-                        metric: metric.name.clone(),
+                        metric: metric.name.to_string(),
                         milestone: *milestone,
                         announcement_id: *id,
                         release_at: *release_at,

@@ -9,7 +9,7 @@ mod text;
 use super::font::{self, FAMILY, Weight};
 use super::theme::{Logo, Theme};
 use super::{RenderError, svg_options};
-use crate::milestones::number::{format_grouped, format_short};
+use crate::text::number::{format_grouped, format_short};
 use chrono::NaiveDate;
 use resvg::tiny_skia::{IntRect, Pixmap, Transform};
 use resvg::usvg;

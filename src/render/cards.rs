@@ -7,11 +7,12 @@ use super::RenderError;
 use super::animate;
 use super::card::{self, Card, DEFAULT_TITLE, Look};
 use crate::milestones::country::{CountryRank, country_rank};
-use crate::milestones::template::{Template, TemplateContext, TemplateKind, html};
+use crate::milestones::template::{Template, TemplateContext, TemplateKind};
 use crate::milestones::watcher::WatchedMetric;
 use crate::storage::milestones::reached;
 use crate::storage::milestones::templates::{self, Slot};
 use crate::storage::{Db, StorageError};
+use crate::text::html;
 use chrono::NaiveDate;
 use std::fmt;
 use std::str::FromStr;
@@ -133,7 +134,7 @@ impl CardMaker {
         let label = self
             .watched
             .iter()
-            .find(|m| m.name == metric)
+            .find(|m| m.name.as_str() == metric)
             .map_or_else(|| metric.to_owned(), |m| m.label.clone());
         let ctx = TemplateContext {
             milestone,

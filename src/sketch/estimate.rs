@@ -1,6 +1,7 @@
 //! A count is an estimate: a value and its standard error, never a bare number.
 
 use super::hll::STANDARD_ERROR;
+use crate::text::number::format_grouped;
 use std::fmt;
 
 /// A HyperLogLog count with its uncertainty.
@@ -42,26 +43,13 @@ impl Estimate {
     }
 }
 
-/// `1,234,567`: digits grouped by thousands.
-pub fn group_thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// `1,234,567 ± 0.81%`.
 impl fmt::Display for Estimate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "{} ± {:.2}%",
-            group_thousands(self.value),
+            format_grouped(self.value),
             self.relative_error() * 100.0
         )
     }

@@ -26,6 +26,7 @@ pub mod install;
 pub mod leases;
 pub mod milestones;
 pub mod progress_messages;
+pub mod sketches;
 pub mod updates;
 mod url;
 

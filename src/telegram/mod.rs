@@ -6,7 +6,6 @@
 pub mod admin;
 pub mod commands;
 pub mod dispatch;
-pub mod fit;
 pub mod membership;
 pub mod notify;
 mod replies;
@@ -14,6 +13,7 @@ pub mod resend;
 pub mod webhook;
 
 use crate::storage::Db;
+use crate::text::fit;
 use std::sync::Arc;
 use teloxide::dispatching::{HandlerExt, UpdateFilterExt, UpdateHandler};
 use teloxide::prelude::*;

@@ -2,10 +2,10 @@
 //! announcement queued, a draft released. The broadcast's own progress message
 //! follows for anything that is sent.
 
-use crate::milestones::number::format_short;
 use crate::milestones::release::HeldBecause;
-use crate::milestones::template::escape_html;
 use crate::milestones::watcher::MilestoneEvent;
+use crate::text::html::escape_html;
+use crate::text::number::format_short;
 use teloxide::prelude::*;
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 use tokio_util::sync::CancellationToken;

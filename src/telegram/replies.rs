@@ -17,7 +17,7 @@ pub const GROUP_ADMINS_ONLY: &str = "Sorry, only this group's admins can change 
 
 /// A usage error, shown to an admin.
 pub fn usage_error(e: &super::admin::UsageError) -> String {
-    use crate::milestones::template::escape_html;
+    use crate::text::html::escape_html;
     format!(
         "⚠️ {}\nUsage: <code>{}</code>",
         escape_html(&e.problem),
@@ -27,5 +27,5 @@ pub fn usage_error(e: &super::admin::UsageError) -> String {
 
 /// An action that could not be done, shown to an admin.
 pub fn action_refused(problem: &str) -> String {
-    format!("⚠️ {}", crate::milestones::template::escape_html(problem))
+    format!("⚠️ {}", crate::text::html::escape_html(problem))
 }

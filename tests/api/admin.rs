@@ -978,7 +978,7 @@ async fn every_subcommand_from_a_non_admin_is_refused_and_changes_nothing(backen
 
 /// Telegram's length: UTF-16 code units of the visible text.
 fn telegram_len(msg: &SentMessage) -> usize {
-    milestone_bot::telegram::fit::visible_len(&text_of(msg))
+    milestone_bot::text::fit::visible_len(&text_of(msg))
 }
 
 /// Sends `text` and waits for the bot's messages up to the first `until` accepts.

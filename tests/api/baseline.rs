@@ -14,6 +14,7 @@ use milestone_bot::milestones::watcher::{
 };
 use milestone_bot::sketch::{Estimate, SketchStoreKind};
 use milestone_bot::storage::{Backend, Db};
+use milestone_bot::vocab::MetricName;
 use sqlx::Row;
 use std::collections::HashMap;
 use std::process::Stdio;
@@ -78,8 +79,14 @@ impl FakeCounter {
 }
 
 impl Counter for FakeCounter {
-    async fn count(&self, metric: &str, _at: DateTime<Utc>) -> Result<Estimate, CountError> {
-        let value = self.0.lock().unwrap().get(metric).copied().unwrap_or(0);
+    async fn count(&self, metric: &MetricName, _at: DateTime<Utc>) -> Result<Estimate, CountError> {
+        let value = self
+            .0
+            .lock()
+            .unwrap()
+            .get(metric.as_str())
+            .copied()
+            .unwrap_or(0);
         Ok(Estimate::new(value))
     }
 }
@@ -90,7 +97,7 @@ fn t(minutes: i64) -> DateTime<Utc> {
 
 fn mau() -> Vec<WatchedMetric> {
     vec![WatchedMetric {
-        name: "mau".into(),
+        name: MetricName::parse("mau").unwrap(),
         label: "monthly active users".into(),
     }]
 }
@@ -318,7 +325,9 @@ async fn the_baseline_command_records_what_the_lower_bound_passed_and_later_cros
     let url = database.url().to_owned();
     let env: HashMap<String, String> = [("DATABASE_URL".to_owned(), url.clone())].into();
     let sketch = SketchConfig::from_env(&env).unwrap();
-    let store = SketchStoreKind::open(&sketch, Some(&db)).await.unwrap();
+    let store = SketchStoreKind::open(&sketch.backend, Some(&db))
+        .await
+        .unwrap();
     let counter = SketchCounter {
         store,
         metrics: sketch.metrics.clone(),

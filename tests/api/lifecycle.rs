@@ -15,7 +15,7 @@ use milestone_bot::storage::announcements::{self, AnnouncementState, Transition}
 use milestone_bot::storage::chats::{self, ChatKind, NewChat};
 use milestone_bot::storage::deliveries::{self, Finish};
 use milestone_bot::storage::{Backend, Db};
-use milestone_bot::vocab::AnnouncementId;
+use milestone_bot::vocab::{AnnouncementId, MetricName};
 use std::sync::{Arc, Mutex};
 
 crate::on_every_backend!(
@@ -29,7 +29,11 @@ const M: u64 = 1_000_000;
 struct FakeCounter(Arc<Mutex<u64>>);
 
 impl Counter for FakeCounter {
-    async fn count(&self, _metric: &str, _at: DateTime<Utc>) -> Result<Estimate, CountError> {
+    async fn count(
+        &self,
+        _metric: &MetricName,
+        _at: DateTime<Utc>,
+    ) -> Result<Estimate, CountError> {
         Ok(Estimate::new(*self.0.lock().unwrap()))
     }
 }
@@ -63,7 +67,7 @@ async fn a_held_draft_past_its_release_time_is_released_by_the_watcher_alone_and
     };
     config.release.min_gap = Some(std::time::Duration::from_secs(24 * 3600));
     let metric = WatchedMetric {
-        name: "mau".into(),
+        name: MetricName::parse("mau").unwrap(),
         label: "monthly active users".into(),
     };
     let watcher = Watcher::new(db.clone(), counter.clone(), vec![metric], config);

@@ -16,6 +16,7 @@ use milestone_bot::sketch::Estimate;
 use milestone_bot::storage::announcements::AnnouncementState;
 use milestone_bot::storage::chats::{self, ChatKind, NewChat};
 use milestone_bot::storage::{Backend, Db};
+use milestone_bot::vocab::MetricName;
 use sqlx::Row;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -48,8 +49,14 @@ impl FakeCounter {
 }
 
 impl Counter for FakeCounter {
-    async fn count(&self, metric: &str, _at: DateTime<Utc>) -> Result<Estimate, CountError> {
-        let value = self.0.lock().unwrap().get(metric).copied().unwrap_or(0);
+    async fn count(&self, metric: &MetricName, _at: DateTime<Utc>) -> Result<Estimate, CountError> {
+        let value = self
+            .0
+            .lock()
+            .unwrap()
+            .get(metric.as_str())
+            .copied()
+            .unwrap_or(0);
         Ok(Estimate::new(value))
     }
 }
@@ -60,7 +67,7 @@ fn t(minutes: i64) -> DateTime<Utc> {
 
 fn mau() -> Vec<WatchedMetric> {
     vec![WatchedMetric {
-        name: "mau".into(),
+        name: MetricName::parse("mau").unwrap(),
         label: "monthly active users".into(),
     }]
 }

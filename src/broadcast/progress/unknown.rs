@@ -60,10 +60,7 @@ pub fn render(id: AnnouncementId, chats: &UnknownChats) -> String {
             .to_owned(),
     ];
     for title in &chats.named {
-        lines.push(format!(
-            "• {}",
-            crate::milestones::template::escape_html(title)
-        ));
+        lines.push(format!("• {}", crate::text::html::escape_html(title)));
     }
     if chats.others > 0 && !chats.named.is_empty() {
         lines.push(format!("• and {} more", chats.others));

@@ -2,7 +2,7 @@
 //! messages shortened to one readable line. Formatting only, so it is tested here.
 
 use crate::milestones::detector::Reading;
-use crate::milestones::number::format_grouped;
+use crate::text::number::format_grouped;
 use chrono::{DateTime, Utc};
 use std::time::{Duration, Instant};
 

@@ -3,18 +3,18 @@
 //! A template is checked once, when it is saved ([`Template::parse`]): its
 //! variables exist, its HTML is what Telegram accepts, and rendered with the
 //! longest values its variables can take it fits Telegram's limit. Rendering then
-//! cannot fail; values are escaped by [`escape_html`], the only escaping there is.
+//! cannot fail; values are escaped by [`escape_html`], the only escaping there is
+//! (Telegram HTML itself is [`crate::text::html`]).
 //!
 //! A variable whose value is empty (`{country_rank}` for a count below every
 //! country) takes the separator right before it along (` — `, `, `, …), so
 //! "passed 1,000 users — {country_rank}." reads "passed 1,000 users.".
 
-pub mod html;
 pub mod vars;
 
 use chrono::NaiveDate;
 
-pub use html::escape_html;
+use crate::text::html::{self, CAPTION_LIMIT, TEXT_LIMIT, escape_html};
 use vars::{Var, known_names};
 
 /// The default announcement. `{country_rank}` reads as the end of a sentence.
@@ -41,8 +41,8 @@ impl TemplateKind {
     /// Telegram's limit, in UTF-16 code units of visible text.
     pub fn limit(self) -> usize {
         match self {
-            TemplateKind::Text => 4096,
-            TemplateKind::Caption => 1024,
+            TemplateKind::Text => TEXT_LIMIT,
+            TemplateKind::Caption => CAPTION_LIMIT,
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use super::TemplateContext;
 use crate::milestones::country::{country_rank, longest_phrase};
-use crate::milestones::number::{format_grouped, format_short, format_words};
+use crate::text::number::{format_grouped, format_short, format_words};
 
 /// The longest metric name the length check assumes, in UTF-16 code units.
 /// Whoever creates metrics must refuse longer names.

@@ -5,9 +5,9 @@ use super::{
     GRID, INK, MUTED, MetricHistory, NEXT, REACHED, SERIES, SUPERSAMPLE, chart_error, forecast,
     points,
 };
-use crate::milestones::number::{format_grouped, format_short};
 use crate::milestones::rules::milestones_in;
 use crate::render::RenderError;
+use crate::text::number::{format_grouped, format_short};
 use chrono::{DateTime, Duration, Utc};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};

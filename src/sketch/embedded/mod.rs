@@ -13,6 +13,9 @@
 //! A repeated count asks only for a fingerprint of the window's rows (how many, and
 //! the sum of their `updated_at`, which any write changes) and lists the days again
 //! only when it changed; the days it must re-read come in one query.
+//!
+//! The SQL itself is `storage::sketches`; this module decides what to ask and when,
+//! and what the bytes mean.
 
 mod reader;
 mod wal;
@@ -21,11 +24,10 @@ use super::Estimate;
 use super::cache::{Cache, Key, WindowKey};
 use super::hll::Hll;
 use super::store::{SketchError, SketchStore};
-use crate::storage::{Backend, Db, Millis};
+use crate::storage::{Db, Millis, sketches};
 use crate::vocab::{Metric, MetricName};
 use chrono::{NaiveDate, Utc};
 use reader::Reader;
-use sqlx::Row;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -50,17 +52,6 @@ struct Inner {
     /// The count's queries, on a connection of their own.
     reader: Reader,
 }
-
-const INSERT_NEW: &str = "INSERT INTO sketches (metric, day, bytes, updated_at) \
-     VALUES ($1, $2, $3, $4) ON CONFLICT (metric, day) DO NOTHING";
-// On SQLite the INSERT above already took the database's write lock for the
-// transaction; PostgreSQL needs the row locked explicitly.
-const SELECT_FOR_MERGE_SQLITE: &str =
-    "SELECT bytes, updated_at FROM sketches WHERE metric = $1 AND day = $2";
-const SELECT_FOR_MERGE_POSTGRES: &str =
-    "SELECT bytes, updated_at FROM sketches WHERE metric = $1 AND day = $2 FOR UPDATE";
-const UPDATE_MERGED: &str =
-    "UPDATE sketches SET bytes = $3, updated_at = $4 WHERE metric = $1 AND day = $2";
 
 impl EmbeddedStore {
     pub fn new(db: Db) -> Self {
@@ -161,45 +152,27 @@ impl EmbeddedStore {
     /// returns each day's merged sketch and its new version.
     #[tracing::instrument(skip_all, fields(days = batch.len()))]
     async fn write_batch(&self, batch: &[(Key, Hll)]) -> Result<Vec<(Hll, i64)>, SketchError> {
-        let select = match self.inner.db.backend() {
-            Backend::Sqlite => SELECT_FOR_MERGE_SQLITE,
-            Backend::Postgres => SELECT_FOR_MERGE_POSTGRES,
-        };
+        let backend = self.inner.db.backend();
         let mut tx = self.inner.db.pool().begin().await?;
         let mut written = Vec::with_capacity(batch.len());
         for ((metric, day), ours) in batch {
             let now = Millis::from(Utc::now());
-            let inserted = sqlx::query(INSERT_NEW)
-                .bind(metric.to_string())
-                .bind(day.to_string())
-                .bind(ours.to_redis_bytes())
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            if inserted.rows_affected() == 1 {
+            if sketches::insert_new(&mut tx, metric, *day, ours.to_redis_bytes(), now).await? {
                 written.push((ours.clone(), now));
                 continue;
             }
-            let row = sqlx::query(select)
-                .bind(metric.to_string())
-                .bind(day.to_string())
-                .fetch_one(&mut *tx)
-                .await?;
+            let (bytes, stored_version) =
+                sketches::lock_for_merge(&mut tx, backend, metric, *day).await?;
             let mut merged = ours.clone();
-            match Hll::from_redis_bytes(&row.try_get::<Vec<u8>, _>("bytes")?) {
+            match Hll::from_redis_bytes(&bytes) {
                 Ok(stored) => merged.merge(&stored),
                 // Unreadable bytes count nothing; keeping them would block this day
                 // forever, so they are replaced and the loss is said out loud.
                 Err(err) => tracing::error!(%metric, %day, error = %err,
                     "the stored sketch was unreadable and is replaced by this process's"),
             }
-            let version = now.max(row.try_get::<i64, _>("updated_at")? + 1);
-            sqlx::query(UPDATE_MERGED)
-                .bind(metric.to_string())
-                .bind(day.to_string())
-                .bind(merged.to_redis_bytes())
-                .bind(version)
-                .execute(&mut *tx)
+            let version = now.max(stored_version + 1);
+            sketches::update_merged(&mut tx, metric, *day, merged.to_redis_bytes(), version)
                 .await?;
             written.push((merged, version));
         }

@@ -18,26 +18,59 @@ use super::wal::{Header, WalIndex};
 use crate::sketch::cache::{Fingerprint, Versions, WindowKey};
 use crate::sketch::hll::Hll;
 use crate::sketch::store::SketchError;
-use crate::storage::{Backend, Db};
+use crate::storage::{Backend, Db, sketches};
 use crate::vocab::MetricName;
 use chrono::NaiveDate;
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use std::collections::HashMap;
 use tokio::sync::Mutex;
 
 /// Windows whose last fingerprint is kept beside the header it was asked under.
 const SEEN_WINDOWS: usize = 64;
 
-// The sum is cast because PostgreSQL sums BIGINTs into NUMERIC.
-const SELECT_FINGERPRINT: &str = "SELECT COUNT(*) AS n, \
-     CAST(COALESCE(SUM(updated_at), 0) AS BIGINT) AS total FROM sketches \
-     WHERE metric = $1 AND day >= $2 AND day <= $3";
-const SELECT_VERSIONS: &str = "SELECT day, updated_at FROM sketches \
-     WHERE metric = $1 AND day >= $2 AND day <= $3";
-const SELECT_ONE: &str = "SELECT bytes, updated_at FROM sketches WHERE metric = $1 AND day = $2";
-const SELECT_RANGE: &str = "SELECT day, bytes, updated_at FROM sketches \
-     WHERE metric = $1 AND day >= $2 AND day <= $3";
+/// Runs `$ask` (a query of [`sketches`] on the connection `$conn`) on the reader
+/// connection `$open` (already locked). A connection that served earlier counts may
+/// have been closed by the server since (a PostgreSQL restart): the query gets one
+/// more try on a new connection, as the pool's check before handing out a
+/// connection would give it. (A macro, not a function taking a closure: the
+/// query's future borrows the connection, which a closure cannot say and stay
+/// `Send`.)
+macro_rules! ask_on {
+    ($reader:expr, $open:expr, |$conn:ident| $ask:expr) => {{
+        let open: &mut Option<Open> = $open;
+        let mut answer = None;
+        if let Some(current) = open.as_mut() {
+            let $conn = &mut current.conn;
+            match $ask.await {
+                Ok(found) => answer = Some(found),
+                Err(err) => {
+                    tracing::debug!(error = %err, "the count's connection failed; opening another");
+                    *open = None;
+                }
+            }
+        }
+        match answer {
+            Some(found) => Ok::<_, SketchError>(found),
+            None => {
+                let current = open.insert($reader.open().await?);
+                let $conn = &mut current.conn;
+                let again = $ask.await;
+                if again.is_err() {
+                    *open = None;
+                }
+                Ok(again?)
+            }
+        }
+    }};
+}
+
+/// [`ask_on!`] on the reader connection, locking it for the query.
+macro_rules! ask {
+    ($reader:expr, |$conn:ident| $ask:expr) => {{
+        let mut open = $reader.open.lock().await;
+        ask_on!($reader, &mut *open, |$conn| $ask)
+    }};
+}
 
 pub(super) struct Reader {
     db: Db,
@@ -63,43 +96,6 @@ impl Reader {
             db,
             open: Mutex::new(None),
         }
-    }
-
-    /// Runs `query` with `binds` on the reader connection; all rows.
-    async fn fetch_all(
-        &self,
-        query: &'static str,
-        binds: &[String],
-    ) -> Result<Vec<AnyRow>, SketchError> {
-        let mut open = self.open.lock().await;
-        self.fetch_all_on(&mut open, query, binds).await
-    }
-
-    /// [`Reader::fetch_all`] with the connection already locked. A connection that
-    /// served earlier counts may have been closed by the server since (a PostgreSQL
-    /// restart): the query gets one more try on a new connection, as the pool's
-    /// check before handing out a connection would give it.
-    async fn fetch_all_on(
-        &self,
-        open: &mut Option<Open>,
-        query: &'static str,
-        binds: &[String],
-    ) -> Result<Vec<AnyRow>, SketchError> {
-        if let Some(current) = open.as_mut() {
-            match run(&mut current.conn, query, binds).await {
-                Ok(rows) => return Ok(rows),
-                Err(err) => {
-                    tracing::debug!(error = %err, "the count's connection failed; opening another");
-                    *open = None;
-                }
-            }
-        }
-        let current = open.insert(self.open().await?);
-        let rows = run(&mut current.conn, query, binds).await;
-        if rows.is_err() {
-            *open = None;
-        }
-        Ok(rows?)
     }
 
     /// One of the pool's connections, no longer the pool's, and on SQLite the
@@ -133,11 +129,10 @@ impl Reader {
         {
             return Ok(fingerprint);
         }
-        let rows = self
-            .fetch_all_on(&mut open, SELECT_FINGERPRINT, &binds(window))
-            .await?;
-        let row = rows.first().ok_or(sqlx::Error::RowNotFound)?;
-        let fingerprint = (row.try_get("n")?, row.try_get("total")?);
+        let (metric, first, last) = window;
+        let fingerprint = ask_on!(self, &mut *open, |conn| sketches::fingerprint(
+            conn, metric, *first, *last
+        ))?;
         if let (Some(header), Some(current)) = (header, open.as_mut()) {
             if current.seen.len() >= SEEN_WINDOWS {
                 current.seen.clear();
@@ -150,15 +145,9 @@ impl Reader {
     /// The `updated_at` of each stored day of the window.
     #[tracing::instrument(skip_all, fields(metric = %window.0))]
     pub(super) async fn versions(&self, window: &WindowKey) -> Result<Versions, SketchError> {
-        let rows = self.fetch_all(SELECT_VERSIONS, &binds(window)).await?;
-        let mut versions = Versions::with_capacity(rows.len());
-        for row in rows {
-            let Some(day) = parse_day(&row)? else {
-                continue;
-            };
-            versions.insert(day, row.try_get::<i64, _>("updated_at")?);
-        }
-        Ok(versions)
+        let (metric, first, last) = window;
+        let rows = ask!(self, |conn| sketches::versions(conn, metric, *first, *last))?;
+        Ok(rows.into_iter().collect())
     }
 
     /// The stored sketches of `days` (those that have a row) with their versions: one
@@ -169,62 +158,27 @@ impl Reader {
         metric: &MetricName,
         days: &[NaiveDate],
     ) -> Result<Vec<Loaded>, SketchError> {
-        let mut rows = Vec::with_capacity(days.len());
-        match days {
+        let rows = match days {
             [] => return Ok(Vec::new()),
-            [day] => {
-                let binds = [metric.to_string(), day.to_string()];
-                for row in self.fetch_all(SELECT_ONE, &binds).await? {
-                    rows.push((*day, row));
-                }
-            }
+            [day] => ask!(self, |conn| sketches::one(conn, metric, *day))?
+                .map(|stored| (*day, stored))
+                .into_iter()
+                .collect(),
             [first, .., last] => {
-                let binds = binds(&(metric.clone(), *first, *last));
-                for row in self.fetch_all(SELECT_RANGE, &binds).await? {
-                    match parse_day(&row)? {
-                        Some(day) if days.contains(&day) => rows.push((day, row)),
-                        _ => {}
-                    }
-                }
+                let mut rows = ask!(self, |conn| sketches::range(conn, metric, *first, *last))?;
+                rows.retain(|(day, _)| days.contains(day));
+                rows
             }
-        }
+        };
         let mut loaded = Vec::with_capacity(rows.len());
-        for (day, row) in rows {
-            let bytes: Vec<u8> = row.try_get("bytes")?;
+        for (day, (bytes, version)) in rows {
             let hll = Hll::from_redis_bytes(&bytes).map_err(|source| SketchError::Corrupt {
                 metric: metric.clone(),
                 day,
                 source,
             })?;
-            loaded.push((day, hll, row.try_get("updated_at")?));
+            loaded.push((day, hll, version));
         }
         Ok(loaded)
     }
-}
-
-async fn run(
-    conn: &mut AnyConnection,
-    query: &'static str,
-    binds: &[String],
-) -> Result<Vec<AnyRow>, sqlx::Error> {
-    let mut q = sqlx::query(query);
-    for bind in binds {
-        q = q.bind(bind.as_str());
-    }
-    q.fetch_all(conn).await
-}
-
-/// A window's metric, first and last day, as the queries bind them.
-fn binds((metric, first, last): &WindowKey) -> [String; 3] {
-    [metric.to_string(), first.to_string(), last.to_string()]
-}
-
-/// The row's `day`; `None` (and a warning) if it is not a date.
-fn parse_day(row: &AnyRow) -> Result<Option<NaiveDate>, SketchError> {
-    let day: String = row.try_get("day")?;
-    let parsed = day.parse::<NaiveDate>().ok();
-    if parsed.is_none() {
-        tracing::warn!("a sketches row has a malformed day; ignored");
-    }
-    Ok(parsed)
 }

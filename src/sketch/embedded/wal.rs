@@ -18,6 +18,7 @@
 //! `-shm` file only when the last connection closes, so it cannot be replaced while
 //! we watch it.
 
+use crate::storage::sketches;
 use sqlx::AnyConnection;
 use std::fs::File;
 
@@ -36,21 +37,7 @@ impl WalIndex {
     /// The wal-index of the database `conn` has open, if that is a SQLite file in
     /// WAL mode; `None` (ask every time) for anything else.
     pub(super) async fn of(conn: &mut AnyConnection) -> Option<WalIndex> {
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(&mut *conn)
-            .await
-            .ok()?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return None;
-        }
-        let path: String =
-            sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
-                .fetch_one(&mut *conn)
-                .await
-                .ok()?;
-        if path.is_empty() {
-            return None;
-        }
+        let path = sketches::sqlite_wal_file(conn).await?;
         let shm = File::open(format!("{path}-shm")).ok()?;
         Some(WalIndex { shm })
     }

@@ -1,6 +1,8 @@
 //! The milestone tables, one module each: per-metric state and settings
-//! ([`metrics`]), [`rules`], the watcher's [`readings`], the milestones [`reached`]
-//! and the [`templates`]. Plain SQL; validation lives in `crate::milestones`.
+//! ([`metrics`]), [`rules`], the watcher's [`readings`] (and [`readings::Reading`],
+//! the row every layer above shares), the milestones [`reached`], the [`drafts`]
+//! and the [`templates`]. Plain SQL; validation lives in `crate::milestones`, and
+//! nothing here imports it.
 //!
 //! Counts are `u64` in the bot and `BIGINT` (i64) in the databases; [`to_db`] and
 //! [`from_db`] convert at this edge and refuse what does not fit.

@@ -1,12 +1,23 @@
 //! `milestone_readings`: what the watcher read, kept for the detector's hold window
-//! and for growth estimates, pruned beyond that.
+//! and for growth estimates, pruned beyond that. [`Reading`] is the row; what it
+//! proves (its lower bound) is the detector's (`milestones::detector`).
 
 use super::super::{Millis, StorageError};
 use super::{from_db, to_db};
-use crate::milestones::detector::Reading;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
+
+/// One count of a metric, as the watcher read it from the sketch store.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reading {
+    /// When the sketch was counted.
+    pub at: DateTime<Utc>,
+    /// The HyperLogLog estimate.
+    pub estimate: u64,
+    /// One standard error of the estimate, in ids (not a fraction).
+    pub std_error: f64,
+}
 
 fn from_row(row: &AnyRow) -> Result<Reading, StorageError> {
     Ok(Reading {

@@ -4,9 +4,9 @@
 use super::confirm::{self, Pending};
 use super::parse::{AdminAction, USAGE};
 use super::{broadcast_actions, milestone_actions, record_actions};
-use crate::milestones::template::escape_html;
 use crate::storage::{admins, announcements, chats};
 use crate::telegram::BotContext;
+use crate::text::html::escape_html;
 use chrono::Utc;
 use std::fmt::Write;
 use teloxide::prelude::*;
@@ -223,7 +223,7 @@ async fn thanks(
     chat: ChatId,
     text: String,
 ) -> Result<String, ActionError> {
-    crate::milestones::template::html::check_text(&text).map_err(ActionError::User)?;
+    crate::text::html::check_text(&text).map_err(ActionError::User)?;
     let now = Utc::now();
     let new = announcements::NewAnnouncement {
         dedupe_key: format!(
@@ -267,7 +267,7 @@ async fn broadcasts(ctx: &BotContext) -> Result<String, ActionError> {
         let what = match (&a.metric, a.milestone) {
             (Some(metric), Some(value)) => format!(
                 "{} {}",
-                crate::milestones::number::format_short(value as u64),
+                crate::text::number::format_short(value as u64),
                 escape_html(metric)
             ),
             _ => a.kind.clone(),

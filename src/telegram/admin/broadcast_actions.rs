@@ -5,8 +5,8 @@
 use super::actions::ActionError;
 use super::confirm::{self, Pending};
 use crate::broadcast::ops::{self, OpsError};
-use crate::milestones::template::escape_html;
 use crate::telegram::BotContext;
+use crate::text::html::escape_html;
 use crate::vocab::Part;
 use teloxide::prelude::*;
 
@@ -79,7 +79,7 @@ pub async fn ask_edit(
     id: i64,
     text: String,
 ) -> Result<String, ActionError> {
-    crate::milestones::template::html::check_text(&text).map_err(ActionError::User)?;
+    crate::text::html::check_text(&text).map_err(ActionError::User)?;
     let (state, _) = ops::status(&ctx.db, id.into()).await?;
     ops::check_editable(id.into(), state)?;
     let thanks_only = crate::storage::announcements::is_thanks_only(&ctx.db, id.into()).await?;

@@ -252,7 +252,7 @@ async fn clear_buttons(bot: &Bot, q: &CallbackQuery, note: &str) {
     };
     let text = format!(
         "{}\n\n<i>{note}</i>",
-        crate::milestones::template::escape_html(msg.text().unwrap_or_default())
+        crate::text::html::escape_html(msg.text().unwrap_or_default())
     );
     if let Err(err) = bot
         .edit_message_text(msg.chat.id, msg.id, text)

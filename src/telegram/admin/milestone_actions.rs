@@ -7,11 +7,13 @@ use super::actions::ActionError;
 use super::parse::{Part, Target};
 use crate::milestones::rules::Rule;
 use crate::milestones::rules_store::{self, RuleStoreError};
-use crate::milestones::template::{Template, TemplateContext, TemplateKind, escape_html};
+use crate::milestones::status;
+use crate::milestones::template::{Template, TemplateContext, TemplateKind};
 use crate::milestones::texts::{self, Slot, TextsError};
-use crate::milestones::{number, status};
 use crate::storage::announcements;
 use crate::telegram::{BotContext, reply_html};
+use crate::text::html::escape_html;
+use crate::text::number;
 use chrono::{Duration, Utc};
 use std::fmt::Write;
 use teloxide::prelude::*;
@@ -257,9 +259,9 @@ pub(super) async fn resolve_target(
 fn default_metric(ctx: &BotContext) -> String {
     ctx.watched
         .iter()
-        .find(|m| m.name == "mau")
+        .find(|m| m.name.as_str() == "mau")
         .or_else(|| ctx.watched.first())
-        .map(|m| m.name.clone())
+        .map(|m| m.name.to_string())
         .unwrap_or_else(|| "mau".into())
 }
 
@@ -292,7 +294,7 @@ pub(super) async fn sample_context(
     let label = ctx
         .watched
         .iter()
-        .find(|m| m.name == metric)
+        .find(|m| m.name.as_str() == metric)
         .map(|m| m.label.clone())
         .unwrap_or_else(|| metric.to_owned());
     Ok(TemplateContext {

@@ -4,10 +4,11 @@
 
 use super::actions::ActionError;
 use super::milestone_actions;
-use crate::milestones::template::{Template, TemplateContext, TemplateKind, escape_html, html};
+use crate::milestones::template::{Template, TemplateContext, TemplateKind};
 use crate::milestones::texts::{self, Composed, Slot};
 use crate::render::{self, CardFormat, Picture};
 use crate::telegram::{BotContext, reply_html};
+use crate::text::html::{self, escape_html};
 use chrono::Utc;
 use teloxide::RequestError;
 use teloxide::prelude::*;

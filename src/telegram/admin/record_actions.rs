@@ -7,10 +7,11 @@ use super::actions::ActionError;
 use super::confirm;
 use super::milestone_actions::{resolve_target, sample_context};
 use super::parse::Target;
-use crate::milestones::template::escape_html;
-use crate::milestones::{baseline, manual, number, release, texts};
+use crate::milestones::{baseline, manual, release, texts};
 use crate::storage::announcements::{AnnouncementKind, AnnouncementState, NewAnnouncement};
 use crate::telegram::BotContext;
+use crate::text::html::escape_html;
+use crate::text::number;
 use chrono::Utc;
 use teloxide::prelude::*;
 

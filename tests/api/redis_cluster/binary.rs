@@ -108,7 +108,7 @@ async fn record_count_and_sketch_export_import_use_the_cluster_and_ignore_redis_
     }
     assert!(record.1.contains("recorded 5,000 ids"), "{}", record.1);
     assert_close(expected, 5_000);
-    let shown = milestone_bot::sketch::estimate::group_thousands(expected.value);
+    let shown = milestone_bot::text::number::format_grouped(expected.value);
     assert!(count.1.contains(&format!(" {shown} ")), "{}", count.1);
     assert!(
         export.1.contains(&format!("(Redis counts {shown})")),

@@ -1,8 +1,8 @@
 //! Reading `/milestone …` into an [`AdminAction`], refusing bad input with a message
 //! that says what is wrong and shows the usage. Pure: no I/O, table-tested.
 
-use crate::milestones::number::{NumberError, parse_count};
 use crate::milestones::rules::{Rule, RuleError};
+use crate::text::number::{NumberError, parse_count};
 
 /// Which part of a post a template is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,11 +8,8 @@
 //! of its own is shortened, with a note saying so. The posts themselves are never
 //! touched: their own limits are checked when they are written.
 
-use crate::milestones::template::escape_html;
-use crate::milestones::template::html::{telegram_len, visible_text};
-
-/// Telegram's limit on a message's text.
-pub const TEXT_LIMIT: usize = 4096;
+pub use super::html::TEXT_LIMIT;
+use super::html::{escape_html, telegram_len, visible_text};
 
 /// Room a message with buttons keeps free for the line that replaces its buttons
 /// once pressed ("✅ Confirmed.", added by editing the message).

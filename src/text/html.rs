@@ -12,6 +12,12 @@ mod tag;
 
 use tag::{Kind, Tag, parse_open_tag};
 
+/// Telegram's limit on a message's text, in UTF-16 code units of visible text.
+pub const TEXT_LIMIT: usize = 4096;
+
+/// Telegram's limit on a media caption, counted the same way.
+pub const CAPTION_LIMIT: usize = 1024;
+
 /// A problem in a template's HTML, at a position counted in characters from 1.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{problem} at character {position}")]
@@ -265,7 +271,7 @@ mod tests;
 pub fn check_text(src: &str) -> Result<(), String> {
     let visible = visible_text(src).map_err(|e| format!("invalid HTML: {e}"))?;
     let len = telegram_len(&visible);
-    let limit = super::TemplateKind::Text.limit();
+    let limit = TEXT_LIMIT;
     if visible.trim().is_empty() {
         return Err("the text is empty".into());
     }
