@@ -70,8 +70,8 @@ pub fn handler_tree() -> UpdateHandler<anyhow::Error> {
                 .endpoint(commands::on_public),
         );
     let callbacks = Update::filter_callback_query().branch(
-        dptree::filter(|q: CallbackQuery| admin::confirm::is_confirmation(&q))
-            .endpoint(admin::confirm::on_press),
+        dptree::filter(|q: CallbackQuery| admin::press::is_confirmation(&q))
+            .endpoint(admin::press::on_press),
     );
     dptree::entry()
         .branch(Update::filter_my_chat_member().endpoint(membership::on_my_chat_member))

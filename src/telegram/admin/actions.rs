@@ -1,33 +1,18 @@
 //! Carrying out admin actions and composing the replies (Telegram HTML, every
-//! user-supplied piece escaped).
+//! user-supplied piece escaped): [`run`] hands each action to the module of its
+//! area (`milestone_actions`, `record_actions`, `broadcast_actions`, `pictures`)
+//! and answers the small ones (help, chats, admins, thanks, broadcasts) itself.
 
-use super::confirm::{self, Pending};
+use super::confirm;
+use super::error::ActionError;
 use super::parse::{AdminAction, USAGE};
-use super::{broadcast_actions, milestone_actions, record_actions};
+use super::{broadcast_actions, milestone_actions, pictures, record_actions};
 use crate::milestones::template::escape_html;
 use crate::storage::{admins, announcements, chats};
 use crate::telegram::BotContext;
 use chrono::Utc;
 use std::fmt::Write;
 use teloxide::prelude::*;
-
-/// Why an action did not happen.
-#[derive(Debug, thiserror::Error)]
-pub enum ActionError {
-    /// The admin asked for something that cannot be done (unknown id, invalid HTML…);
-    /// the text is shown to them.
-    #[error("{0}")]
-    User(String),
-    /// Our side failed; logged, and the admin gets a short apology.
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
-}
-
-impl From<crate::storage::StorageError> for ActionError {
-    fn from(e: crate::storage::StorageError) -> Self {
-        ActionError::Internal(e.into())
-    }
-}
 
 /// Runs one action; the returned text is the reply (empty when the action already
 /// replied, e.g. with a confirmation).
@@ -67,7 +52,10 @@ pub async fn run(
             }
         }
         AdminAction::Thanks { text } => thanks(bot, ctx, admin, chat, text).await,
-        AdminAction::Status => super::pictures::status(bot, ctx, chat).await,
+        AdminAction::Status => {
+            let text = milestone_actions::status(ctx).await?;
+            pictures::status(bot, ctx, chat, text).await
+        }
         AdminAction::List { metric } => milestone_actions::list(ctx, metric).await,
         AdminAction::Add { metric, rule, text } => {
             milestone_actions::add(ctx, admin, metric, rule, text).await
@@ -99,52 +87,6 @@ pub async fn run(
         AdminAction::Withdraw { id } => {
             broadcast_actions::ask_withdraw(bot, ctx, admin, chat, id).await
         }
-    }
-}
-
-/// Runs what a confirmed Send starts.
-pub async fn confirmed(
-    _bot: &Bot,
-    ctx: &BotContext,
-    admin: i64,
-    chat: ChatId,
-    pending: &Pending,
-) -> anyhow::Result<String> {
-    match pending {
-        Pending::Release {
-            announcement_id,
-            acknowledged,
-        } => {
-            use crate::milestones::manual::{self, Released};
-            let id = *announcement_id;
-            let released =
-                manual::release(&ctx.db, id, admin, chat.0, *acknowledged, Utc::now()).await?;
-            Ok(match released {
-                Released::Queued => {
-                    ctx.broadcast.wake();
-                    format!("Announcement #{id} is on its way.")
-                }
-                Released::NotADraft => {
-                    format!("Announcement #{id} is no longer a draft; nothing changed.")
-                }
-                Released::AnnouncedMeanwhile(earlier) => format!(
-                    "Nothing sent: this milestone was announced meanwhile (#{}); announcement #{id} is cancelled.",
-                    earlier.announcement_id
-                ),
-            })
-        }
-        Pending::Edit {
-            announcement_id,
-            text,
-            thanks_only,
-        } => broadcast_actions::confirmed_edit(ctx, *announcement_id, text, *thanks_only).await,
-        Pending::Withdraw { announcement_id } => {
-            broadcast_actions::confirmed_withdraw(ctx, *announcement_id).await
-        }
-        Pending::ResendUnknown { announcement_id } => {
-            broadcast_actions::confirmed_resend_unknown(ctx, *announcement_id).await
-        }
-        Pending::Baseline { metric } => record_actions::confirmed_baseline(ctx, metric).await,
     }
 }
 

@@ -2,21 +2,12 @@
 //! withdraw and resend-unknown. Built on `broadcast::ops`; every change wakes the
 //! worker so it acts at once.
 
-use super::actions::ActionError;
 use super::confirm::{self, Pending};
+use super::error::ActionError;
 use crate::broadcast::ops::{self, EditPart, OpsError};
 use crate::milestones::template::escape_html;
 use crate::telegram::BotContext;
 use teloxide::prelude::*;
-
-impl From<OpsError> for ActionError {
-    fn from(e: OpsError) -> Self {
-        match e {
-            OpsError::Storage(inner) => ActionError::Internal(inner.into()),
-            other => ActionError::User(other.to_string()),
-        }
-    }
-}
 
 pub async fn pause(ctx: &BotContext, id: i64) -> Result<String, ActionError> {
     ops::pause(&ctx.db, id).await?;

@@ -3,36 +3,18 @@
 //! `milestones::{rules_store, texts, status}`; this module only adapts them to
 //! replies.
 
-use super::actions::ActionError;
+use super::error::ActionError;
 use super::parse::{Part, Target};
 use crate::milestones::rules::Rule;
-use crate::milestones::rules_store::{self, RuleStoreError};
+use crate::milestones::rules_store;
 use crate::milestones::template::{Template, TemplateContext, TemplateKind, escape_html};
-use crate::milestones::texts::{self, Slot, TextsError};
+use crate::milestones::texts::{self, Slot};
 use crate::milestones::{number, status};
 use crate::storage::announcements;
 use crate::telegram::{BotContext, reply_html};
 use chrono::{Duration, Utc};
 use std::fmt::Write;
 use teloxide::prelude::*;
-
-impl From<RuleStoreError> for ActionError {
-    fn from(e: RuleStoreError) -> Self {
-        match e {
-            RuleStoreError::Storage(inner) => ActionError::Internal(inner.into()),
-            other => ActionError::User(other.to_string()),
-        }
-    }
-}
-
-impl From<TextsError> for ActionError {
-    fn from(e: TextsError) -> Self {
-        match e {
-            TextsError::Storage(inner) => ActionError::Internal(inner.into()),
-            other => ActionError::User(other.to_string()),
-        }
-    }
-}
 
 pub async fn status(ctx: &BotContext) -> Result<String, ActionError> {
     let now = Utc::now();

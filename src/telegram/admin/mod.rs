@@ -3,15 +3,21 @@
 //! Flow: [`gate`] decides who may use it (and audits refusals), [`parse`] turns the
 //! text into an [`AdminAction`] or a usage error, [`actions`] carries it out and
 //! writes the reply, [`confirm`] holds dangerous actions until the same admin presses
-//! Send. Every attempt lands in the audit table.
+//! Send, and [`press`] answers that press. Every attempt lands in the audit table.
+//!
+//! Imports run one way: `actions` and `press` at the top hand work to the modules
+//! of each area (`milestone_actions`, `record_actions`, `broadcast_actions`,
+//! `pictures`), which share only the lower [`confirm`], [`error`] and [`parse`].
 
 pub mod actions;
 mod broadcast_actions;
 pub mod confirm;
+pub mod error;
 pub mod gate;
 mod milestone_actions;
 pub mod parse;
 mod pictures;
+pub mod press;
 mod record_actions;
 
 use super::{BotContext, HandlerResult, reply_html};
@@ -73,16 +79,16 @@ pub async fn on_milestone(
     let admin_id = user_id.expect("the gate lets only known users through");
     let (reply, result) = match parse::parse(&args, &ctx.metrics) {
         Err(usage) => (
-            super::replies::usage_error(&usage),
+            error::usage_error(&usage),
             format!("bad input: {}", usage.problem),
         ),
         Ok(action) => match actions::run(&bot, &ctx, admin_id, msg.chat.id, action).await {
             Ok(reply) => (reply, "ok".to_owned()),
-            Err(actions::ActionError::User(problem)) => (
-                super::replies::action_refused(&problem),
+            Err(error::ActionError::User(problem)) => (
+                error::action_refused(&problem),
                 format!("refused: {problem}"),
             ),
-            Err(actions::ActionError::Internal(err)) => {
+            Err(error::ActionError::Internal(err)) => {
                 audit::record(&ctx.db, &audit_as(format!("error: {err}"))).await?;
                 reply_html(
                     &bot,

@@ -3,8 +3,8 @@
 //! watcher held, and an explicit baseline. Built on `milestones::{manual, release,
 //! baseline}`; this module only adapts them to replies and confirmations.
 
-use super::actions::ActionError;
 use super::confirm;
+use super::error::ActionError;
 use super::milestone_actions::{resolve_target, sample_context};
 use super::parse::Target;
 use crate::milestones::template::escape_html;
