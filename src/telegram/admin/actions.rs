@@ -5,7 +5,7 @@
 
 use super::confirm;
 use super::error::ActionError;
-use super::parse::{AdminAction, USAGE};
+use super::parse::{self, AdminAction, AdminChange};
 use super::{broadcast_actions, milestone_actions, pictures, record_actions};
 use crate::milestones::template::escape_html;
 use crate::storage::{admins, announcements, chats};
@@ -26,8 +26,11 @@ pub async fn run(
     match action {
         AdminAction::Overview | AdminAction::Help => Ok(help()),
         AdminAction::Chats => chats_overview(ctx).await,
-        AdminAction::Admins => admins_list(ctx).await,
-        AdminAction::AdminAdd { user_id } => {
+        AdminAction::Admins { change: None } => admins_list(ctx).await,
+        AdminAction::Admins {
+            change: Some(AdminChange::Add(user)),
+        } => {
+            let user_id = user.get();
             if admins::add(&ctx.db, user_id, admin, Utc::now()).await?
                 || ctx.admin_ids.contains(&user_id)
             {
@@ -36,7 +39,10 @@ pub async fn run(
                 Ok(format!("User <code>{user_id}</code> already is an admin."))
             }
         }
-        AdminAction::AdminRemove { user_id } => {
+        AdminAction::Admins {
+            change: Some(AdminChange::Remove(user)),
+        } => {
+            let user_id = user.get();
             if ctx.admin_ids.contains(&user_id) {
                 Err(ActionError::User(format!(
                     "User {user_id} is configured in ADMIN_IDS; remove them there."
@@ -92,8 +98,8 @@ pub async fn run(
 
 fn help() -> String {
     let mut out = String::from("<b>/milestone</b> commands\n\n");
-    for (_, usage) in USAGE {
-        let _ = writeln!(out, "<code>{}</code>", escape_html(usage));
+    for (_, usage) in parse::usage() {
+        let _ = writeln!(out, "<code>{}</code>", escape_html(&usage));
     }
     out
 }

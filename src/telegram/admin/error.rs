@@ -57,7 +57,7 @@ pub fn usage_error(e: &UsageError) -> String {
     format!(
         "⚠️ {}\nUsage: <code>{}</code>",
         escape_html(&e.problem),
-        escape_html(e.usage)
+        escape_html(&e.usage)
     )
 }
 

@@ -4,7 +4,7 @@
 //! replies.
 
 use super::error::ActionError;
-use super::parse::{Part, Target};
+use super::parse::Target;
 use crate::milestones::rules::Rule;
 use crate::milestones::rules_store;
 use crate::milestones::template::{Template, TemplateContext, TemplateKind, escape_html};
@@ -143,15 +143,13 @@ pub async fn remove(ctx: &BotContext, id: i64) -> Result<String, ActionError> {
 pub async fn template(
     ctx: &BotContext,
     metric: String,
-    part: Part,
+    slot: Slot,
     text: String,
 ) -> Result<String, ActionError> {
-    let slot = match part {
-        Part::Announce => Slot::Announce,
-        Part::Thanks => Slot::Thanks,
-        Part::Card => return super::pictures::template_card(ctx, &metric, &text).await,
-    };
-    if part == Part::Announce {
+    if slot == Slot::Card {
+        return super::pictures::template_card(ctx, &metric, &text).await;
+    }
+    if slot == Slot::Announce {
         super::pictures::check_fits_caption(ctx, &text)?;
     }
     texts::set_template(&ctx.db, &metric, None, slot, Some(&text)).await?;
@@ -164,7 +162,7 @@ pub async fn template(
     };
     Ok(format!(
         "Saved the {} template of {}. Preview for {}:\n\n{shown}",
-        if part == Part::Announce {
+        if slot == Slot::Announce {
             "announcement"
         } else {
             "thank-you"

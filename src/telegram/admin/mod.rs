@@ -115,7 +115,7 @@ fn audited_action(args: &str, is_admin: bool) -> String {
         .next()
         .unwrap_or("")
         .to_ascii_lowercase();
-    let known = parse::USAGE.iter().any(|(name, _)| *name == sub);
+    let known = parse::usage().iter().any(|(name, _)| *name == sub);
     match sub.as_str() {
         "" => "milestone".to_owned(),
         _ if known || is_admin => format!("milestone {sub}"),
