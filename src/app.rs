@@ -138,7 +138,14 @@ impl App {
     fn bot_context(&self) -> BotContext {
         BotContext {
             db: self.db.clone(),
-            admin_ids: Arc::new(self.config.telegram.admin_ids.clone()),
+            admin_ids: Arc::new(
+                self.config
+                    .telegram
+                    .admin_ids
+                    .iter()
+                    .map(|&id| id.into())
+                    .collect(),
+            ),
             metrics: Arc::new(
                 self.config
                     .sketch

@@ -27,7 +27,7 @@ pub struct BotContext {
     /// The bot's database.
     pub db: Db,
     /// Telegram user ids configured as admins (`ADMIN_IDS`).
-    pub admin_ids: Arc<Vec<i64>>,
+    pub admin_ids: Arc<Vec<crate::vocab::UserId>>,
     /// Names of the configured metrics, for validating admin input.
     pub metrics: Arc<Vec<String>>,
     /// How long a Send button stays valid.
@@ -62,7 +62,12 @@ pub fn handler_tree() -> UpdateHandler<anyhow::Error> {
         .branch(
             dptree::entry()
                 .filter_command::<admin::AdminCommand>()
-                .endpoint(admin::on_milestone),
+                .map_async(admin::gate::admission)
+                .branch(
+                    dptree::filter_map(admin::gate::Admission::admitted)
+                        .endpoint(admin::on_milestone),
+                )
+                .endpoint(admin::on_refused),
         )
         .branch(
             dptree::entry()

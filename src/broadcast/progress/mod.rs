@@ -309,7 +309,7 @@ impl Progress {
             let offered = crate::telegram::admin::confirm::offer(
                 &self.bot,
                 &self.db,
-                admin,
+                admin.into(),
                 ChatId(admin),
                 text.clone(),
                 &resend,

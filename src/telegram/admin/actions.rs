@@ -10,6 +10,7 @@ use super::{broadcast_actions, milestone_actions, pictures, record_actions};
 use crate::milestones::template::escape_html;
 use crate::storage::{admins, announcements, chats};
 use crate::telegram::BotContext;
+use crate::vocab::UserId;
 use chrono::Utc;
 use std::fmt::Write;
 use teloxide::prelude::*;
@@ -19,7 +20,7 @@ use teloxide::prelude::*;
 pub async fn run(
     bot: &Bot,
     ctx: &BotContext,
-    admin: i64,
+    admin: UserId,
     chat: ChatId,
     action: AdminAction,
 ) -> Result<String, ActionError> {
@@ -31,8 +32,8 @@ pub async fn run(
             change: Some(AdminChange::Add(user)),
         } => {
             let user_id = user.get();
-            if admins::add(&ctx.db, user_id, admin, Utc::now()).await?
-                || ctx.admin_ids.contains(&user_id)
+            if admins::add(&ctx.db, user_id, admin.get(), Utc::now()).await?
+                || ctx.admin_ids.contains(&user)
             {
                 Ok(format!("User <code>{user_id}</code> is now an admin."))
             } else {
@@ -43,7 +44,7 @@ pub async fn run(
             change: Some(AdminChange::Remove(user)),
         } => {
             let user_id = user.get();
-            if ctx.admin_ids.contains(&user_id) {
+            if ctx.admin_ids.contains(&user) {
                 Err(ActionError::User(format!(
                     "User {user_id} is configured in ADMIN_IDS; remove them there."
                 )))
@@ -167,7 +168,7 @@ async fn admins_list(ctx: &BotContext) -> Result<String, ActionError> {
 async fn thanks(
     bot: &Bot,
     ctx: &BotContext,
-    admin: i64,
+    admin: UserId,
     chat: ChatId,
     text: String,
 ) -> Result<String, ActionError> {
@@ -188,7 +189,7 @@ async fn thanks(
         media_kind: None,
         media_ref: None,
         options: "{}".into(),
-        created_by: Some(admin),
+        created_by: Some(admin.get()),
         created_at: now,
         release_at: None,
     };

@@ -7,6 +7,7 @@ use super::error::ActionError;
 use crate::broadcast::ops::{self, EditPart, OpsError};
 use crate::milestones::template::escape_html;
 use crate::telegram::BotContext;
+use crate::vocab::UserId;
 use teloxide::prelude::*;
 
 pub async fn pause(ctx: &BotContext, id: i64) -> Result<String, ActionError> {
@@ -33,7 +34,7 @@ pub async fn cancel(ctx: &BotContext, id: i64) -> Result<String, ActionError> {
 pub async fn ask_resend_unknown(
     bot: &Bot,
     ctx: &BotContext,
-    admin: i64,
+    admin: UserId,
     chat: ChatId,
     id: i64,
 ) -> Result<String, ActionError> {
@@ -64,7 +65,7 @@ pub async fn ask_resend_unknown(
 pub async fn ask_edit(
     bot: &Bot,
     ctx: &BotContext,
-    admin: i64,
+    admin: UserId,
     chat: ChatId,
     id: i64,
     text: String,
@@ -102,7 +103,7 @@ pub async fn ask_edit(
 pub async fn ask_withdraw(
     bot: &Bot,
     ctx: &BotContext,
-    admin: i64,
+    admin: UserId,
     chat: ChatId,
     id: i64,
 ) -> Result<String, ActionError> {

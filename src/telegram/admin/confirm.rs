@@ -11,6 +11,7 @@
 use crate::storage::admins;
 use crate::storage::milestones::drafts;
 use crate::telegram::BotContext;
+use crate::vocab::UserId;
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
 use teloxide::prelude::*;
@@ -51,7 +52,7 @@ pub(super) const PREFIX: &str = "c:";
 pub async fn ask(
     bot: &Bot,
     ctx: &BotContext,
-    admin_id: i64,
+    admin_id: UserId,
     chat: ChatId,
     text: String,
     pending: &Pending,
@@ -75,7 +76,7 @@ pub async fn ask(
 pub async fn offer(
     bot: &Bot,
     db: &crate::storage::Db,
-    admin_id: i64,
+    admin_id: UserId,
     chat: ChatId,
     text: String,
     pending: &Pending,
@@ -93,7 +94,7 @@ async fn ask_with(
     bot: &Bot,
     db: &crate::storage::Db,
     nonce: &str,
-    admin_id: i64,
+    admin_id: UserId,
     chat: ChatId,
     text: String,
     pending: &Pending,
@@ -103,7 +104,7 @@ async fn ask_with(
     admins::create_confirmation(
         db,
         nonce,
-        admin_id,
+        admin_id.get(),
         &serde_json::to_string(pending)?,
         now,
         now + ttl,
@@ -128,7 +129,7 @@ async fn ask_with(
 pub async fn ask_to_release(
     bot: &Bot,
     ctx: &BotContext,
-    admin_id: i64,
+    admin_id: UserId,
     chat: ChatId,
     new: &crate::storage::announcements::NewAnnouncement,
     acknowledged: Option<i64>,

@@ -12,6 +12,7 @@ use crate::milestones::texts::{self, Slot};
 use crate::milestones::{number, status};
 use crate::storage::announcements;
 use crate::telegram::{BotContext, reply_html};
+use crate::vocab::UserId;
 use chrono::{Duration, Utc};
 use std::fmt::Write;
 use teloxide::prelude::*;
@@ -74,7 +75,7 @@ pub async fn list(ctx: &BotContext, metric: Option<String>) -> Result<String, Ac
 
 pub async fn add(
     ctx: &BotContext,
-    admin: i64,
+    admin: UserId,
     metric: String,
     rule: Rule,
     text: Option<String>,
@@ -96,7 +97,7 @@ pub async fn add(
         &ctx.db,
         &metric,
         &rule.to_string(),
-        Some(admin),
+        Some(admin.get()),
         &ctx.detector,
     )
     .await?;

@@ -8,6 +8,7 @@ use super::{broadcast_actions, gate, record_actions};
 use crate::storage::admins;
 use crate::storage::milestones::drafts;
 use crate::telegram::BotContext;
+use crate::vocab::UserId;
 use chrono::Utc;
 use teloxide::prelude::*;
 use teloxide::types::{CallbackQuery, MaybeInaccessibleMessage, ParseMode};
@@ -40,11 +41,11 @@ pub async fn on_press(
 ) -> crate::telegram::HandlerResult {
     let data = q.data.clone().unwrap_or_default();
     let (nonce, choice) = data[PREFIX.len()..].split_once(':').unwrap_or(("", ""));
-    let user = q.from.id.0 as i64;
+    let user = UserId::from(q.from.id);
     let now = Utc::now();
     let answer = match admins::get_confirmation(&ctx.db, nonce).await? {
         None => "This button is no longer valid.".to_owned(),
-        Some(c) if c.admin_id != user => {
+        Some(c) if c.admin_id != user.get() => {
             audit(&ctx, user, &data, "refused: not the admin who asked").await?;
             "Only the admin who asked can confirm this.".to_owned()
         }
@@ -78,7 +79,7 @@ pub async fn on_press(
                     .message
                     .as_ref()
                     .map(|m| m.chat().id)
-                    .unwrap_or(ChatId(user));
+                    .unwrap_or_else(|| user.private_chat().into());
                 let reply = confirmed(&bot, &ctx, user, chat, &pending).await?;
                 audit(&ctx, user, &c.action, "ok: confirmed").await?;
                 clear_buttons(&bot, &q, "✅ Confirmed.").await;
@@ -116,8 +117,8 @@ async fn clear_buttons(bot: &Bot, q: &CallbackQuery, note: &str) {
 
 /// Audits a press; someone who is not an admin is kept as a pseudonym, without
 /// what their button carried.
-async fn audit(ctx: &BotContext, user: i64, detail: &str, result: &str) -> anyhow::Result<()> {
-    let who = gate::actor(ctx, Some(user)).await?;
+async fn audit(ctx: &BotContext, user: UserId, detail: &str, result: &str) -> anyhow::Result<()> {
+    let who = gate::actor(ctx, user).await?;
     let detail = match who {
         crate::storage::audit::Actor::Admin(_) => detail.chars().take(500).collect(),
         _ => String::new(),
@@ -140,7 +141,7 @@ async fn audit(ctx: &BotContext, user: i64, detail: &str, result: &str) -> anyho
 pub async fn confirmed(
     _bot: &Bot,
     ctx: &BotContext,
-    admin: i64,
+    admin: UserId,
     chat: ChatId,
     pending: &Pending,
 ) -> anyhow::Result<String> {
@@ -152,7 +153,8 @@ pub async fn confirmed(
             use crate::milestones::manual::{self, Released};
             let id = *announcement_id;
             let released =
-                manual::release(&ctx.db, id, admin, chat.0, *acknowledged, Utc::now()).await?;
+                manual::release(&ctx.db, id, admin.get(), chat.0, *acknowledged, Utc::now())
+                    .await?;
             Ok(match released {
                 Released::Queued => {
                     ctx.broadcast.wake();

@@ -11,6 +11,7 @@ use crate::milestones::template::escape_html;
 use crate::milestones::{baseline, manual, number, release, texts};
 use crate::storage::announcements::{AnnouncementKind, AnnouncementState, NewAnnouncement};
 use crate::telegram::BotContext;
+use crate::vocab::UserId;
 use chrono::Utc;
 use teloxide::prelude::*;
 
@@ -18,7 +19,7 @@ use teloxide::prelude::*;
 pub async fn announce(
     bot: &Bot,
     ctx: &BotContext,
-    admin: i64,
+    admin: UserId,
     chat: ChatId,
     metric: Option<String>,
     target: Target,
@@ -55,7 +56,7 @@ pub async fn announce(
         media_kind: composed.media.as_ref().map(|m| m.kind.as_str().to_owned()),
         media_ref: composed.media.as_ref().map(|m| m.reference.clone()),
         options: "{}".into(),
-        created_by: Some(admin),
+        created_by: Some(admin.get()),
         created_at: now,
         release_at: None,
     };
@@ -75,11 +76,11 @@ pub async fn announce(
 
 pub async fn approve(
     ctx: &BotContext,
-    admin: i64,
+    admin: UserId,
     chat: ChatId,
     id: i64,
 ) -> Result<String, ActionError> {
-    match release::approve_by(&ctx.db, id, admin, chat.0, Utc::now()).await? {
+    match release::approve_by(&ctx.db, id, admin.get(), chat.0, Utc::now()).await? {
         Ok(()) => {
             ctx.broadcast.wake();
             Ok(format!("Approved: announcement #{id} is on its way."))
@@ -92,7 +93,7 @@ pub async fn approve(
 pub async fn ask_baseline(
     bot: &Bot,
     ctx: &BotContext,
-    admin: i64,
+    admin: UserId,
     chat: ChatId,
     metric: String,
 ) -> Result<String, ActionError> {
