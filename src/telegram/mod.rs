@@ -1,7 +1,19 @@
 //! The Telegram side: the handler tree, membership tracking and the public commands.
 //!
 //! Each branch of the tree is a small module; the tree itself only routes. Handlers
-//! get a [`BotContext`] through dptree's dependency injection.
+//! get a [`BotContext`] through dptree's dependency injection. Commands are
+//! `BotCommands` enums ([`PublicCommand`], [`admin::AdminCommand`] whose
+//! subcommands are [`admin::AdminAction`]); the admin gate is a step of the tree
+//! ([`admin::gate::admission`]), so the `/milestone` handler runs only for an
+//! admitted admin and everyone else is refused before it.
+//!
+//! - [`dispatch`]: running the dispatcher (long polling under a lease, or webhook)
+//!   until shutdown; [`webhook`]: the webhook route's updates.
+//! - [`membership`]: `my_chat_member` and group migrations; [`commands`]: the public
+//!   commands, their texts in `replies`.
+//! - [`admin`]: the `/milestone` family; [`notify`]: what the watcher did, told
+//!   to admins.
+//! - [`fit`]: a text over Telegram's limit as several messages.
 
 pub mod admin;
 pub mod commands;

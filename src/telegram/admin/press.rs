@@ -80,7 +80,7 @@ pub async fn on_press(
                     .as_ref()
                     .map(|m| m.chat().id)
                     .unwrap_or_else(|| user.private_chat().into());
-                let reply = confirmed(&bot, &ctx, user, chat, &pending).await?;
+                let reply = confirmed(&ctx, user, chat, &pending).await?;
                 audit(&ctx, user, &c.action, "ok: confirmed").await?;
                 clear_buttons(&bot, &q, "✅ Confirmed.").await;
                 reply
@@ -139,7 +139,6 @@ async fn audit(ctx: &BotContext, user: UserId, detail: &str, result: &str) -> an
 
 /// Runs what a confirmed Send starts.
 pub async fn confirmed(
-    _bot: &Bot,
     ctx: &BotContext,
     admin: UserId,
     chat: ChatId,

@@ -34,6 +34,9 @@ pub enum AdminChange {
 /// One admin request, fully parsed and validated: a subcommand of `/milestone`.
 /// Each doc comment is the subcommand's usage line; their order is the order of
 /// `/milestone help`. Read it with [`parse`], which knows the configured metrics.
+// The usage lines are written as admins read them (`<metric>`, `[text]`), not as
+// rustdoc markup.
+#[allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 #[derive(BotCommands, Debug, Clone, PartialEq)]
 #[command(prefix = "", rename_rule = "kebab-case")]
 pub enum AdminAction {
