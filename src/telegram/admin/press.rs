@@ -13,20 +13,6 @@ use chrono::Utc;
 use teloxide::prelude::*;
 use teloxide::types::{CallbackQuery, MaybeInaccessibleMessage, ParseMode};
 
-/// Cancels the draft a confirmation was guarding, if it guards one.
-async fn cancel_draft(ctx: &BotContext, action: &str) -> anyhow::Result<()> {
-    if let Ok(Pending::Release {
-        announcement_id, ..
-    }) = serde_json::from_str::<Pending>(action)
-    {
-        let mut conn = ctx.db.pool().acquire().await?;
-        if drafts::cancel(&mut conn, announcement_id, Utc::now()).await? {
-            tracing::info!(announcement_id, "draft cancelled");
-        }
-    }
-    Ok(())
-}
-
 /// Is this callback one of ours?
 pub fn is_confirmation(q: &CallbackQuery) -> bool {
     q.data.as_deref().is_some_and(|d| d.starts_with(PREFIX))
@@ -93,6 +79,20 @@ pub async fn on_press(
         }
     };
     bot.answer_callback_query(q.id.clone()).text(answer).await?;
+    Ok(())
+}
+
+/// Cancels the draft a confirmation was guarding, if it guards one.
+async fn cancel_draft(ctx: &BotContext, action: &str) -> anyhow::Result<()> {
+    if let Ok(Pending::Release {
+        announcement_id, ..
+    }) = serde_json::from_str::<Pending>(action)
+    {
+        let mut conn = ctx.db.pool().acquire().await?;
+        if drafts::cancel(&mut conn, announcement_id, Utc::now()).await? {
+            tracing::info!(announcement_id, "draft cancelled");
+        }
+    }
     Ok(())
 }
 
