@@ -111,7 +111,7 @@ fn menu<C: BotCommands>() -> Vec<teloxide::types::BotCommand> {
 /// Registers the command menus: the public one for everyone, public plus `/milestone`
 /// in each configured admin's private chat. The menu is a convenience: if Telegram
 /// refuses, the bot says so in the log and goes on.
-pub async fn register_commands(bot: &Bot, admin_ids: &[i64]) {
+pub async fn register_commands(bot: &Bot, admin_ids: &[crate::vocab::UserId]) {
     let public = menu::<PublicCommand>();
     if let Err(err) = bot
         .set_my_commands(public.clone())
@@ -124,10 +124,10 @@ pub async fn register_commands(bot: &Bot, admin_ids: &[i64]) {
     admin_menu.extend(menu::<admin::AdminCommand>());
     for id in admin_ids {
         let scope = BotCommandScope::Chat {
-            chat_id: teloxide::types::Recipient::Id(ChatId(*id)),
+            chat_id: teloxide::types::Recipient::Id(id.private_chat().into()),
         };
         if let Err(err) = bot.set_my_commands(admin_menu.clone()).scope(scope).await {
-            tracing::warn!(error = %err, admin = %crate::privacy::User(*id), "could not register an admin's command menu");
+            tracing::warn!(error = %err, admin = %crate::privacy::User(id.get()), "could not register an admin's command menu");
         }
     }
 }
