@@ -40,8 +40,10 @@ pub enum AdminCommand {
     Milestone(String),
 }
 
-/// Everything after `/milestone`, however many words (teloxide's default parser wants
-/// an exact count); [`parse`] reads it.
+/// Everything after `/milestone`, however many words; [`parse`] reads it into an
+/// [`AdminAction`] in the handler. Reading it here instead would drop bad input
+/// silently (a command that fails to parse matches no branch), where the admin
+/// must get the problem and the usage line.
 fn whole_rest(input: String) -> Result<(String,), teloxide::utils::command::ParseError> {
     Ok((input,))
 }
