@@ -143,7 +143,14 @@ impl App {
     fn bot_context(&self) -> BotContext {
         BotContext {
             db: self.db.clone(),
-            admin_ids: Arc::new(self.config.telegram.admin_ids.clone()),
+            admin_ids: Arc::new(
+                self.config
+                    .telegram
+                    .admin_ids
+                    .iter()
+                    .map(|&id| id.into())
+                    .collect(),
+            ),
             metrics: Arc::new(
                 self.config
                     .sketch
@@ -194,7 +201,14 @@ impl App {
             Some(sender),
         ));
         ready.bot_api_answered();
-        telegram::register_commands(&self.bot, &self.config.telegram.admin_ids).await;
+        let admin_ids: Vec<_> = self
+            .config
+            .telegram
+            .admin_ids
+            .iter()
+            .map(|&id| id.into())
+            .collect();
+        telegram::register_commands(&self.bot, &admin_ids).await;
 
         let ctx = self.bot_context();
         let stop = CancellationToken::new();
@@ -250,7 +264,12 @@ impl App {
             .spawn_flusher(self.config.sketch.flush_interval, stop_flusher.clone());
         let notifier = tokio::spawn(telegram::notify::run(
             self.bot.clone(),
-            self.config.telegram.admin_ids.clone(),
+            self.config
+                .telegram
+                .admin_ids
+                .iter()
+                .map(|&id| id.into())
+                .collect(),
             self.watcher.subscribe(),
             stop.clone(),
         ));

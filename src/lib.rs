@@ -12,8 +12,9 @@
 //! - [`broadcast`]: the delivery queue, pace, worker, error mapping, progress and
 //!   admin operations on broadcasts.
 //! - [`telegram`]: the teloxide handler tree: membership tracking, public commands,
-//!   the `/milestone` admin family (`telegram::admin`: parse, gate, actions,
-//!   confirmations) and admin notifications.
+//!   the `/milestone` admin family (`telegram::admin`: the gate in the tree,
+//!   subcommands as a `BotCommands` enum, actions, confirmations) and admin
+//!   notifications.
 //! - [`sketch`]: HyperLogLog sketches (byte-compatible with Redis) and the sketch store
 //!   (its SQL is `storage::sketches`).
 //! - [`milestones`]: rules, the pure detector, templates, and the watcher that reads

@@ -1,7 +1,19 @@
 //! The Telegram side: the handler tree, membership tracking and the public commands.
 //!
 //! Each branch of the tree is a small module; the tree itself only routes. Handlers
-//! get a [`BotContext`] through dptree's dependency injection.
+//! get a [`BotContext`] through dptree's dependency injection. Commands are
+//! `BotCommands` enums ([`PublicCommand`], [`admin::AdminCommand`] whose
+//! subcommands are [`admin::AdminAction`]); the admin gate is a step of the tree
+//! ([`admin::gate::admission`]), so the `/milestone` handler runs only for an
+//! admitted admin and everyone else is refused before it.
+//!
+//! - [`dispatch`]: running the dispatcher (long polling under a lease, or webhook)
+//!   until shutdown; [`webhook`]: the webhook route's updates.
+//! - [`membership`]: `my_chat_member` and group migrations; [`commands`]: the public
+//!   commands, their texts in `replies`.
+//! - [`admin`]: the `/milestone` family; [`notify`]: what the watcher did, told
+//!   to admins.
+//! - [`fit`]: a text over Telegram's limit as several messages.
 
 pub mod admin;
 pub mod commands;
@@ -28,7 +40,7 @@ pub struct BotContext {
     /// The bot's database.
     pub db: Db,
     /// Telegram user ids configured as admins (`ADMIN_IDS`).
-    pub admin_ids: Arc<Vec<i64>>,
+    pub admin_ids: Arc<Vec<crate::vocab::UserId>>,
     /// Names of the configured metrics, for validating admin input.
     pub metrics: Arc<Vec<String>>,
     /// How long a Send button stays valid.
@@ -63,7 +75,12 @@ pub fn handler_tree() -> UpdateHandler<anyhow::Error> {
         .branch(
             dptree::entry()
                 .filter_command::<admin::AdminCommand>()
-                .endpoint(admin::on_milestone),
+                .map_async(admin::gate::admission)
+                .branch(
+                    dptree::filter_map(admin::gate::Admission::admitted)
+                        .endpoint(admin::on_milestone),
+                )
+                .endpoint(admin::on_refused),
         )
         .branch(
             dptree::entry()
@@ -71,8 +88,8 @@ pub fn handler_tree() -> UpdateHandler<anyhow::Error> {
                 .endpoint(commands::on_public),
         );
     let callbacks = Update::filter_callback_query().branch(
-        dptree::filter(|q: CallbackQuery| admin::confirm::is_confirmation(&q))
-            .endpoint(admin::confirm::on_press),
+        dptree::filter(|q: CallbackQuery| admin::press::is_confirmation(&q))
+            .endpoint(admin::press::on_press),
     );
     dptree::entry()
         .branch(Update::filter_my_chat_member().endpoint(membership::on_my_chat_member))
@@ -95,7 +112,7 @@ fn menu<C: BotCommands>() -> Vec<teloxide::types::BotCommand> {
 /// Registers the command menus: the public one for everyone, public plus `/milestone`
 /// in each configured admin's private chat. The menu is a convenience: if Telegram
 /// refuses, the bot says so in the log and goes on.
-pub async fn register_commands(bot: &Bot, admin_ids: &[i64]) {
+pub async fn register_commands(bot: &Bot, admin_ids: &[crate::vocab::UserId]) {
     let public = menu::<PublicCommand>();
     if let Err(err) = bot
         .set_my_commands(public.clone())
@@ -108,10 +125,10 @@ pub async fn register_commands(bot: &Bot, admin_ids: &[i64]) {
     admin_menu.extend(menu::<admin::AdminCommand>());
     for id in admin_ids {
         let scope = BotCommandScope::Chat {
-            chat_id: teloxide::types::Recipient::Id(ChatId(*id)),
+            chat_id: teloxide::types::Recipient::Id(id.private_chat().into()),
         };
         if let Err(err) = bot.set_my_commands(admin_menu.clone()).scope(scope).await {
-            tracing::warn!(error = %err, admin = %crate::privacy::User(*id), "could not register an admin's command menu");
+            tracing::warn!(error = %err, admin = %crate::privacy::User(id.get()), "could not register an admin's command menu");
         }
     }
 }

@@ -48,7 +48,7 @@ pub fn describe(event: &MilestoneEvent) -> Option<String> {
 /// Forwards watcher events to every configured admin until `stop`.
 pub async fn run(
     bot: Bot,
-    admin_ids: Vec<i64>,
+    admin_ids: Vec<crate::vocab::UserId>,
     mut events: Receiver<MilestoneEvent>,
     stop: CancellationToken,
 ) {
@@ -69,8 +69,9 @@ pub async fn run(
             continue;
         };
         for admin in &admin_ids {
-            if let Err(err) = super::reply_html(&bot, ChatId(*admin), text.clone()).await {
-                tracing::warn!(admin = %crate::privacy::User(*admin), error = %err, "could not notify an admin");
+            let chat = admin.private_chat().into();
+            if let Err(err) = super::reply_html(&bot, chat, text.clone()).await {
+                tracing::warn!(admin = %crate::privacy::User(admin.get()), error = %err, "could not notify an admin");
             }
         }
     }

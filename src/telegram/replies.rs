@@ -14,18 +14,3 @@ pub const ALREADY_SUBSCRIBED: &str = "This chat is already subscribed.";
 pub const UNSUBSCRIBED: &str = "Unsubscribed: nothing more will be posted here.";
 pub const NOT_SUBSCRIBED: &str = "This chat is not subscribed.";
 pub const GROUP_ADMINS_ONLY: &str = "Sorry, only this group's admins can change its subscription.";
-
-/// A usage error, shown to an admin.
-pub fn usage_error(e: &super::admin::UsageError) -> String {
-    use crate::text::html::escape_html;
-    format!(
-        "⚠️ {}\nUsage: <code>{}</code>",
-        escape_html(&e.problem),
-        escape_html(e.usage)
-    )
-}
-
-/// An action that could not be done, shown to an admin.
-pub fn action_refused(problem: &str) -> String {
-    format!("⚠️ {}", crate::text::html::escape_html(problem))
-}

@@ -36,7 +36,7 @@ impl ResendOffer for ResendButtons {
             confirm::offer(
                 &self.bot,
                 &self.db,
-                admin,
+                admin.into(),
                 ChatId(admin),
                 text,
                 &resend,

@@ -170,7 +170,7 @@ async fn milestone_alone_lists_every_subcommand(backend: Backend) {
 
     let reply = text_of(&ask(&app, chat, app.admin, "/milestone").await);
 
-    for (_, usage) in milestone_bot::telegram::admin::parse::USAGE {
+    for (_, usage) in milestone_bot::telegram::admin::parse::usage() {
         let shown = usage.replace('<', "&lt;").replace('>', "&gt;");
         assert!(reply.contains(&shown), "{usage} missing from {reply}");
     }
@@ -918,7 +918,7 @@ async fn every_subcommand_from_a_non_admin_is_refused_and_changes_nothing(backen
     ];
     assert_eq!(
         examples.len(),
-        milestone_bot::telegram::admin::parse::USAGE.len(),
+        milestone_bot::telegram::admin::parse::usage().len(),
         "one example per subcommand"
     );
     let rules_before = milestone_bot::milestones::rules_store::list_rules(&app.db, None)

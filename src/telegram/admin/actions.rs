@@ -1,58 +1,50 @@
 //! Carrying out admin actions and composing the replies (Telegram HTML, every
-//! user-supplied piece escaped).
+//! user-supplied piece escaped): [`run`] hands each action to the module of its
+//! area (`milestone_actions`, `record_actions`, `broadcast_actions`, `pictures`)
+//! and answers the small ones (help, chats, admins, thanks, broadcasts) itself.
 
-use super::confirm::{self, Pending};
-use super::parse::{AdminAction, USAGE};
-use super::{broadcast_actions, milestone_actions, record_actions};
+use super::confirm;
+use super::error::ActionError;
+use super::parse::{self, AdminAction, AdminChange};
+use super::{broadcast_actions, milestone_actions, pictures, record_actions};
 use crate::storage::{admins, announcements, chats};
 use crate::telegram::BotContext;
 use crate::text::html::escape_html;
+use crate::vocab::UserId;
 use chrono::Utc;
 use std::fmt::Write;
 use teloxide::prelude::*;
-
-/// Why an action did not happen.
-#[derive(Debug, thiserror::Error)]
-pub enum ActionError {
-    /// The admin asked for something that cannot be done (unknown id, invalid HTML…);
-    /// the text is shown to them.
-    #[error("{0}")]
-    User(String),
-    /// Our side failed; logged, and the admin gets a short apology.
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
-}
-
-impl From<crate::storage::StorageError> for ActionError {
-    fn from(e: crate::storage::StorageError) -> Self {
-        ActionError::Internal(e.into())
-    }
-}
 
 /// Runs one action; the returned text is the reply (empty when the action already
 /// replied, e.g. with a confirmation).
 pub async fn run(
     bot: &Bot,
     ctx: &BotContext,
-    admin: i64,
+    admin: UserId,
     chat: ChatId,
     action: AdminAction,
 ) -> Result<String, ActionError> {
     match action {
         AdminAction::Overview | AdminAction::Help => Ok(help()),
         AdminAction::Chats => chats_overview(ctx).await,
-        AdminAction::Admins => admins_list(ctx).await,
-        AdminAction::AdminAdd { user_id } => {
-            if admins::add(&ctx.db, user_id, admin, Utc::now()).await?
-                || ctx.admin_ids.contains(&user_id)
+        AdminAction::Admins { change: None } => admins_list(ctx).await,
+        AdminAction::Admins {
+            change: Some(AdminChange::Add(user)),
+        } => {
+            let user_id = user.get();
+            if admins::add(&ctx.db, user_id, admin.get(), Utc::now()).await?
+                || ctx.admin_ids.contains(&user)
             {
                 Ok(format!("User <code>{user_id}</code> is now an admin."))
             } else {
                 Ok(format!("User <code>{user_id}</code> already is an admin."))
             }
         }
-        AdminAction::AdminRemove { user_id } => {
-            if ctx.admin_ids.contains(&user_id) {
+        AdminAction::Admins {
+            change: Some(AdminChange::Remove(user)),
+        } => {
+            let user_id = user.get();
+            if ctx.admin_ids.contains(&user) {
                 Err(ActionError::User(format!(
                     "User {user_id} is configured in ADMIN_IDS; remove them there."
                 )))
@@ -67,7 +59,10 @@ pub async fn run(
             }
         }
         AdminAction::Thanks { text } => thanks(bot, ctx, admin, chat, text).await,
-        AdminAction::Status => super::pictures::status(bot, ctx, chat).await,
+        AdminAction::Status => {
+            let text = milestone_actions::status(ctx).await?;
+            pictures::status(bot, ctx, chat, text).await
+        }
         AdminAction::List { metric } => milestone_actions::list(ctx, metric).await,
         AdminAction::Add { metric, rule, text } => {
             milestone_actions::add(ctx, admin, metric, rule, text).await
@@ -102,56 +97,10 @@ pub async fn run(
     }
 }
 
-/// Runs what a confirmed Send starts.
-pub async fn confirmed(
-    _bot: &Bot,
-    ctx: &BotContext,
-    admin: i64,
-    chat: ChatId,
-    pending: &Pending,
-) -> anyhow::Result<String> {
-    match pending {
-        Pending::Release {
-            announcement_id,
-            acknowledged,
-        } => {
-            use crate::milestones::manual::{self, Released};
-            let id = *announcement_id;
-            let released =
-                manual::release(&ctx.db, id, admin, chat.0, *acknowledged, Utc::now()).await?;
-            Ok(match released {
-                Released::Queued => {
-                    ctx.broadcast.wake();
-                    format!("Announcement #{id} is on its way.")
-                }
-                Released::NotADraft => {
-                    format!("Announcement #{id} is no longer a draft; nothing changed.")
-                }
-                Released::AnnouncedMeanwhile(earlier) => format!(
-                    "Nothing sent: this milestone was announced meanwhile (#{}); announcement #{id} is cancelled.",
-                    earlier.announcement_id
-                ),
-            })
-        }
-        Pending::Edit {
-            announcement_id,
-            text,
-            thanks_only,
-        } => broadcast_actions::confirmed_edit(ctx, *announcement_id, text, *thanks_only).await,
-        Pending::Withdraw { announcement_id } => {
-            broadcast_actions::confirmed_withdraw(ctx, *announcement_id).await
-        }
-        Pending::ResendUnknown { announcement_id } => {
-            broadcast_actions::confirmed_resend_unknown(ctx, *announcement_id).await
-        }
-        Pending::Baseline { metric } => record_actions::confirmed_baseline(ctx, metric).await,
-    }
-}
-
 fn help() -> String {
     let mut out = String::from("<b>/milestone</b> commands\n\n");
-    for (_, usage) in USAGE {
-        let _ = writeln!(out, "<code>{}</code>", escape_html(usage));
+    for (_, usage) in parse::usage() {
+        let _ = writeln!(out, "<code>{}</code>", escape_html(&usage));
     }
     out
 }
@@ -219,7 +168,7 @@ async fn admins_list(ctx: &BotContext) -> Result<String, ActionError> {
 async fn thanks(
     bot: &Bot,
     ctx: &BotContext,
-    admin: i64,
+    admin: UserId,
     chat: ChatId,
     text: String,
 ) -> Result<String, ActionError> {
@@ -240,7 +189,7 @@ async fn thanks(
         media_kind: None,
         media_ref: None,
         options: "{}".into(),
-        created_by: Some(admin),
+        created_by: Some(admin.get()),
         created_at: now,
         release_at: None,
     };

@@ -2,22 +2,14 @@
 //! withdraw and resend-unknown. Built on `broadcast::ops`; every change wakes the
 //! worker so it acts at once.
 
-use super::actions::ActionError;
 use super::confirm::{self, Pending};
+use super::error::ActionError;
 use crate::broadcast::ops::{self, OpsError};
 use crate::telegram::BotContext;
 use crate::text::html::escape_html;
 use crate::vocab::Part;
+use crate::vocab::UserId;
 use teloxide::prelude::*;
-
-impl From<OpsError> for ActionError {
-    fn from(e: OpsError) -> Self {
-        match e {
-            OpsError::Storage(inner) => ActionError::Internal(inner.into()),
-            other => ActionError::User(other.to_string()),
-        }
-    }
-}
 
 pub async fn pause(ctx: &BotContext, id: i64) -> Result<String, ActionError> {
     ops::pause(&ctx.db, id.into()).await?;
@@ -43,7 +35,7 @@ pub async fn cancel(ctx: &BotContext, id: i64) -> Result<String, ActionError> {
 pub async fn ask_resend_unknown(
     bot: &Bot,
     ctx: &BotContext,
-    admin: i64,
+    admin: UserId,
     chat: ChatId,
     id: i64,
 ) -> Result<String, ActionError> {
@@ -74,7 +66,7 @@ pub async fn ask_resend_unknown(
 pub async fn ask_edit(
     bot: &Bot,
     ctx: &BotContext,
-    admin: i64,
+    admin: UserId,
     chat: ChatId,
     id: i64,
     text: String,
@@ -112,7 +104,7 @@ pub async fn ask_edit(
 pub async fn ask_withdraw(
     bot: &Bot,
     ctx: &BotContext,
-    admin: i64,
+    admin: UserId,
     chat: ChatId,
     id: i64,
 ) -> Result<String, ActionError> {

@@ -1,7 +1,8 @@
-//! Confirmations: a dangerous action is shown with Send / Cancel buttons and runs only
-//! when the admin who asked presses Send, once, before it expires, while still an
-//! admin. Every other press (someone else, a second press, a stale button, an admin
-//! removed since) is answered and starts nothing.
+//! Confirmations, asking: a dangerous action is shown with Send / Cancel buttons and
+//! remembered as [`Pending`]; it runs only when the admin who asked presses Send
+//! (`press`), once, before it expires, while still an admin. Every other press
+//! (someone else, a second press, a stale button, an admin removed since) is
+//! answered and starts nothing.
 //!
 //! A draft written for a confirmation leaves the draft state only through it: Send
 //! queues it; Cancel, expiry, a press by its admin after removal, or buttons that
@@ -10,12 +11,11 @@
 use crate::storage::admins;
 use crate::storage::announcements::drafts;
 use crate::telegram::BotContext;
+use crate::vocab::UserId;
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
 use teloxide::prelude::*;
-use teloxide::types::{
-    CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, MaybeInaccessibleMessage, ParseMode,
-};
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 /// What Send starts; stored as JSON with the confirmation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,13 +45,14 @@ pub enum Pending {
     Baseline { metric: String },
 }
 
-const PREFIX: &str = "c:";
+/// What the callback data of our buttons starts with: `c:NONCE:send|cancel`.
+pub(super) const PREFIX: &str = "c:";
 
 /// Sends `text` with Send / Cancel buttons, remembering `pending` for `admin_id`.
 pub async fn ask(
     bot: &Bot,
     ctx: &BotContext,
-    admin_id: i64,
+    admin_id: UserId,
     chat: ChatId,
     text: String,
     pending: &Pending,
@@ -75,7 +76,7 @@ pub async fn ask(
 pub async fn offer(
     bot: &Bot,
     db: &crate::storage::Db,
-    admin_id: i64,
+    admin_id: UserId,
     chat: ChatId,
     text: String,
     pending: &Pending,
@@ -93,7 +94,7 @@ async fn ask_with(
     bot: &Bot,
     db: &crate::storage::Db,
     nonce: &str,
-    admin_id: i64,
+    admin_id: UserId,
     chat: ChatId,
     text: String,
     pending: &Pending,
@@ -103,7 +104,7 @@ async fn ask_with(
     admins::create_confirmation(
         db,
         nonce,
-        admin_id,
+        admin_id.get(),
         &serde_json::to_string(pending)?,
         now,
         now + ttl,
@@ -128,7 +129,7 @@ async fn ask_with(
 pub async fn ask_to_release(
     bot: &Bot,
     ctx: &BotContext,
-    admin_id: i64,
+    admin_id: UserId,
     chat: ChatId,
     new: &crate::storage::announcements::NewAnnouncement,
     acknowledged: Option<i64>,
@@ -159,128 +160,4 @@ pub async fn ask_to_release(
         return Err(err);
     }
     Ok(id)
-}
-
-/// Cancels the draft a confirmation was guarding, if it guards one.
-async fn cancel_draft(ctx: &BotContext, action: &str) -> anyhow::Result<()> {
-    if let Ok(Pending::Release {
-        announcement_id, ..
-    }) = serde_json::from_str::<Pending>(action)
-    {
-        let mut conn = ctx.db.pool().acquire().await?;
-        if drafts::cancel(&mut conn, announcement_id.into(), Utc::now()).await? {
-            tracing::info!(announcement_id, "draft cancelled");
-        }
-    }
-    Ok(())
-}
-
-/// Is this callback one of ours?
-pub fn is_confirmation(q: &CallbackQuery) -> bool {
-    q.data.as_deref().is_some_and(|d| d.starts_with(PREFIX))
-}
-
-/// Handles a press on Send or Cancel.
-#[tracing::instrument(skip_all, fields(user = %crate::privacy::User(q.from.id.0 as i64)))]
-pub async fn on_press(
-    bot: Bot,
-    q: CallbackQuery,
-    ctx: BotContext,
-) -> crate::telegram::HandlerResult {
-    let data = q.data.clone().unwrap_or_default();
-    let (nonce, choice) = data[PREFIX.len()..].split_once(':').unwrap_or(("", ""));
-    let user = q.from.id.0 as i64;
-    let now = Utc::now();
-    let answer = match admins::get_confirmation(&ctx.db, nonce).await? {
-        None => "This button is no longer valid.".to_owned(),
-        Some(c) if c.admin_id != user => {
-            audit(&ctx, user, &data, "refused: not the admin who asked").await?;
-            "Only the admin who asked can confirm this.".to_owned()
-        }
-        Some(c) if c.used_at.is_some() => "Already done.".to_owned(),
-        Some(c) if !super::gate::is_admin(&ctx, user).await? => {
-            // Only the asker may press, and they are no admin any more: nobody can
-            // confirm this, so whatever it guards is cancelled.
-            if admins::use_confirmation(&ctx.db, nonce, "refused", now).await? {
-                cancel_draft(&ctx, &c.action).await?;
-            }
-            audit(&ctx, user, &c.action, "refused: no longer an admin").await?;
-            clear_buttons(&bot, &q, "Refused: no longer an admin; nothing was sent.").await;
-            "You are no longer an admin of this bot; nothing was done.".to_owned()
-        }
-        Some(c) if c.expires_at <= now => {
-            cancel_draft(&ctx, &c.action).await?;
-            clear_buttons(&bot, &q, "Expired: nothing was sent.").await;
-            "This confirmation expired; please ask again.".to_owned()
-        }
-        Some(c) => {
-            let outcome = if choice == "send" {
-                "sent"
-            } else {
-                "cancelled"
-            };
-            if !admins::use_confirmation(&ctx.db, nonce, outcome, now).await? {
-                "Already done.".to_owned()
-            } else if choice == "send" {
-                let pending: Pending = serde_json::from_str(&c.action)?;
-                let chat = q
-                    .message
-                    .as_ref()
-                    .map(|m| m.chat().id)
-                    .unwrap_or(ChatId(user));
-                let reply = super::actions::confirmed(&bot, &ctx, user, chat, &pending).await?;
-                audit(&ctx, user, &c.action, "ok: confirmed").await?;
-                clear_buttons(&bot, &q, "✅ Confirmed.").await;
-                reply
-            } else {
-                cancel_draft(&ctx, &c.action).await?;
-                audit(&ctx, user, &c.action, "ok: cancelled").await?;
-                clear_buttons(&bot, &q, "Cancelled: nothing was sent.").await;
-                "Cancelled.".to_owned()
-            }
-        }
-    };
-    bot.answer_callback_query(q.id.clone()).text(answer).await?;
-    Ok(())
-}
-
-/// Replaces the buttons with a line saying how it ended; cosmetic, so failures are
-/// only logged.
-async fn clear_buttons(bot: &Bot, q: &CallbackQuery, note: &str) {
-    let Some(MaybeInaccessibleMessage::Regular(msg)) = &q.message else {
-        return;
-    };
-    let text = format!(
-        "{}\n\n<i>{note}</i>",
-        crate::text::html::escape_html(msg.text().unwrap_or_default())
-    );
-    if let Err(err) = bot
-        .edit_message_text(msg.chat.id, msg.id, text)
-        .parse_mode(ParseMode::Html)
-        .await
-    {
-        tracing::warn!(error = %err, "could not update the confirmation message");
-    }
-}
-
-/// Audits a press; someone who is not an admin is kept as a pseudonym, without
-/// what their button carried.
-async fn audit(ctx: &BotContext, user: i64, detail: &str, result: &str) -> anyhow::Result<()> {
-    let who = super::gate::actor(ctx, Some(user)).await?;
-    let detail = match who {
-        crate::storage::audit::Actor::Admin(_) => detail.chars().take(500).collect(),
-        _ => String::new(),
-    };
-    crate::storage::audit::record(
-        &ctx.db,
-        &crate::storage::audit::AuditEntry {
-            at: Utc::now(),
-            who,
-            action: "confirm".into(),
-            detail,
-            result: result.into(),
-        },
-    )
-    .await?;
-    Ok(())
 }

@@ -3,38 +3,21 @@
 //! `milestones::{rules_store, texts, status}`; this module only adapts them to
 //! replies.
 
-use super::actions::ActionError;
-use super::parse::{Part, Target};
+use super::error::ActionError;
+use super::parse::Target;
 use crate::milestones::rules::Rule;
-use crate::milestones::rules_store::{self, RuleStoreError};
+use crate::milestones::rules_store;
 use crate::milestones::status;
 use crate::milestones::template::{Template, TemplateContext, TemplateKind};
-use crate::milestones::texts::{self, Slot, TextsError};
+use crate::milestones::texts::{self, Slot};
 use crate::storage::announcements;
 use crate::telegram::{BotContext, reply_html};
 use crate::text::html::escape_html;
 use crate::text::number;
+use crate::vocab::UserId;
 use chrono::{Duration, Utc};
 use std::fmt::Write;
 use teloxide::prelude::*;
-
-impl From<RuleStoreError> for ActionError {
-    fn from(e: RuleStoreError) -> Self {
-        match e {
-            RuleStoreError::Storage(inner) => ActionError::Internal(inner.into()),
-            other => ActionError::User(other.to_string()),
-        }
-    }
-}
-
-impl From<TextsError> for ActionError {
-    fn from(e: TextsError) -> Self {
-        match e {
-            TextsError::Storage(inner) => ActionError::Internal(inner.into()),
-            other => ActionError::User(other.to_string()),
-        }
-    }
-}
 
 pub async fn status(ctx: &BotContext) -> Result<String, ActionError> {
     let now = Utc::now();
@@ -94,7 +77,7 @@ pub async fn list(ctx: &BotContext, metric: Option<String>) -> Result<String, Ac
 
 pub async fn add(
     ctx: &BotContext,
-    admin: i64,
+    admin: UserId,
     metric: String,
     rule: Rule,
     text: Option<String>,
@@ -116,7 +99,7 @@ pub async fn add(
         &ctx.db,
         &metric,
         &rule.to_string(),
-        Some(admin),
+        Some(admin.get()),
         &ctx.detector,
     )
     .await?;
@@ -163,15 +146,13 @@ pub async fn remove(ctx: &BotContext, id: i64) -> Result<String, ActionError> {
 pub async fn template(
     ctx: &BotContext,
     metric: String,
-    part: Part,
+    slot: Slot,
     text: String,
 ) -> Result<String, ActionError> {
-    let slot = match part {
-        Part::Announce => Slot::Announce,
-        Part::Thanks => Slot::Thanks,
-        Part::Card => return super::pictures::template_card(ctx, &metric, &text).await,
-    };
-    if part == Part::Announce {
+    if slot == Slot::Card {
+        return super::pictures::template_card(ctx, &metric, &text).await;
+    }
+    if slot == Slot::Announce {
         super::pictures::check_fits_caption(ctx, &text)?;
     }
     texts::set_template(&ctx.db, &metric, None, slot, Some(&text)).await?;
@@ -184,7 +165,7 @@ pub async fn template(
     };
     Ok(format!(
         "Saved the {} template of {}. Preview for {}:\n\n{shown}",
-        if part == Part::Announce {
+        if slot == Slot::Announce {
             "announcement"
         } else {
             "thank-you"

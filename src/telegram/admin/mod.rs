@@ -1,22 +1,31 @@
 //! The `/milestone` admin command family, in a private chat with the bot.
 //!
-//! Flow: [`gate`] decides who may use it (and audits refusals), [`parse`] turns the
-//! text into an [`AdminAction`] or a usage error, [`actions`] carries it out and
-//! writes the reply, [`confirm`] holds dangerous actions until the same admin presses
-//! Send. Every attempt lands in the audit table.
+//! Flow: [`gate`] decides in the handler tree who may use it ([`on_refused`]
+//! answers and audits everyone else; [`on_milestone`] gets the admitted
+//! [`Admin`]), [`parse`] turns the text into an [`AdminAction`] or a usage error,
+//! [`actions`] carries it out and writes the reply, [`confirm`] holds dangerous
+//! actions until the same admin presses Send, and [`press`] answers that press.
+//! Every attempt lands in the audit table.
+//!
+//! Imports run one way: `actions` and `press` at the top hand work to the modules
+//! of each area (`milestone_actions`, `record_actions`, `broadcast_actions`,
+//! `pictures`), which share only the lower [`confirm`], [`error`] and [`parse`].
 
 pub mod actions;
 mod broadcast_actions;
 pub mod confirm;
+pub mod error;
 pub mod gate;
 mod milestone_actions;
 pub mod parse;
 mod pictures;
+pub mod press;
 mod record_actions;
 
 use super::{BotContext, HandlerResult, reply_html};
 use crate::storage::audit::{self, Actor, AuditEntry};
 use chrono::Utc;
+use gate::{Admin, Admission};
 use teloxide::prelude::*;
 use teloxide::utils::command::BotCommands;
 
@@ -31,58 +40,38 @@ pub enum AdminCommand {
     Milestone(String),
 }
 
-/// Everything after `/milestone`, however many words (teloxide's default parser wants
-/// an exact count); [`parse`] reads it.
+/// Everything after `/milestone`, however many words; [`parse`] reads it into an
+/// [`AdminAction`] in the handler. Reading it here instead would drop bad input
+/// silently (a command that fails to parse matches no branch), where the admin
+/// must get the problem and the usage line.
 fn whole_rest(input: String) -> Result<(String,), teloxide::utils::command::ParseError> {
     Ok((input,))
 }
 
-/// Handles `/milestone …` from anyone: refuses politely, or parses and acts.
+/// Handles `/milestone …` from an admin the gate let through: parses, acts, replies,
+/// and audits the attempt.
 #[tracing::instrument(skip_all, fields(chat = %crate::privacy::Chat(msg.chat.id.0)))]
 pub async fn on_milestone(
     bot: Bot,
     msg: Message,
     cmd: AdminCommand,
     ctx: BotContext,
+    admin: Admin,
 ) -> HandlerResult {
     let AdminCommand::Milestone(args) = cmd;
-    let user_id = msg.from.as_ref().map(|u| u.id.0 as i64);
-    let who = gate::actor(&ctx, user_id).await?;
-    let is_admin = matches!(who, Actor::Admin(_));
-    // Someone who is not an admin leaves no words of theirs: the subcommand's name
-    // only when it is one of ours, never the text.
-    let action_name = audited_action(&args, is_admin);
-    let detail: String = if is_admin {
-        args.chars().take(500).collect()
-    } else {
-        String::new()
-    };
-    let audit_as = |result: String| AuditEntry {
-        at: Utc::now(),
-        who: who.clone(),
-        action: action_name.clone(),
-        detail: detail.clone(),
-        result,
-    };
-
-    if let Err(refusal) = gate::check(&ctx, &msg).await? {
-        audit::record(&ctx.db, &audit_as(format!("refused: {}", refusal.reason()))).await?;
-        reply_html(&bot, msg.chat.id, refusal.reply()).await?;
-        return Ok(());
-    }
-    let admin_id = user_id.expect("the gate lets only known users through");
+    let audit_as = |result: String| audit_entry(Actor::Admin(admin.0.get()), &args, result);
     let (reply, result) = match parse::parse(&args, &ctx.metrics) {
         Err(usage) => (
-            super::replies::usage_error(&usage),
+            error::usage_error(&usage),
             format!("bad input: {}", usage.problem),
         ),
-        Ok(action) => match actions::run(&bot, &ctx, admin_id, msg.chat.id, action).await {
+        Ok(action) => match actions::run(&bot, &ctx, admin.0, msg.chat.id, action).await {
             Ok(reply) => (reply, "ok".to_owned()),
-            Err(actions::ActionError::User(problem)) => (
-                super::replies::action_refused(&problem),
+            Err(error::ActionError::User(problem)) => (
+                error::action_refused(&problem),
                 format!("refused: {problem}"),
             ),
-            Err(actions::ActionError::Internal(err)) => {
+            Err(error::ActionError::Internal(err)) => {
                 audit::record(&ctx.db, &audit_as(format!("error: {err}"))).await?;
                 reply_html(
                     &bot,
@@ -101,6 +90,46 @@ pub async fn on_milestone(
     Ok(())
 }
 
+/// Handles `/milestone …` the gate did not let through: a polite refusal, audited.
+#[tracing::instrument(skip_all, fields(chat = %crate::privacy::Chat(msg.chat.id.0)))]
+pub async fn on_refused(
+    bot: Bot,
+    msg: Message,
+    cmd: AdminCommand,
+    ctx: BotContext,
+    admission: Admission,
+) -> HandlerResult {
+    let AdminCommand::Milestone(args) = cmd;
+    let (who, refusal) = match admission {
+        Admission::Refused { who, refusal } => (who, refusal),
+        Admission::Unknown(err) => return Err(anyhow::anyhow!("{err:#}")),
+        // Never here: the tree hands the admitted to `on_milestone`.
+        Admission::Admitted(_) => return Ok(()),
+    };
+    let entry = audit_entry(who, &args, format!("refused: {}", refusal.reason()));
+    audit::record(&ctx.db, &entry).await?;
+    reply_html(&bot, msg.chat.id, refusal.reply()).await?;
+    Ok(())
+}
+
+/// An audit entry for `/milestone args`. Someone who is not an admin leaves no
+/// words of theirs: the subcommand's name only when it is one of ours, never the
+/// text.
+fn audit_entry(who: Actor, args: &str, result: String) -> AuditEntry {
+    let is_admin = matches!(who, Actor::Admin(_));
+    AuditEntry {
+        at: Utc::now(),
+        action: audited_action(args, is_admin),
+        detail: if is_admin {
+            args.chars().take(500).collect()
+        } else {
+            String::new()
+        },
+        who,
+        result,
+    }
+}
+
 /// The audit's action: `milestone add`; for someone who is not an admin, a word
 /// that is not a subcommand of ours is not kept (it is their text).
 fn audited_action(args: &str, is_admin: bool) -> String {
@@ -109,7 +138,7 @@ fn audited_action(args: &str, is_admin: bool) -> String {
         .next()
         .unwrap_or("")
         .to_ascii_lowercase();
-    let known = parse::USAGE.iter().any(|(name, _)| *name == sub);
+    let known = parse::usage().iter().any(|(name, _)| *name == sub);
     match sub.as_str() {
         "" => "milestone".to_owned(),
         _ if known || is_admin => format!("milestone {sub}"),

@@ -2,8 +2,7 @@
 //! growth chart with `/milestone status`, and the card's own template (its title
 //! line). A picture that cannot be drawn never costs the admin the text.
 
-use super::actions::ActionError;
-use super::milestone_actions;
+use super::error::ActionError;
 use crate::milestones::template::{Template, TemplateContext, TemplateKind};
 use crate::milestones::texts::{self, Composed, Slot};
 use crate::render::{self, CardFormat, Picture};
@@ -14,11 +13,16 @@ use teloxide::RequestError;
 use teloxide::prelude::*;
 use teloxide::types::{InputFile, ParseMode};
 
-/// `/milestone status`: the chart with the status text as its caption (or the
-/// text, then the chart, when the text is longer than a caption). Returns what is
-/// left to reply: nothing once the chart went out, else the text.
-pub async fn status(bot: &Bot, ctx: &BotContext, chat: ChatId) -> Result<String, ActionError> {
-    let text = milestone_actions::status(ctx).await?;
+/// `/milestone status`: the chart with the status `text` (`milestone_actions`
+/// writes it) as its caption (or the text, then the chart, when the text is longer
+/// than a caption). Returns what is left to reply: nothing once the chart went out,
+/// else the text.
+pub async fn status(
+    bot: &Bot,
+    ctx: &BotContext,
+    chat: ChatId,
+    text: String,
+) -> Result<String, ActionError> {
     let now = Utc::now();
     let chart = render::history::status_chart(&ctx.db, &ctx.watched, now).await?;
     let png = tokio::task::spawn_blocking(move || chart.png())

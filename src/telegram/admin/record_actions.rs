@@ -3,8 +3,8 @@
 //! watcher held, and an explicit baseline. Built on `milestones::{manual, release,
 //! baseline}`; this module only adapts them to replies and confirmations.
 
-use super::actions::ActionError;
 use super::confirm;
+use super::error::ActionError;
 use super::milestone_actions::{resolve_target, sample_context};
 use super::parse::Target;
 use crate::milestones::{baseline, manual, release, texts};
@@ -12,6 +12,7 @@ use crate::storage::announcements::{AnnouncementKind, AnnouncementState, NewAnno
 use crate::telegram::BotContext;
 use crate::text::html::escape_html;
 use crate::text::number;
+use crate::vocab::UserId;
 use chrono::Utc;
 use teloxide::prelude::*;
 
@@ -19,7 +20,7 @@ use teloxide::prelude::*;
 pub async fn announce(
     bot: &Bot,
     ctx: &BotContext,
-    admin: i64,
+    admin: UserId,
     chat: ChatId,
     metric: Option<String>,
     target: Target,
@@ -56,7 +57,7 @@ pub async fn announce(
         media_kind: composed.media.as_ref().map(|m| m.kind.as_str().to_owned()),
         media_ref: composed.media.as_ref().map(|m| m.reference.clone()),
         options: "{}".into(),
-        created_by: Some(admin),
+        created_by: Some(admin.get()),
         created_at: now,
         release_at: None,
     };
@@ -76,11 +77,11 @@ pub async fn announce(
 
 pub async fn approve(
     ctx: &BotContext,
-    admin: i64,
+    admin: UserId,
     chat: ChatId,
     id: i64,
 ) -> Result<String, ActionError> {
-    match release::approve_by(&ctx.db, id, admin, chat.0, Utc::now()).await? {
+    match release::approve_by(&ctx.db, id, admin.get(), chat.0, Utc::now()).await? {
         Ok(()) => {
             ctx.broadcast.wake();
             Ok(format!("Approved: announcement #{id} is on its way."))
@@ -93,7 +94,7 @@ pub async fn approve(
 pub async fn ask_baseline(
     bot: &Bot,
     ctx: &BotContext,
-    admin: i64,
+    admin: UserId,
     chat: ChatId,
     metric: String,
 ) -> Result<String, ActionError> {

@@ -1,17 +1,17 @@
 //! Reading `/milestone …` into an [`AdminAction`], refusing bad input with a message
 //! that says what is wrong and shows the usage. Pure: no I/O, table-tested.
+//!
+//! Teloxide's command machinery (`#[derive(BotCommands)]`) picks the subcommand by
+//! its name and hands the rest of the line to the variant's `parse_with` reader; the
+//! variants' doc comments are the usage lines `/milestone help` lists. The readers
+//! below do by hand only what the machinery cannot express: metric names known at
+//! run time, counts like `200M`, ids like `#3`, and free text after them.
 
 use crate::milestones::rules::{Rule, RuleError};
+pub use crate::milestones::texts::Slot;
 use crate::text::number::{NumberError, parse_count};
-
-/// Which part of a post a template is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Part {
-    Announce,
-    Thanks,
-    /// The milestone card's title line.
-    Card,
-}
+use crate::vocab::UserId;
+use teloxide::utils::command::{BotCommands, ParseError};
 
 /// A milestone named by its rule id (`#3`, `3`) or by its value (`200M`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,74 +24,111 @@ pub enum Target {
     Id(i64),
 }
 
-/// One admin request, fully parsed and validated.
-#[derive(Debug, Clone, PartialEq)]
+/// What `/milestone admins` changes, if anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminChange {
+    Add(UserId),
+    Remove(UserId),
+}
+
+/// One admin request, fully parsed and validated: a subcommand of `/milestone`.
+/// Each doc comment is the subcommand's usage line; their order is the order of
+/// `/milestone help`. Read it with [`parse`], which knows the configured metrics.
+// The usage lines are written as admins read them (`<metric>`, `[text]`), not as
+// rustdoc markup.
+#[allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
+#[derive(BotCommands, Debug, Clone, PartialEq)]
+#[command(prefix = "", rename_rule = "kebab-case")]
 pub enum AdminAction {
+    /// `/milestone` alone: the overview, which lists the subcommands.
+    #[command(rename = "", hide)]
     Overview,
-    Help,
+    /// /milestone status
     Status,
-    List {
-        metric: Option<String>,
-    },
+    /// /milestone list [metric]
+    #[command(parse_with = list_args)]
+    List { metric: Option<String> },
+    /// /milestone add <metric> <threshold|every N|round> [text]
+    #[command(parse_with = add_args)]
     Add {
         metric: String,
         rule: Rule,
         text: Option<String>,
     },
-    Remove {
-        id: i64,
-    },
-    /// Record what the count has passed as baseline (after importing history).
-    Baseline {
-        metric: String,
-    },
+    /// /milestone remove <id>
+    #[command(parse_with = one_id)]
+    Remove { id: i64 },
+    // Records what the count has passed as baseline (after importing history).
+    /// /milestone baseline <metric>
+    #[command(parse_with = baseline_args)]
+    Baseline { metric: String },
+    /// /milestone template <metric> announce|thanks|card <text>
+    #[command(parse_with = template_args)]
     Template {
         metric: String,
-        part: Part,
+        part: Slot,
         text: String,
     },
+    /// /milestone preview [metric] <id|threshold>
+    #[command(parse_with = metric_and_target)]
     Preview {
         metric: Option<String>,
         target: Target,
     },
+    /// /milestone announce [metric] <id|threshold>
+    #[command(parse_with = metric_and_target)]
     Announce {
         metric: Option<String>,
         target: Target,
     },
-    Thanks {
-        text: String,
-    },
+    /// /milestone thanks <text>
+    #[command(parse_with = note_text)]
+    Thanks { text: String },
+    /// /milestone approve <announcement id>
+    #[command(parse_with = one_id)]
+    Approve { id: i64 },
+    /// /milestone edit <announcement id> <text>
+    #[command(parse_with = edit_args)]
+    Edit { id: i64, text: String },
+    /// /milestone withdraw <announcement id>
+    #[command(parse_with = one_id)]
+    Withdraw { id: i64 },
+    /// /milestone broadcasts
     Broadcasts,
-    Pause {
-        id: i64,
-    },
-    Resume {
-        id: i64,
-    },
-    Cancel {
-        id: i64,
-    },
-    ResendUnknown {
-        id: i64,
-    },
-    Approve {
-        id: i64,
-    },
-    Edit {
-        id: i64,
-        text: String,
-    },
-    Withdraw {
-        id: i64,
-    },
+    /// /milestone pause <announcement id>
+    #[command(parse_with = one_id)]
+    Pause { id: i64 },
+    /// /milestone resume <announcement id>
+    #[command(parse_with = one_id)]
+    Resume { id: i64 },
+    /// /milestone cancel <announcement id>
+    #[command(parse_with = one_id)]
+    Cancel { id: i64 },
+    /// /milestone resend-unknown <announcement id>
+    #[command(parse_with = one_id)]
+    ResendUnknown { id: i64 },
+    /// /milestone chats
     Chats,
-    Admins,
-    AdminAdd {
-        user_id: i64,
-    },
-    AdminRemove {
-        user_id: i64,
-    },
+    /// /milestone admins [add|remove <user id>]
+    #[command(parse_with = admins_args)]
+    Admins { change: Option<AdminChange> },
+    /// /milestone help
+    Help,
+}
+
+impl AdminAction {
+    /// The subcommands that take nothing after their name (the machinery passes
+    /// over whatever follows a variant without fields).
+    fn takes_no_arguments(&self) -> bool {
+        matches!(
+            self,
+            AdminAction::Overview
+                | AdminAction::Status
+                | AdminAction::Broadcasts
+                | AdminAction::Chats
+                | AdminAction::Help
+        )
+    }
 }
 
 /// Bad input: what is wrong, and the usage line of the subcommand.
@@ -99,55 +136,47 @@ pub enum AdminAction {
 #[error("{problem}\nUsage: {usage}")]
 pub struct UsageError {
     pub problem: String,
-    pub usage: &'static str,
+    pub usage: String,
 }
 
-/// Every subcommand with its usage line; the order is the order of `/milestone help`.
-pub const USAGE: &[(&str, &str)] = &[
-    ("status", "/milestone status"),
-    ("list", "/milestone list [metric]"),
-    (
-        "add",
-        "/milestone add <metric> <threshold|every N|round> [text]",
-    ),
-    ("remove", "/milestone remove <id>"),
-    ("baseline", "/milestone baseline <metric>"),
-    (
-        "template",
-        "/milestone template <metric> announce|thanks|card <text>",
-    ),
-    ("preview", "/milestone preview [metric] <id|threshold>"),
-    ("announce", "/milestone announce [metric] <id|threshold>"),
-    ("thanks", "/milestone thanks <text>"),
-    ("approve", "/milestone approve <announcement id>"),
-    ("edit", "/milestone edit <announcement id> <text>"),
-    ("withdraw", "/milestone withdraw <announcement id>"),
-    ("broadcasts", "/milestone broadcasts"),
-    ("pause", "/milestone pause <announcement id>"),
-    ("resume", "/milestone resume <announcement id>"),
-    ("cancel", "/milestone cancel <announcement id>"),
-    (
-        "resend-unknown",
-        "/milestone resend-unknown <announcement id>",
-    ),
-    ("chats", "/milestone chats"),
-    ("admins", "/milestone admins [add|remove <user id>]"),
-    ("help", "/milestone help"),
-];
+/// Every subcommand with its usage line, in the order of `/milestone help`: the
+/// names and doc comments of [`AdminAction`]'s variants.
+pub fn usage() -> Vec<(String, String)> {
+    AdminAction::bot_commands()
+        .into_iter()
+        .map(|c| (c.command, c.description))
+        .collect()
+}
 
-fn usage(sub: &str) -> &'static str {
-    USAGE
-        .iter()
-        .find(|(name, _)| *name == sub)
-        .map(|(_, u)| *u)
-        .unwrap_or("/milestone help")
+fn usage_of(sub: &str) -> String {
+    usage()
+        .into_iter()
+        .find(|(name, _)| name == sub)
+        .map(|(_, line)| line)
+        .unwrap_or_else(|| "/milestone help".to_owned())
 }
 
 fn err(sub: &str, problem: impl Into<String>) -> UsageError {
     UsageError {
         problem: problem.into(),
-        usage: usage(sub),
+        usage: usage_of(sub),
     }
+}
+
+/// What a reader found wrong; [`parse`] adds the subcommand's usage line.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Problem(String);
+
+fn problem(text: impl Into<String>) -> ParseError {
+    ParseError::Custom(Box::new(Problem(text.into())))
+}
+
+tokio::task_local! {
+    /// The configured metric names, while [`parse`] runs: the machinery hands a
+    /// reader only the text, and a metric is checked where it stands in the line,
+    /// before what follows it.
+    static METRICS: Vec<String>;
 }
 
 /// Splits off the first whitespace-separated word.
@@ -163,141 +192,47 @@ fn word(s: &str) -> (&str, &str) {
 pub fn parse(args: &str, metrics: &[String]) -> Result<AdminAction, UsageError> {
     let (sub, rest) = word(args);
     let sub = sub.to_ascii_lowercase();
-    let no_args = |action: AdminAction| {
-        if rest.is_empty() {
-            Ok(action)
-        } else {
-            Err(err(&sub, format!("{sub} takes no arguments")))
-        }
-    };
-    match sub.as_str() {
-        "" => Ok(AdminAction::Overview),
-        "help" => no_args(AdminAction::Help),
-        "status" => no_args(AdminAction::Status),
-        "broadcasts" => no_args(AdminAction::Broadcasts),
-        "chats" => no_args(AdminAction::Chats),
-        "list" => {
-            let (metric, extra) = word(rest);
-            if !extra.is_empty() {
-                return Err(err(&sub, "list takes at most one metric"));
-            }
-            let metric = if metric.is_empty() {
-                None
-            } else {
-                Some(known_metric(&sub, metric, metrics)?)
-            };
-            Ok(AdminAction::List { metric })
-        }
-        "add" => parse_add(rest, metrics),
-        "remove" => Ok(AdminAction::Remove {
-            id: only_id(&sub, rest)?,
-        }),
-        "baseline" => {
-            let (metric, extra) = word(rest);
-            if metric.is_empty() {
-                return Err(err(&sub, "say which metric"));
-            }
-            if !extra.is_empty() {
-                return Err(err(&sub, "baseline takes one metric"));
-            }
-            Ok(AdminAction::Baseline {
-                metric: known_metric(&sub, metric, metrics)?,
-            })
-        }
-        "template" => {
-            let (metric, rest) = word(rest);
-            let metric = known_metric(&sub, metric, metrics)?;
-            let (part, text) = word(rest);
-            let part = match part.to_ascii_lowercase().as_str() {
-                "announce" | "announcement" => Part::Announce,
-                "thanks" => Part::Thanks,
-                "card" => Part::Card,
-                "" => return Err(err(&sub, "say which template: announce, thanks or card")),
-                other => {
-                    return Err(err(
-                        &sub,
-                        format!("{other:?} is not a template; use announce, thanks or card"),
-                    ));
-                }
-            };
-            Ok(AdminAction::Template {
-                metric,
-                part,
-                text: non_empty(&sub, text, "the template text")?,
-            })
-        }
-        "preview" | "announce" => {
-            let (first, second) = word(rest);
-            let (metric, target_text) = if !second.is_empty() {
-                (Some(known_metric(&sub, first, metrics)?), second)
-            } else {
-                (None, first)
-            };
-            let target = parse_target(&sub, target_text)?;
-            Ok(if sub == "preview" {
-                AdminAction::Preview { metric, target }
-            } else {
-                AdminAction::Announce { metric, target }
-            })
-        }
-        "thanks" => Ok(AdminAction::Thanks {
-            text: non_empty(&sub, rest, "the text of the note")?,
-        }),
-        "approve" => Ok(AdminAction::Approve {
-            id: only_id(&sub, rest)?,
-        }),
-        "withdraw" => Ok(AdminAction::Withdraw {
-            id: only_id(&sub, rest)?,
-        }),
-        "pause" => Ok(AdminAction::Pause {
-            id: only_id(&sub, rest)?,
-        }),
-        "resume" => Ok(AdminAction::Resume {
-            id: only_id(&sub, rest)?,
-        }),
-        "cancel" => Ok(AdminAction::Cancel {
-            id: only_id(&sub, rest)?,
-        }),
-        "resend-unknown" => Ok(AdminAction::ResendUnknown {
-            id: only_id(&sub, rest)?,
-        }),
-        "edit" => {
-            let (id, text) = word(rest);
-            Ok(AdminAction::Edit {
-                id: parse_id(&sub, id)?,
-                text: non_empty(&sub, text, "the new text")?,
-            })
-        }
-        "admins" => {
-            let (verb, user) = word(rest);
-            match verb.to_ascii_lowercase().as_str() {
-                "" => Ok(AdminAction::Admins),
-                "add" => Ok(AdminAction::AdminAdd {
-                    user_id: parse_user(&sub, user)?,
-                }),
-                "remove" => Ok(AdminAction::AdminRemove {
-                    user_id: parse_user(&sub, user)?,
-                }),
-                other => Err(err(
-                    &sub,
-                    format!("{other:?} is not an admins action; use add or remove"),
-                )),
-            }
-        }
-        other => Err(err("help", format!("unknown subcommand {other:?}"))),
+    let unknown = || err("help", format!("unknown subcommand {sub:?}"));
+    if sub.contains('@') {
+        // The machinery would read `add@name` as addressed to a bot.
+        return Err(unknown());
     }
+    let line = format!("{sub} {rest}");
+    let action = METRICS
+        .sync_scope(metrics.to_vec(), || AdminAction::parse(&line, ""))
+        .map_err(|e| match e {
+            ParseError::UnknownCommand(_) | ParseError::WrongBotName(_) => unknown(),
+            ParseError::Custom(e) | ParseError::IncorrectFormat(e) => err(&sub, e.to_string()),
+            other => err(&sub, other.to_string()),
+        })?;
+    if action.takes_no_arguments() && !rest.is_empty() {
+        return Err(err(&sub, format!("{sub} takes no arguments")));
+    }
+    Ok(action)
 }
 
-fn parse_add(rest: &str, metrics: &[String]) -> Result<AdminAction, UsageError> {
-    let (metric, rest) = word(rest);
-    if metric.is_empty() {
-        return Err(err("add", "say which metric and milestone"));
+fn list_args(rest: String) -> Result<(Option<String>,), ParseError> {
+    let (metric, extra) = word(&rest);
+    if !extra.is_empty() {
+        return Err(problem("list takes at most one metric"));
     }
-    let metric = known_metric("add", metric, metrics)?;
+    let metric = if metric.is_empty() {
+        None
+    } else {
+        Some(known_metric(metric)?)
+    };
+    Ok((metric,))
+}
+
+fn add_args(rest: String) -> Result<(String, Rule, Option<String>), ParseError> {
+    let (metric, rest) = word(&rest);
+    if metric.is_empty() {
+        return Err(problem("say which metric and milestone"));
+    }
+    let metric = known_metric(metric)?;
     let (first, after_first) = word(rest);
     if first.is_empty() {
-        return Err(err(
-            "add",
+        return Err(problem(
             "say which milestone: a threshold (200M), every N, or round",
         ));
     }
@@ -308,83 +243,147 @@ fn parse_add(rest: &str, metrics: &[String]) -> Result<AdminAction, UsageError> 
         (first.to_owned(), after_first)
     };
     let rule = Rule::parse(&rule_text).map_err(|e| match e {
-        RuleError::Count(count) => err("add", count_problem(&count)),
-        other => err("add", other.to_string()),
+        RuleError::Count(count) => problem(count_problem(&count)),
+        other => problem(other.to_string()),
     })?;
     let text = (!text.is_empty()).then(|| text.to_owned());
-    Ok(AdminAction::Add { metric, rule, text })
+    Ok((metric, rule, text))
+}
+
+fn baseline_args(rest: String) -> Result<(String,), ParseError> {
+    let (metric, extra) = word(&rest);
+    if metric.is_empty() {
+        return Err(problem("say which metric"));
+    }
+    if !extra.is_empty() {
+        return Err(problem("baseline takes one metric"));
+    }
+    Ok((known_metric(metric)?,))
+}
+
+fn template_args(rest: String) -> Result<(String, Slot, String), ParseError> {
+    let (metric, rest) = word(&rest);
+    let metric = known_metric(metric)?;
+    let (part, text) = word(rest);
+    let part = match part.to_ascii_lowercase().as_str() {
+        "announce" | "announcement" => Slot::Announce,
+        "thanks" => Slot::Thanks,
+        "card" => Slot::Card,
+        "" => return Err(problem("say which template: announce, thanks or card")),
+        other => {
+            return Err(problem(format!(
+                "{other:?} is not a template; use announce, thanks or card"
+            )));
+        }
+    };
+    Ok((metric, part, non_empty(text, "the template text")?))
+}
+
+fn metric_and_target(rest: String) -> Result<(Option<String>, Target), ParseError> {
+    let (first, second) = word(&rest);
+    let (metric, target_text) = if !second.is_empty() {
+        (Some(known_metric(first)?), second)
+    } else {
+        (None, first)
+    };
+    Ok((metric, parse_target(target_text)?))
+}
+
+fn note_text(rest: String) -> Result<(String,), ParseError> {
+    Ok((non_empty(&rest, "the text of the note")?,))
+}
+
+fn edit_args(rest: String) -> Result<(i64, String), ParseError> {
+    let (id, text) = word(&rest);
+    Ok((parse_id(id)?, non_empty(text, "the new text")?))
+}
+
+fn one_id(rest: String) -> Result<(i64,), ParseError> {
+    let (id, extra) = word(&rest);
+    if !extra.is_empty() {
+        return Err(problem(format!("unexpected {extra:?} after the id")));
+    }
+    Ok((parse_id(id)?,))
+}
+
+fn admins_args(rest: String) -> Result<(Option<AdminChange>,), ParseError> {
+    let (verb, user) = word(&rest);
+    let change = match verb.to_ascii_lowercase().as_str() {
+        "" => None,
+        "add" => Some(AdminChange::Add(parse_user(user)?)),
+        "remove" => Some(AdminChange::Remove(parse_user(user)?)),
+        other => {
+            return Err(problem(format!(
+                "{other:?} is not an admins action; use add or remove"
+            )));
+        }
+    };
+    Ok((change,))
 }
 
 fn count_problem(e: &NumberError) -> String {
     e.to_string()
 }
 
-fn known_metric(sub: &str, name: &str, metrics: &[String]) -> Result<String, UsageError> {
+fn known_metric(name: &str) -> Result<String, ParseError> {
     let lower = name.to_ascii_lowercase();
-    if metrics.contains(&lower) {
-        Ok(lower)
-    } else {
-        Err(err(
-            sub,
-            format!("unknown metric {name:?}; known: {}", metrics.join(", ")),
-        ))
-    }
+    METRICS
+        .try_with(|metrics| {
+            if metrics.contains(&lower) {
+                Ok(lower.clone())
+            } else {
+                Err(problem(format!(
+                    "unknown metric {name:?}; known: {}",
+                    metrics.join(", ")
+                )))
+            }
+        })
+        .unwrap_or_else(|_| Err(problem(format!("unknown metric {name:?}; known: "))))
 }
 
-fn non_empty(sub: &str, text: &str, what: &str) -> Result<String, UsageError> {
+fn non_empty(text: &str, what: &str) -> Result<String, ParseError> {
     let text = text.trim();
     if text.is_empty() {
-        Err(err(sub, format!("{what} is missing")))
+        Err(problem(format!("{what} is missing")))
     } else {
         Ok(text.to_owned())
     }
 }
 
-fn parse_id(sub: &str, raw: &str) -> Result<i64, UsageError> {
+fn parse_id(raw: &str) -> Result<i64, ParseError> {
     let digits = raw.strip_prefix('#').unwrap_or(raw);
     if digits.is_empty() {
-        return Err(err(sub, "the id is missing"));
+        return Err(problem("the id is missing"));
     }
     match digits.parse::<i64>() {
         Ok(id) if id > 0 => Ok(id),
-        _ => Err(err(
-            sub,
-            format!("{raw:?} is not an id (a positive whole number, as /milestone list shows)"),
-        )),
+        _ => Err(problem(format!(
+            "{raw:?} is not an id (a positive whole number, as /milestone list shows)"
+        ))),
     }
 }
 
-fn only_id(sub: &str, rest: &str) -> Result<i64, UsageError> {
-    let (id, extra) = word(rest);
-    if !extra.is_empty() {
-        return Err(err(sub, format!("unexpected {extra:?} after the id")));
-    }
-    parse_id(sub, id)
-}
-
-fn parse_user(sub: &str, raw: &str) -> Result<i64, UsageError> {
+fn parse_user(raw: &str) -> Result<UserId, ParseError> {
     match raw.trim().parse::<i64>() {
-        Ok(id) if id > 0 => Ok(id),
-        _ if raw.trim().is_empty() => Err(err(sub, "the user id is missing")),
-        _ => Err(err(
-            sub,
-            format!("{raw:?} is not a Telegram user id (a positive number)"),
-        )),
+        Ok(id) if id > 0 => Ok(UserId(id)),
+        _ if raw.trim().is_empty() => Err(problem("the user id is missing")),
+        _ => Err(problem(format!(
+            "{raw:?} is not a Telegram user id (a positive number)"
+        ))),
     }
 }
 
-fn parse_target(sub: &str, raw: &str) -> Result<Target, UsageError> {
+fn parse_target(raw: &str) -> Result<Target, ParseError> {
     let raw = raw.trim();
     if raw.is_empty() {
-        return Err(err(
-            sub,
+        return Err(problem(
             "say which milestone: its id (#3) or its value (200M)",
         ));
     }
     if let Some(id) = raw.strip_prefix('#') {
-        return Ok(Target::Id(parse_id(sub, id)?));
+        return Ok(Target::Id(parse_id(id)?));
     }
-    let value = parse_count(raw).map_err(|e| err(sub, count_problem(&e)))?;
+    let value = parse_count(raw).map_err(|e| problem(count_problem(&e)))?;
     Ok(if raw.bytes().all(|b| b.is_ascii_digit()) {
         Target::IdOrValue(value)
     } else {

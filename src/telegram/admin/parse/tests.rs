@@ -54,7 +54,7 @@ fn well_formed_commands_parse_into_actions() {
             "template mau thanks Thank <b>you</b>",
             AdminAction::Template {
                 metric: "mau".into(),
-                part: Part::Thanks,
+                part: Slot::Thanks,
                 text: "Thank <b>you</b>".into(),
             },
         ),
@@ -62,7 +62,7 @@ fn well_formed_commands_parse_into_actions() {
             "template mau card Acme · {milestone_short}",
             AdminAction::Template {
                 metric: "mau".into(),
-                part: Part::Card,
+                part: Slot::Card,
                 text: "Acme · {milestone_short}".into(),
             },
         ),
@@ -101,8 +101,13 @@ fn well_formed_commands_parse_into_actions() {
             },
         ),
         ("resend-unknown 9", AdminAction::ResendUnknown { id: 9 }),
-        ("admins", AdminAction::Admins),
-        ("admins add 42", AdminAction::AdminAdd { user_id: 42 }),
+        ("admins", AdminAction::Admins { change: None }),
+        (
+            "admins add 42",
+            AdminAction::Admins {
+                change: Some(AdminChange::Add(UserId(42))),
+            },
+        ),
     ];
     for (input, expected) in cases {
         assert_eq!(parse(input, &metrics()), Ok(expected), "{input}");
@@ -154,7 +159,73 @@ fn bad_input_says_what_is_wrong_and_shows_the_usage() {
 
 #[test]
 fn every_subcommand_has_a_usage_line() {
-    for (name, line) in USAGE {
+    for (name, line) in usage() {
         assert!(line.starts_with(&format!("/milestone {name}")), "{line}");
+    }
+}
+
+#[test]
+fn the_usage_lines_are_the_ones_admins_always_saw_in_that_order() {
+    let lines: Vec<String> = usage().into_iter().map(|(_, line)| line).collect();
+    assert_eq!(
+        lines,
+        [
+            "/milestone status",
+            "/milestone list [metric]",
+            "/milestone add <metric> <threshold|every N|round> [text]",
+            "/milestone remove <id>",
+            "/milestone baseline <metric>",
+            "/milestone template <metric> announce|thanks|card <text>",
+            "/milestone preview [metric] <id|threshold>",
+            "/milestone announce [metric] <id|threshold>",
+            "/milestone thanks <text>",
+            "/milestone approve <announcement id>",
+            "/milestone edit <announcement id> <text>",
+            "/milestone withdraw <announcement id>",
+            "/milestone broadcasts",
+            "/milestone pause <announcement id>",
+            "/milestone resume <announcement id>",
+            "/milestone cancel <announcement id>",
+            "/milestone resend-unknown <announcement id>",
+            "/milestone chats",
+            "/milestone admins [add|remove <user id>]",
+            "/milestone help",
+        ]
+    );
+}
+
+#[test]
+fn words_are_split_on_any_whitespace_and_the_subcommand_in_any_case() {
+    assert_eq!(
+        parse("THANKS\n  You are great", &metrics()),
+        Ok(AdminAction::Thanks {
+            text: "You are great".into()
+        })
+    );
+    assert_eq!(
+        parse("  Remove\t#3 ", &metrics()),
+        Ok(AdminAction::Remove { id: 3 })
+    );
+}
+
+#[test]
+fn only_the_subcommands_listed_are_read() {
+    for input in ["overview", "add@bot mau 5", "add@ mau 5", "admin-add 5"] {
+        let e = parse(input, &metrics()).expect_err(input);
+        assert!(e.problem.starts_with("unknown subcommand"), "{input}: {e}");
+        assert_eq!(e.usage, "/milestone help", "{input}");
+    }
+}
+
+#[test]
+fn a_metric_is_checked_before_what_follows_it() {
+    for input in [
+        "add users abc",
+        "template users footer",
+        "template",
+        "preview users abc",
+    ] {
+        let e = parse(input, &metrics()).expect_err(input);
+        assert!(e.problem.starts_with("unknown metric"), "{input}: {e}");
     }
 }
