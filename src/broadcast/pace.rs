@@ -8,7 +8,8 @@
 //! window the server counts as N.
 
 use std::collections::{HashMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// Added to every interval so jitter on the way to the server cannot break a limit.
 pub const HEADROOM: f64 = 1.02;

@@ -16,9 +16,10 @@ use chrono::Utc;
 use sqlx::Row;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use teloxide::prelude::*;
 use teloxide::types::{MessageId, ParseMode};
+use tokio::time::Instant;
 
 /// Keeps every admin's progress message current.
 pub struct Progress {
@@ -206,7 +207,7 @@ impl Progress {
             .lock()
             .expect("not poisoned")
             .take_global(Instant::now());
-        tokio::time::sleep_until(at.into()).await;
+        tokio::time::sleep_until(at).await;
         self.depart().await;
     }
 
@@ -220,7 +221,7 @@ impl Progress {
                 .depart(Instant::now());
             match verdict {
                 Ok(()) => return,
-                Err(until) => tokio::time::sleep_until(until.into()).await,
+                Err(until) => tokio::time::sleep_until(until).await,
             }
         }
     }

@@ -4,7 +4,8 @@
 use crate::storage::{Db, StorageError};
 use sqlx::Row;
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// Deliveries of one announcement by state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use crate::broadcast::queue::{self, Finish, Job, Step};
 use crate::broadcast::send::{self, Content, Part, Target};
 use crate::storage::{Millis, chats};
 use chrono::Utc;
-use std::time::Instant;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 impl Worker {
@@ -35,7 +35,7 @@ impl Worker {
                 Slot::At(at) => at,
             };
             tokio::select! {
-                () = tokio::time::sleep_until(at.into()) => {}
+                () = tokio::time::sleep_until(at) => {}
                 () = stop.cancelled() => return Err(Finish::Release { at: at_ms(Instant::now()) }),
             }
             // A 429 arrived while we waited: our slot is void, take a new one.
@@ -58,7 +58,7 @@ impl Worker {
                 .depart(Instant::now());
             let Err(until) = verdict else { return Ok(()) };
             tokio::select! {
-                () = tokio::time::sleep_until(until.into()) => {}
+                () = tokio::time::sleep_until(until) => {}
                 () = stop.cancelled() => return Err(Finish::Release { at: at_ms(Instant::now()) }),
             }
         }

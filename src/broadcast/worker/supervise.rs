@@ -10,7 +10,8 @@ use crate::broadcast::status::SenderState;
 use anyhow::Context;
 use futures::FutureExt;
 use std::panic::AssertUnwindSafe;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// A sender that ran this long before failing starts its backoff afresh.
