@@ -2,7 +2,9 @@
 //! every Bot API error handled, crash-safe, with live progress for admins.
 //!
 //! # Layout
-//! - [`pace`]: the rate arithmetic (global spacing, per chat, per group), pure.
+//! - [`pace`]: the rate arithmetic (global spacing, per chat, per group), pure;
+//!   `pace::turn` waits for those moments in `tokio::time`, for deliveries and
+//!   progress messages alike.
 //! - [`queue`]: the SQL: claim due deliveries (in flight before the request),
 //!   finish them after, recover what a crash left in flight.
 //! - [`send`]: the Bot API calls (HTML, media by file id, previews, pins, topics).

@@ -3,17 +3,18 @@
 
 use super::{Worker, at_ms};
 use crate::broadcast::outcome::{self, Action};
-use crate::broadcast::pace::Slot;
+use crate::broadcast::pace::turn::{self, NoTurn};
 use crate::broadcast::queue::{self, Finish, Job, Step};
 use crate::broadcast::send::{self, Content, Part, Target};
 use crate::storage::{Millis, chats};
+use crate::vocab::ChatId;
 use chrono::Utc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 impl Worker {
-    /// Waits for the delivery's slot; a delivery that should not go now gets the
-    /// finish that puts it back.
+    /// Waits for the delivery's turn at the bot's pace; a delivery that should not
+    /// go now gets the finish that puts it back.
     pub(super) async fn wait_for_slot(
         &self,
         job: &Job,
@@ -22,46 +23,12 @@ impl Worker {
         if job.chat_gone.is_some() && job.step.posts() {
             return Ok(());
         }
-        loop {
-            let (slot, epoch) = {
-                let mut pacer = self.inner.pacer.lock().expect("not poisoned");
-                (
-                    pacer.schedule(job.chat_id, job.is_group(), Instant::now()),
-                    pacer.epoch(),
-                )
-            };
-            let at = match slot {
-                Slot::Defer(until) => return Err(Finish::Release { at: at_ms(until) }),
-                Slot::At(at) => at,
-            };
-            tokio::select! {
-                () = tokio::time::sleep_until(at) => {}
-                () = stop.cancelled() => return Err(Finish::Release { at: at_ms(Instant::now()) }),
-            }
-            // A 429 arrived while we waited: our slot is void, take a new one.
-            if self.inner.pacer.lock().expect("not poisoned").epoch() != epoch {
-                continue;
-            }
-            return self.depart(stop).await;
-        }
-    }
-
-    /// Waits until the last second's departures leave room for one more, then
-    /// records this one.
-    pub(super) async fn depart(&self, stop: &CancellationToken) -> Result<(), Finish> {
-        loop {
-            let verdict = self
-                .inner
-                .pacer
-                .lock()
-                .expect("not poisoned")
-                .depart(Instant::now());
-            let Err(until) = verdict else { return Ok(()) };
-            tokio::select! {
-                () = tokio::time::sleep_until(until) => {}
-                () = stop.cancelled() => return Err(Finish::Release { at: at_ms(Instant::now()) }),
-            }
-        }
+        let chat = ChatId(job.chat_id);
+        turn::delivery(&self.inner.pacer, chat, job.is_group(), stop)
+            .await
+            .map_err(|no_turn| match no_turn {
+                NoTurn::Defer(at) | NoTurn::Stopped(at) => Finish::Release { at: at_ms(at) },
+            })
     }
 
     /// Makes the call the delivery's step asks for and decides what follows.
