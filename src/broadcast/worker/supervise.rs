@@ -1,9 +1,11 @@
 //! The sender never dies silently: [`Worker::run`] restarts the sender after any
 //! error (a database outage at start-up, a failed recovery, a panic in the loop),
 //! with backoff, saying in the sender status that it is not running and why, until
-//! shutdown. Only a stop ends it.
+//! shutdown. Only a stop ends it. Each life runs the claim loop beside the lease
+//! renewer and the progress reporter, and starts by recovering what was left in
+//! flight.
 
-use super::{Worker, nap, report_progress, restart_backoff};
+use super::{Worker, nap, restart_backoff};
 use crate::broadcast::progress::Progress;
 use crate::broadcast::queue;
 use crate::broadcast::status::SenderState;
@@ -109,6 +111,23 @@ impl Worker {
             inner.config.progress_interval,
             inner.pacer.clone(),
         )
+    }
+}
+
+/// Updates progress messages twice a second (each message is edited no more often
+/// than its interval), and once more after the sender stops.
+async fn report_progress(mut progress: Progress, stop: CancellationToken) {
+    loop {
+        if let Err(err) = progress.tick().await {
+            tracing::warn!(error = %err, "updating broadcast progress failed");
+        }
+        tokio::select! {
+            () = stop.cancelled() => break,
+            () = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+    }
+    if let Err(err) = progress.tick().await {
+        tracing::warn!(error = %err, "updating broadcast progress failed");
     }
 }
 
