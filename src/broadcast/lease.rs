@@ -10,7 +10,8 @@ use crate::storage::{Db, Millis, StorageError, leases};
 use chrono::Utc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// This process's claim on the sender role for one bot.
 #[derive(Debug)]

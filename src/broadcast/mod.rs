@@ -6,7 +6,9 @@
 //! `announcements`, `leases`, `progress_messages`), whose transitions take and return
 //! typed states. Nothing here imports `telegram`: what only the Telegram side can do
 //! (the resend button) is handed in when the app is wired.
-//! - [`pace`]: the rate arithmetic (global spacing, per chat, per group), pure.
+//! - [`pace`]: the rate arithmetic (global spacing, per chat, per group), pure;
+//!   `pace::turn` waits for those moments in `tokio::time`, for deliveries and
+//!   progress messages alike.
 //! - [`queue`]: the queue as the sender sees it: claim due deliveries (in flight
 //!   before the request), record their outcomes, follow a withdrawal or cancel,
 //!   load what to post.

@@ -418,7 +418,10 @@ async fn pause_resume_and_cancel_control_what_is_sent(backend: Backend) {
     sent(5).await.expect("sending started");
 
     ops::pause(&app.db, id.into()).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    crate::helpers::eventually("the requests on the wire are answered", || async {
+        (in_flight(&app.db, id).await == 0).then_some(())
+    })
+    .await;
     let paused_at = delivered(&app.sim, app.admin).len();
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
@@ -437,7 +440,10 @@ async fn pause_resume_and_cancel_control_what_is_sent(backend: Backend) {
     sent(paused_at + 5).await.expect("sending resumed");
     let cancelled = ops::cancel(&app.db, id.into()).await.unwrap();
     assert!(cancelled > 0);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    crate::helpers::eventually("the requests on the wire are answered", || async {
+        (in_flight(&app.db, id).await == 0).then_some(())
+    })
+    .await;
     let (state, tally) = ops::status(&app.db, id.into()).await.unwrap();
     assert_eq!(state, "cancelled");
     assert_eq!(tally.left, 0);
@@ -606,8 +612,13 @@ async fn two_workers_on_one_database_only_one_sends_and_the_other_takes_over(bac
         tokio_util::sync::CancellationToken::new(),
         tokio_util::sync::CancellationToken::new(),
     );
+    let status_a = a.status();
     let task_a = tokio::spawn(a.run(stop_a.clone()));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The first holds the lease once it runs (it claims only under the lease).
+    crate::helpers::eventually("the first worker runs", || async {
+        (status_a.get().state == milestone_bot::broadcast::SenderState::Running).then_some(())
+    })
+    .await;
     let task_b = tokio::spawn(b.run(stop_b.clone()));
 
     let id = queue_announcement(&app.db, announcement("Once", None, None)).await;
@@ -733,4 +744,17 @@ async fn silent_pinned_posts_go_to_a_forums_configured_topic(backend: Backend) {
         "no topic outside the forum: {in_channel:?}"
     );
     app.stop().await;
+}
+
+/// How many of the announcement's deliveries are on the wire (claimed, unanswered).
+async fn in_flight(db: &milestone_bot::storage::Db, id: i64) -> i64 {
+    use sqlx::Row;
+    sqlx::query(
+        "SELECT COUNT(*) AS n FROM deliveries WHERE announcement_id = $1 AND state = 'in_flight'",
+    )
+    .bind(id)
+    .fetch_one(db.pool())
+    .await
+    .expect("count the deliveries in flight")
+    .get("n")
 }

@@ -17,7 +17,8 @@ use crate::{
     faults::{Fault, Faults},
     limits::Limits,
     model::{ChatId, ChatKind, ChatState, MemberStatus, SentMessage, Stats, UploadedFile, UserId},
-    sim::{Shared, TelegramSim},
+    shared::Shared,
+    sim::TelegramSim,
 };
 
 /// Routes relative to `/_sim`.

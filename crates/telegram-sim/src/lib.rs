@@ -5,13 +5,19 @@
 //!   users, set limits and faults, read back delivered messages and stats.
 //! - `scenario`: what users do to the bot (add it, block it, write, press a
 //!   button, migrate a group), pushed as updates to its `getUpdates` queue.
-//! - `server`: the accept loop and per-call pipeline; `control` is the JSON
-//!   API under `/_sim/…` for a simulator in another process.
+//! - `server`: starting the simulator, the accept loop and per-call pipeline;
+//!   `control` is the JSON API under `/_sim/…` for a simulator in another
+//!   process.
 //! - `methods`: the Bot API methods; `params` reads JSON, multipart and form
 //!   bodies; `json` shapes Telegram objects as teloxide expects them.
 //! - [`limits`], [`faults`], [`html`]: flood limits, injected faults and
 //!   HTML checks, pure logic with unit tests.
-//! - `state` is the world behind one lock; [`model`] the public records.
+//! - `shared` is what the server and every handle share: `state`, the world
+//!   behind one lock, and the bell rung on each delivery; [`model`] the public
+//!   records.
+//!
+//! Imports run one way: `server` → `control` → `sim` → `shared` → `state`, and
+//! `server` → `methods` → `shared`.
 
 #![warn(missing_docs)]
 
@@ -27,6 +33,7 @@ mod params;
 mod scenario;
 mod serde_ms;
 mod server;
+mod shared;
 pub mod sim;
 mod state;
 

@@ -1,8 +1,9 @@
-//! The HTTP side: our own accept loop (so a fault can close a connection
-//! without an answer), the route table, and the per-call pipeline of token
-//! check, random faults, parameters and method.
+//! The HTTP side: starting the simulator ([`TelegramSim::start`]), our own
+//! accept loop (so a fault can close a connection without an answer), the route
+//! table, and the per-call pipeline of token check, random faults, parameters
+//! and method.
 
-use std::{convert::Infallible, sync::Arc};
+use std::{convert::Infallible, net::SocketAddr, sync::Arc};
 
 use axum::{
     Router,
@@ -19,18 +20,37 @@ use tower::ServiceExt;
 use crate::{
     control,
     error::{ApiError, ok},
-    faults::Verdict,
+    faults::{FaultState, Verdict},
     methods::{self, Failure},
     params::Params,
-    sim::Shared,
+    shared::Shared,
+    sim::{SimConfig, TelegramSim},
+    state::State as World,
 };
 
 /// Lets a handler close the connection its request came on.
 #[derive(Clone)]
 struct ConnKill(Arc<Notify>);
 
+impl TelegramSim {
+    /// Starts on `127.0.0.1` with a free port, the usual way for tests.
+    pub async fn start(config: SimConfig) -> std::io::Result<TelegramSim> {
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), config).await
+    }
+
+    /// Starts on `addr`, for the standalone binary.
+    pub async fn start_on(addr: SocketAddr, config: SimConfig) -> std::io::Result<TelegramSim> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let state = World::new(config.limits, FaultState::new(config.faults));
+        let shared = Arc::new(Shared::new(state, addr));
+        tokio::spawn(serve(listener, router(shared.clone())));
+        Ok(TelegramSim::from_shared(shared))
+    }
+}
+
 /// Serves `router` on `listener` until the runtime stops.
-pub(crate) async fn serve(listener: TcpListener, router: Router) {
+async fn serve(listener: TcpListener, router: Router) {
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -60,7 +80,7 @@ pub(crate) async fn serve(listener: TcpListener, router: Router) {
 }
 
 /// The Bot API routes and the control API under `/_sim`.
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
+fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .nest("/_sim", control::router())
         .route("/{bot}/{method}", any(api))

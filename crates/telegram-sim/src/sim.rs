@@ -1,23 +1,20 @@
-//! `TelegramSim`, the handle tests hold: start the server, build the world,
-//! set limits and faults, read back what was delivered.
+//! `TelegramSim`, the handle tests hold: build the world, set limits and faults,
+//! read back what was delivered. `server` starts it (`TelegramSim::start`) over
+//! the `shared` state it hands to every handle.
 
-use std::{
-    net::SocketAddr,
-    sync::{Arc, Mutex, MutexGuard},
-    time::Duration,
-};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use tokio::{net::TcpListener, sync::Notify};
+use tokio::sync::Notify;
 
 use crate::{
-    faults::{Fault, FaultState, Faults},
+    faults::{Fault, Faults},
     limits::Limits,
     model::{
         BotUser, CallbackAnswer, ChatId, ChatKind, ChatState, CommandSet, MemberStatus,
         SentMessage, Stats, UploadedFile, UserId,
     },
-    server,
-    state::{Bot, Chat, State, User},
+    shared::Shared,
+    state::{Bot, Chat, User},
 };
 
 /// How the simulator starts; the default behaves like Telegram.
@@ -29,22 +26,6 @@ pub struct SimConfig {
     pub faults: Faults,
 }
 
-/// The state shared by the server and every handle.
-pub(crate) struct Shared {
-    state: Mutex<State>,
-    /// Wakes `wait_for` whenever a message is delivered, edited or answered.
-    pub changed: Notify,
-    /// Where the server listens.
-    addr: SocketAddr,
-}
-
-impl Shared {
-    /// The world; a panic elsewhere must not hide it from the test's asserts.
-    pub fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
 /// A running simulator: a cheap handle to clone into tasks. The server runs
 /// on the tokio runtime that started it and ends with it.
 #[derive(Clone)]
@@ -53,25 +34,6 @@ pub struct TelegramSim {
 }
 
 impl TelegramSim {
-    /// Starts on `127.0.0.1` with a free port, the usual way for tests.
-    pub async fn start(config: SimConfig) -> std::io::Result<TelegramSim> {
-        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), config).await
-    }
-
-    /// Starts on `addr`, for the standalone binary.
-    pub async fn start_on(addr: SocketAddr, config: SimConfig) -> std::io::Result<TelegramSim> {
-        let listener = TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        let state = State::new(config.limits, FaultState::new(config.faults));
-        let shared = Arc::new(Shared {
-            state: Mutex::new(state),
-            changed: Notify::new(),
-            addr,
-        });
-        tokio::spawn(server::serve(listener, server::router(shared.clone())));
-        Ok(TelegramSim { shared })
-    }
-
     /// A handle over state the server already shares (the control API's).
     pub(crate) fn from_shared(shared: Arc<Shared>) -> Self {
         TelegramSim { shared }

@@ -15,16 +15,17 @@ use tally::RateMeter;
 pub use tally::{Tally, render, shown_state, tally};
 pub use unknown::{UnknownChats, unknown_chats};
 
-use super::pace::Pacer;
+use super::pace::{Pacer, turn};
 use crate::storage::announcements::{self, AnnouncementState};
 use crate::storage::{Db, StorageError, progress_messages};
 use crate::vocab::AnnouncementId;
 use futures::future::BoxFuture;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use teloxide::prelude::*;
 use teloxide::types::{MessageId, ParseMode};
+use tokio::time::Instant;
 
 /// Sends a report to an admin with a button that resends a broadcast's unknown
 /// deliveries when pressed, valid for `ttl`. The Telegram side implements it (its
@@ -195,31 +196,9 @@ impl Progress {
         Ok(())
     }
 
-    /// Waits for a global slot and for room in the bot's last-second window: admin
-    /// messages count against the bot's pace like any other.
+    /// Waits for the bot's pace: admin messages count against it like any other.
     async fn paced(&self) {
-        let at = self
-            .pacer
-            .lock()
-            .expect("not poisoned")
-            .take_global(Instant::now());
-        tokio::time::sleep_until(at.into()).await;
-        self.depart().await;
-    }
-
-    /// Waits for room in the bot's last-second window (see `Pacer::depart`).
-    async fn depart(&self) {
-        loop {
-            let verdict = self
-                .pacer
-                .lock()
-                .expect("not poisoned")
-                .depart(Instant::now());
-            match verdict {
-                Ok(()) => return,
-                Err(until) => tokio::time::sleep_until(until.into()).await,
-            }
-        }
+        turn::call(&self.pacer).await;
     }
 
     async fn send(&self, chat: i64, text: &str) -> Result<i64, teloxide::RequestError> {

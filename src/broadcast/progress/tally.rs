@@ -6,7 +6,8 @@ use crate::storage::deliveries::{self, DeliveryState};
 use crate::storage::{Db, StorageError};
 use crate::vocab::AnnouncementId;
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// Deliveries of one announcement by state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

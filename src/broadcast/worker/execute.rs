@@ -1,72 +1,88 @@
-//! Executing one claimed delivery: wait for its slot at Telegram's pace, make the
-//! call its step asks for, and turn Telegram's answer into the row's next state.
+//! Executing one claimed delivery: check it may still go, wait for its turn at
+//! Telegram's pace, make the call its step asks for, and have the outcome decided
+//! (`decide`) and recorded (`record`).
 
 use super::{Worker, at_ms};
 use crate::broadcast::outcome::{self, Action};
-use crate::broadcast::pace::Slot;
+use crate::broadcast::pace::turn::{self, NoTurn};
 use crate::broadcast::queue::{self, Finish, Job, Step};
 use crate::broadcast::send::{self, Content, Target};
-use crate::storage::{Millis, chats};
-use crate::vocab::{ChatId, Part};
-use chrono::Utc;
-use std::time::Instant;
+use crate::vocab::Part;
+use std::sync::Arc;
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 impl Worker {
-    /// Waits for the delivery's slot; a delivery that should not go now gets the
-    /// finish that puts it back.
-    pub(super) async fn wait_for_slot(
+    /// Paces, sends and records one claimed delivery; the permit is released once
+    /// its outcome is written. `lease` is the lease generation the row was claimed
+    /// under (`None` when driven by hand, without the lease).
+    pub(super) async fn process(
         &self,
-        job: &Job,
-        stop: &CancellationToken,
-    ) -> Result<(), Finish> {
+        job: Job,
+        content: Arc<Content>,
+        stop: CancellationToken,
+        permit: OwnedSemaphorePermit,
+        lease: Option<u64>,
+    ) -> Finish {
+        let lease_lapsed = |claimed_under: u64| {
+            !self.inner.lease.is_valid() || self.inner.lease.generation() != claimed_under
+        };
+        // Paused, cancelled or withdrawn since the claim: post nothing more. Checked
+        // before the slot, not between the slot and the request: nothing may delay
+        // a request once it has departed, or requests bunch up at the server.
+        let gone_quiet = job.step.posts() && !self.may_post(&job).await;
+        let slot = if gone_quiet {
+            Err(Finish::Release {
+                at: at_ms(Instant::now()),
+            })
+        } else {
+            self.wait_for_slot(&job, &stop).await
+        };
+        let finish = match slot {
+            Err(finish) => finish,
+            // The lease lapsed while this row waited (even if we hold it again):
+            // another instance may have been the sender and recovered the row, so
+            // this one does not send it.
+            Ok(()) if lease.is_some_and(lease_lapsed) => Finish::Release {
+                at: at_ms(Instant::now()),
+            },
+            Ok(()) => self.execute(&job, &content).await,
+        };
+        self.record(&job, &finish, &stop).await;
+        if matches!(finish, Finish::MovedTo(_)) {
+            self.inner.wake.notify_one();
+        }
+        drop(permit);
+        finish
+    }
+
+    /// Whether a claimed post may still go; when the database cannot say, it waits.
+    async fn may_post(&self, job: &Job) -> bool {
+        queue::may_post(&self.inner.db, job.announcement_id)
+            .await
+            .unwrap_or_else(|err| {
+                tracing::warn!(delivery = job.id, error = %err, "could not check the broadcast before posting");
+                false
+            })
+    }
+
+    /// Waits for the delivery's turn at the bot's pace; a delivery that should not
+    /// go now gets the finish that puts it back.
+    async fn wait_for_slot(&self, job: &Job, stop: &CancellationToken) -> Result<(), Finish> {
         if job.chat_gone.is_some() && job.step.posts() {
             return Ok(());
         }
-        loop {
-            let (slot, epoch) = {
-                let mut pacer = self.inner.pacer.lock().expect("not poisoned");
-                (
-                    pacer.schedule(job.chat_id.get(), job.is_group(), Instant::now()),
-                    pacer.epoch(),
-                )
-            };
-            let at = match slot {
-                Slot::Defer(until) => return Err(Finish::Release { at: at_ms(until) }),
-                Slot::At(at) => at,
-            };
-            tokio::select! {
-                () = tokio::time::sleep_until(at.into()) => {}
-                () = stop.cancelled() => return Err(Finish::Release { at: at_ms(Instant::now()) }),
-            }
-            // A 429 arrived while we waited: our slot is void, take a new one.
-            if self.inner.pacer.lock().expect("not poisoned").epoch() != epoch {
-                continue;
-            }
-            return self.depart(stop).await;
-        }
-    }
-
-    /// Waits until the last second's departures leave room for one more, then
-    /// records this one.
-    pub(super) async fn depart(&self, stop: &CancellationToken) -> Result<(), Finish> {
-        loop {
-            let verdict = self
-                .inner
-                .pacer
-                .lock()
-                .expect("not poisoned")
-                .depart(Instant::now());
-            let Err(until) = verdict else { return Ok(()) };
-            tokio::select! {
-                () = tokio::time::sleep_until(until.into()) => {}
-                () = stop.cancelled() => return Err(Finish::Release { at: at_ms(Instant::now()) }),
-            }
-        }
+        let chat = job.chat_id;
+        turn::delivery(&self.inner.pacer, chat, job.is_group(), stop)
+            .await
+            .map_err(|no_turn| match no_turn {
+                NoTurn::Defer(at) | NoTurn::Stopped(at) => Finish::Release { at: at_ms(at) },
+            })
     }
 
     /// Makes the call the delivery's step asks for and decides what follows.
-    pub(super) async fn execute(&self, job: &Job, content: &Content) -> Finish {
+    async fn execute(&self, job: &Job, content: &Content) -> Finish {
         let inner = &self.inner;
         if let (Some(reason), true) = (&job.chat_gone, job.step.posts()) {
             return Finish::Skipped(reason.clone());
@@ -125,107 +141,5 @@ impl Worker {
             action => action,
         };
         self.failed(job, action).await
-    }
-
-    pub(super) async fn posted(
-        &self,
-        job: &Job,
-        content: &Content,
-        target: Target,
-        posted: send::Posted,
-    ) -> Finish {
-        let inner = &self.inner;
-        if let Some(file_id) = &posted.file_id
-            && let Err(err) = queue::save_file_id(&inner.db, job.announcement_id, file_id).await
-        {
-            tracing::warn!(error = %err, "could not store the media's file id; it stays in memory");
-        }
-        let then = if job.step == Step::Announce {
-            if content.options.pin {
-                send::pin(&inner.bot, target, posted.message_id).await;
-            }
-            content.thanks_text.as_ref().map(|_| {
-                // The note follows only after the announcement is acknowledged, and
-                // no sooner than the chat's own limit allows.
-                let gap = inner
-                    .pacer
-                    .lock()
-                    .expect("not poisoned")
-                    .rules()
-                    .chat_interval(job.is_group());
-                (
-                    Step::Thanks,
-                    Millis::from(Utc::now()) + gap.as_millis() as i64,
-                )
-            })
-        } else {
-            None
-        };
-        Finish::Posted {
-            message_id: posted.message_id,
-            then,
-        }
-    }
-
-    pub(super) async fn failed(&self, job: &Job, action: Action) -> Finish {
-        let inner = &self.inner;
-        let now = Utc::now();
-        match action {
-            Action::WaitAll(wait) => {
-                tracing::warn!(retry_after = ?wait, "Telegram asked the bot to slow down; the whole sender waits");
-                let until = Instant::now() + wait;
-                inner.pacer.lock().expect("not poisoned").hold(until);
-                Finish::Release { at: at_ms(until) }
-            }
-            Action::ChatGone(reason) => {
-                if let Err(err) = chats::mark_gone(&inner.db, job.chat_id.get(), &reason, now).await
-                {
-                    tracing::warn!(chat = %crate::privacy::Chat(job.chat_id.get()), error = %err, "could not mark the chat gone");
-                }
-                tracing::info!(chat = %crate::privacy::Chat(job.chat_id.get()), reason, "chat is gone; delivery skipped");
-                Finish::Skipped(reason)
-            }
-            Action::Migrated(to) => {
-                if let Err(err) = chats::migrate(&inner.db, job.chat_id.get(), to, now).await {
-                    tracing::warn!(from = %crate::privacy::Chat(job.chat_id.get()), to = %crate::privacy::Chat(to), error = %err, "could not move the migrated chat");
-                }
-                Finish::MovedTo(ChatId(to))
-            }
-            Action::Fail(description) => Finish::Failed(description),
-            Action::Unknown(description) => {
-                tracing::warn!(
-                    announcement = %job.announcement_id,
-                    delivery = job.id,
-                    why = %description,
-                    "a post may or may not have gone out; marked unknown, not resent"
-                );
-                Finish::Unknown(description)
-            }
-            Action::Retry(error) => {
-                let attempt = job.attempts + 1;
-                if attempt >= inner.config.max_attempts {
-                    Finish::Failed(format!("{error} (after {attempt} attempts)"))
-                } else {
-                    // The first retry goes as soon as its chat allows: most 5xx and
-                    // closed connections are one-offs. Then exponential backoff.
-                    let chat_gap = inner
-                        .pacer
-                        .lock()
-                        .expect("not poisoned")
-                        .rules()
-                        .chat_interval(job.is_group());
-                    let delay = if attempt == 1 {
-                        chat_gap
-                    } else {
-                        outcome::backoff(attempt - 1, inner.config.retry_base, rand::random())
-                            .max(chat_gap)
-                    };
-                    Finish::Retry {
-                        at: Millis::from(now) + delay.as_millis() as i64,
-                        error,
-                    }
-                }
-            }
-        }
     }
 }

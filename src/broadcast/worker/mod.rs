@@ -4,7 +4,24 @@
 //! [`Worker::run`] is the loop `App` runs (it never gives up before shutdown, see
 //! `supervise`); [`Worker::try_execute_step`] does one delivery and returns, so tests
 //! can drive the queue without timing.
+//!
+//! # Layout
+//! `impl Worker` is split by idea, one file each, in the order a delivery meets them:
+//! - `supervise`: one life of the sender (lease, claim loop, lease renewal and
+//!   progress side by side), restarted after any failure until shutdown; recovery
+//!   of what was left in flight.
+//! - `lease_loop`: holding the sender lease: waiting for it, renewing it.
+//! - `claim`: when and how many rows to claim, their content, a task for each.
+//! - `execute`: one claimed delivery: may it still go, its turn at the pace
+//!   (`pace::turn`), the Bot API call its step asks for.
+//! - `decide`: Telegram's answer turned into the row's next state.
+//! - `record`: that state written, retried until it is.
+//!
+//! This file holds the type, its construction and handles, the drivable step, and
+//! the small helpers the others share (time as UTC milliseconds, naps, backoff).
 
+mod claim;
+mod decide;
 mod execute;
 mod lease_loop;
 mod record;
@@ -13,25 +30,17 @@ mod supervise;
 use super::BroadcastHandle;
 use super::lease::Lease;
 use super::pace::{PaceRules, Pacer};
-use super::progress::Progress;
-use super::queue::{self, Finish, Job, Step};
-use super::send::Content;
-use super::status::{SenderState, SenderStatus};
+use super::queue::Finish;
+use super::status::SenderStatus;
 use crate::config::BroadcastConfig;
 use crate::storage::{Db, Millis};
-use crate::vocab::AnnouncementId;
-use anyhow::Context;
 use chrono::Utc;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use teloxide::prelude::*;
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, Semaphore};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-
-/// How far ahead of its slot a delivery is claimed: long enough to batch claims,
-/// short enough that few rows sit in flight before their request.
-const LOOKAHEAD: Duration = Duration::from_millis(100);
 
 /// What one step of the worker did.
 #[derive(Debug, Clone, PartialEq)]
@@ -137,170 +146,6 @@ impl Worker {
         }
     }
 
-    async fn claim_loop(&self, stop: &CancellationToken) -> anyhow::Result<()> {
-        let inner = &self.inner;
-        let rules = inner.pacer.lock().expect("not poisoned").rules();
-        let batch = rules.slots_in(LOOKAHEAD);
-        let mut recovered = 0;
-        let mut claim_failures = 0;
-        while !stop.is_cancelled() {
-            if !inner.lease.is_valid() {
-                nap(stop, Duration::from_millis(200)).await;
-                continue;
-            }
-            // Whoever (re)takes the lease recovers first what was left in flight,
-            // by a crashed process or by whoever held the lease meanwhile.
-            let generation = inner.lease.generation();
-            if generation != recovered {
-                self.recover().await?;
-                // Cards of broadcasts already sending (a restart) before their rows.
-                self.prepare_cards().await;
-                recovered = generation;
-            }
-            // Claim only shortly before the next slot, so rows are not in flight
-            // long before their request (a 429 hold lands here too).
-            let next = inner
-                .pacer
-                .lock()
-                .expect("not poisoned")
-                .next_global(Instant::now());
-            if let Some(wait) = next.checked_duration_since(Instant::now() + LOOKAHEAD / 2) {
-                nap(stop, wait).await;
-                continue;
-            }
-            let first = tokio::select! {
-                p = inner.in_flight.clone().acquire_owned() => p.expect("never closed"),
-                () = stop.cancelled() => break,
-            };
-            let mut permits = vec![first];
-            while permits.len() < batch {
-                match inner.in_flight.clone().try_acquire_owned() {
-                    Ok(p) => permits.push(p),
-                    Err(_) => break,
-                }
-            }
-            let jobs = match self.claim(permits.len()).await {
-                Ok(jobs) => {
-                    claim_failures = 0;
-                    self.mark_running();
-                    jobs
-                }
-                Err(err) => {
-                    drop(permits);
-                    claim_failures += 1;
-                    let wait = restart_backoff(claim_failures);
-                    let why = format!("claiming deliveries failed: {err}");
-                    tracing::error!(error = %why, retry_in = ?wait, "the sender cannot claim work; retrying");
-                    inner.status.fail(&why);
-                    nap(stop, wait).await;
-                    continue;
-                }
-            };
-            if jobs.is_empty() {
-                drop(permits);
-                self.idle(stop).await;
-                continue;
-            }
-            let contents = match self.contents(&jobs).await {
-                Ok(contents) => contents,
-                Err(err) => {
-                    // Nothing was sent: put the rows back rather than leave them in
-                    // flight (they would read as unknown after a restart).
-                    tracing::error!(error = %err, "loading announcement content failed; retrying shortly");
-                    let back = Finish::Release {
-                        at: at_ms(Instant::now()),
-                    };
-                    for job in &jobs {
-                        if let Err(err) = queue::finish(&inner.db, job, &back).await {
-                            tracing::warn!(delivery = job.id, error = %err, "could not put a delivery back");
-                        }
-                    }
-                    drop(permits);
-                    nap(stop, Duration::from_secs(1)).await;
-                    continue;
-                }
-            };
-            for (job, permit) in jobs.into_iter().zip(permits) {
-                let content = contents[&job.announcement_id].clone();
-                let uploads = job.step == Step::Announce
-                    && content.media.as_ref().is_some_and(|m| m.needs_upload());
-                let worker = self.clone();
-                let stop = stop.clone();
-                let lease = Some(generation);
-                if uploads {
-                    // The first post with media goes alone: its file id serves every
-                    // later chat, so the file is uploaded once.
-                    worker.process(job, content, stop, permit, lease).await;
-                } else {
-                    tokio::spawn(
-                        async move { worker.process(job, content, stop, permit, lease).await },
-                    );
-                }
-            }
-        }
-        Ok(())
-    }
-
-    async fn claim(&self, n: usize) -> Result<Vec<Job>, crate::storage::StorageError> {
-        if queue::start_queued(&self.inner.db).await? > 0 {
-            self.prepare_cards().await;
-        }
-        queue::claim(&self.inner.db, n).await
-    }
-
-    /// Draws the cards of starting announcements before their rows are claimed; a
-    /// failure here is retried when their content is loaded.
-    async fn prepare_cards(&self) {
-        let inner = &self.inner;
-        if let Some(cards) = &inner.cards
-            && let Err(err) = cards
-                .prepare(&inner.db, &inner.bot, &inner.admin_ids, &inner.config)
-                .await
-        {
-            tracing::warn!(error = %err, "preparing milestone cards failed; retried when sending");
-        }
-    }
-
-    /// Sleeps until woken, until the next delivery falls due, or the poll interval.
-    async fn idle(&self, stop: &CancellationToken) {
-        let inner = &self.inner;
-        let notified = inner.wake.notified();
-        let mut wait = inner.config.poll_interval;
-        if let Ok(Some(due)) = queue::next_due(&inner.db).await {
-            let ms = (due - Millis::from(Utc::now())).max(0) as u64;
-            wait = wait.min(Duration::from_millis(ms));
-        }
-        tokio::select! {
-            () = notified => {}
-            () = stop.cancelled() => {}
-            () = tokio::time::sleep(wait) => {}
-        }
-    }
-
-    async fn contents(
-        &self,
-        jobs: &[Job],
-    ) -> anyhow::Result<HashMap<AnnouncementId, Arc<Content>>> {
-        let mut out = HashMap::new();
-        let mut ids: Vec<AnnouncementId> = jobs.iter().map(|j| j.announcement_id).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        for id in ids {
-            let mut c = queue::load_content(&self.inner.db, id, &self.inner.config)
-                .await
-                .context("loading an announcement")?;
-            if let Some(cards) = &self.inner.cards {
-                let inner = &self.inner;
-                cards
-                    .attach(&inner.db, &inner.bot, &inner.admin_ids, id, &mut c)
-                    .await
-                    .context("preparing the milestone card")?;
-            }
-            out.insert(id, Arc::new(c));
-        }
-        Ok(out)
-    }
-
     /// Claims, sends and records one due delivery, honouring the pace; returns at
     /// once with [`StepOutcome::EmptyQueue`] when nothing is due. For tests and
     /// tools: it does not take the sender lease.
@@ -326,72 +171,6 @@ impl Worker {
             finish,
         })
     }
-
-    /// Paces, sends and records one claimed delivery; the permit is released once
-    /// its outcome is written. `lease` is the lease generation the row was claimed
-    /// under (`None` when driven by hand, without the lease).
-    async fn process(
-        &self,
-        job: Job,
-        content: Arc<Content>,
-        stop: CancellationToken,
-        permit: OwnedSemaphorePermit,
-        lease: Option<u64>,
-    ) -> Finish {
-        let lease_lapsed = |claimed_under: u64| {
-            !self.inner.lease.is_valid() || self.inner.lease.generation() != claimed_under
-        };
-        // Paused, cancelled or withdrawn since the claim: post nothing more. Checked
-        // before the slot, not between the slot and the request: nothing may delay
-        // a request once it has departed, or requests bunch up at the server.
-        let gone_quiet = job.step.posts() && !self.may_post(&job).await;
-        let slot = if gone_quiet {
-            Err(Finish::Release {
-                at: at_ms(Instant::now()),
-            })
-        } else {
-            self.wait_for_slot(&job, &stop).await
-        };
-        let finish = match slot {
-            Err(finish) => finish,
-            // The lease lapsed while this row waited (even if we hold it again):
-            // another instance may have been the sender and recovered the row, so
-            // this one does not send it.
-            Ok(()) if lease.is_some_and(lease_lapsed) => Finish::Release {
-                at: at_ms(Instant::now()),
-            },
-            Ok(()) => self.execute(&job, &content).await,
-        };
-        self.record(&job, &finish, &stop).await;
-        if matches!(finish, Finish::MovedTo(_)) {
-            self.inner.wake.notify_one();
-        }
-        drop(permit);
-        finish
-    }
-}
-
-impl Worker {
-    /// Says the sender runs, unless an outcome is still waiting to be written.
-    fn mark_running(&self) {
-        let stuck = self
-            .inner
-            .stuck_outcomes
-            .load(std::sync::atomic::Ordering::SeqCst);
-        if stuck == 0 {
-            self.inner.status.set(SenderState::Running);
-        }
-    }
-
-    /// Whether a claimed post may still go; when the database cannot say, it waits.
-    async fn may_post(&self, job: &Job) -> bool {
-        queue::may_post(&self.inner.db, job.announcement_id)
-            .await
-            .unwrap_or_else(|err| {
-                tracing::warn!(delivery = job.id, error = %err, "could not check the broadcast before posting");
-                false
-            })
-    }
 }
 
 /// An `Instant` as UTC milliseconds, for `next_attempt_at`.
@@ -410,22 +189,5 @@ async fn nap(stop: &CancellationToken, d: Duration) {
     tokio::select! {
         () = stop.cancelled() => {}
         () = tokio::time::sleep(d) => {}
-    }
-}
-
-/// Updates progress messages twice a second (each message is edited no more often
-/// than its interval), and once more after the sender stops.
-async fn report_progress(mut progress: Progress, stop: CancellationToken) {
-    loop {
-        if let Err(err) = progress.tick().await {
-            tracing::warn!(error = %err, "updating broadcast progress failed");
-        }
-        tokio::select! {
-            () = stop.cancelled() => break,
-            () = tokio::time::sleep(Duration::from_millis(500)) => {}
-        }
-    }
-    if let Err(err) = progress.tick().await {
-        tracing::warn!(error = %err, "updating broadcast progress failed");
     }
 }

@@ -1,16 +1,19 @@
 //! The sender never dies silently: [`Worker::run`] restarts the sender after any
 //! error (a database outage at start-up, a failed recovery, a panic in the loop),
 //! with backoff, saying in the sender status that it is not running and why, until
-//! shutdown. Only a stop ends it.
+//! shutdown. Only a stop ends it. Each life runs the claim loop beside the lease
+//! renewer and the progress reporter, and starts by recovering what was left in
+//! flight.
 
-use super::{Worker, nap, report_progress, restart_backoff};
+use super::{Worker, nap, restart_backoff};
 use crate::broadcast::progress::Progress;
 use crate::broadcast::queue;
 use crate::broadcast::status::SenderState;
 use anyhow::Context;
 use futures::FutureExt;
 use std::panic::AssertUnwindSafe;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// A sender that ran this long before failing starts its backoff afresh.
@@ -109,6 +112,23 @@ impl Worker {
             inner.pacer.clone(),
         )
         .with_resend_offer(inner.resend.clone())
+    }
+}
+
+/// Updates progress messages twice a second (each message is edited no more often
+/// than its interval), and once more after the sender stops.
+async fn report_progress(mut progress: Progress, stop: CancellationToken) {
+    loop {
+        if let Err(err) = progress.tick().await {
+            tracing::warn!(error = %err, "updating broadcast progress failed");
+        }
+        tokio::select! {
+            () = stop.cancelled() => break,
+            () = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+    }
+    if let Err(err) = progress.tick().await {
+        tracing::warn!(error = %err, "updating broadcast progress failed");
     }
 }
 

@@ -14,7 +14,7 @@ use crate::{
     json,
     model::{ChatId, Revision, SentKind, unix_ms},
     params::Params,
-    sim::Shared,
+    shared::Shared,
     state::State,
 };
 

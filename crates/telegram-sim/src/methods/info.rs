@@ -9,7 +9,7 @@ use crate::{
     json,
     model::{CallbackAnswer, CommandSet, MemberStatus, UserId},
     params::Params,
-    sim::Shared,
+    shared::Shared,
 };
 
 /// `getMe`: the bot's user plus the capabilities teloxide's `Me` requires.

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::{error::ApiError, model::SentKind, params::Params, sim::Shared};
+use crate::{error::ApiError, model::SentKind, params::Params, shared::Shared};
 
 /// Why a call produced no success answer.
 #[derive(Debug)]

@@ -13,7 +13,7 @@ use crate::{
     limits::Limits,
     model::{ChatId, SentKind, SentMessage, UploadedFile, unix_ms},
     params::Params,
-    sim::Shared,
+    shared::Shared,
     state::State,
 };
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::Failure;
-use crate::{error::ApiError, params::Params, sim::Shared, state::Bot};
+use crate::{error::ApiError, params::Params, shared::Shared, state::Bot};
 
 /// `getUpdates`: answers at once when updates are pending, otherwise waits up
 /// to `timeout` seconds for one to be pushed.

@@ -11,7 +11,7 @@ use std::{sync::Arc, time::Duration};
 
 use serde_json::{Value, json};
 
-use crate::{error::ApiError, model::unix_now, params::Params, sim::Shared, state::Webhook};
+use crate::{error::ApiError, model::unix_now, params::Params, shared::Shared, state::Webhook};
 
 /// The first pause after a failed POST; doubled up to [`MAX_BACKOFF`]. Telegram
 /// waits longer; tests want a retry they can see within a second.

@@ -1,5 +1,6 @@
 //! Telegram's pace as plain arithmetic: when may the next message go, and into
-//! which chat.
+//! which chat. [`turn`] waits for those moments (in `tokio::time`) on the bot's one
+//! shared [`Pacer`].
 //!
 //! Sends are spaced evenly rather than released from a token bucket: a bucket that
 //! holds 30 tokens lets up to 60 messages land inside one second, and Telegram
@@ -7,8 +8,12 @@
 //! carries a little headroom so network jitter cannot squeeze N+1 messages into a
 //! window the server counts as N.
 
+pub mod turn;
+
+use crate::vocab::ChatId;
 use std::collections::{HashMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// Added to every interval so jitter on the way to the server cannot break a limit.
 pub const HEADROOM: f64 = 1.02;
@@ -76,7 +81,7 @@ pub struct Pacer {
     /// The earliest moment the next message of the bot may go.
     next_global: Option<Instant>,
     /// Per chat, the earliest moment the next message may go there.
-    chats: HashMap<i64, Instant>,
+    chats: HashMap<ChatId, Instant>,
     /// Bumped by every 429 hold, so slots handed out before it can be re-taken.
     epoch: u64,
     /// When the most recent messages actually left, oldest first: the last guard
@@ -130,7 +135,7 @@ impl Pacer {
     }
 
     /// Hands out the next slot for a message into `chat`.
-    pub fn schedule(&mut self, chat: i64, is_group: bool, now: Instant) -> Slot {
+    pub fn schedule(&mut self, chat: ChatId, is_group: bool, now: Instant) -> Slot {
         let global = self.next_global.map_or(now, |g| g.max(now));
         let chat_ready = self.chats.get(&chat).copied().unwrap_or(now).max(now);
         if chat_ready > global + DEFER_AFTER {
@@ -208,7 +213,9 @@ mod tests {
     fn messages_to_different_chats_are_spaced_evenly_never_bursted() {
         let mut p = Pacer::new(rules(30.0));
         let t0 = Instant::now();
-        let slots: Vec<_> = (0..31).map(|chat| p.schedule(chat, false, t0)).collect();
+        let slots: Vec<_> = (0..31)
+            .map(|chat| p.schedule(ChatId(chat), false, t0))
+            .collect();
         for (i, slot) in slots.iter().enumerate() {
             assert_eq!(*slot, Slot::At(t0 + rules(30.0).global * i as u32));
         }
@@ -221,28 +228,31 @@ mod tests {
     fn a_chat_that_is_not_ready_soon_is_deferred_without_using_a_global_slot() {
         let mut p = Pacer::new(rules(30.0));
         let t0 = Instant::now();
-        assert_eq!(p.schedule(7, false, t0), Slot::At(t0));
-        let again = p.schedule(7, false, t0 + ms(40));
+        assert_eq!(p.schedule(ChatId(7), false, t0), Slot::At(t0));
+        let again = p.schedule(ChatId(7), false, t0 + ms(40));
         assert_eq!(again, Slot::Defer(t0 + rules(30.0).per_chat));
-        assert_eq!(p.schedule(8, false, t0 + ms(40)), Slot::At(t0 + ms(40)));
+        assert_eq!(
+            p.schedule(ChatId(8), false, t0 + ms(40)),
+            Slot::At(t0 + ms(40))
+        );
     }
 
     #[test]
     fn a_chat_ready_within_the_defer_margin_waits_for_its_own_moment() {
         let mut p = Pacer::new(PaceRules::new(1000.0, ms(100), 600));
         let t0 = Instant::now();
-        assert_eq!(p.schedule(1, false, t0), Slot::At(t0));
-        assert_eq!(p.schedule(1, false, t0), Slot::At(t0 + ms(102)));
+        assert_eq!(p.schedule(ChatId(1), false, t0), Slot::At(t0));
+        assert_eq!(p.schedule(ChatId(1), false, t0), Slot::At(t0 + ms(102)));
     }
 
     #[test]
     fn groups_are_spaced_by_the_per_minute_limit() {
         let mut p = Pacer::new(rules(30.0));
         let t0 = Instant::now();
-        assert_eq!(p.schedule(-5, true, t0), Slot::At(t0));
+        assert_eq!(p.schedule(ChatId(-5), true, t0), Slot::At(t0));
         let later = t0 + Duration::from_secs(2);
         assert_eq!(
-            p.schedule(-5, true, later),
+            p.schedule(ChatId(-5), true, later),
             Slot::Defer(t0 + Duration::from_millis(3060))
         );
     }
@@ -251,12 +261,12 @@ mod tests {
     fn a_429_holds_every_later_slot_and_changes_the_epoch() {
         let mut p = Pacer::new(rules(30.0));
         let t0 = Instant::now();
-        p.schedule(1, false, t0);
+        p.schedule(ChatId(1), false, t0);
         let epoch = p.epoch();
         p.hold(t0 + Duration::from_secs(5));
         assert_ne!(p.epoch(), epoch);
         assert_eq!(
-            p.schedule(2, false, t0),
+            p.schedule(ChatId(2), false, t0),
             Slot::At(t0 + Duration::from_secs(5))
         );
     }
@@ -265,9 +275,9 @@ mod tests {
     fn after_an_idle_spell_the_next_message_goes_at_once() {
         let mut p = Pacer::new(rules(30.0));
         let t0 = Instant::now();
-        p.schedule(1, false, t0);
+        p.schedule(ChatId(1), false, t0);
         let later = t0 + Duration::from_secs(10);
-        assert_eq!(p.schedule(2, false, later), Slot::At(later));
+        assert_eq!(p.schedule(ChatId(2), false, later), Slot::At(later));
         assert_eq!(p.take_global(later), later + rules(30.0).global);
     }
 
