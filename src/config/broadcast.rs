@@ -123,14 +123,7 @@ impl BroadcastConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::config::env::pairs as env;
 
     #[test]
     fn defaults_follow_telegrams_published_limits() {

@@ -51,14 +51,7 @@ impl CardConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::config::env::pairs as env;
 
     #[test]
     fn by_default_the_card_is_animated_in_the_default_theme_without_a_logo() {

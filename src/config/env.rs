@@ -93,3 +93,12 @@ impl dyn Env + '_ {
             .collect()
     }
 }
+
+/// An environment of the given pairs, as the tests of each settings area build it.
+#[cfg(test)]
+pub(crate) fn pairs(pairs: &[(&str, &str)]) -> std::collections::HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}

@@ -50,14 +50,7 @@ impl FromEnv for MilestonesConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::config::env::pairs as env;
 
     #[test]
     fn defaults_watch_every_five_minutes_with_two_standard_errors_and_round_numbers() {

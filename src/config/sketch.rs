@@ -234,14 +234,7 @@ fn parse_size(raw: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::config::env::pairs as env;
 
     #[test]
     fn defaults_are_embedded_one_second_and_ingest_off() {
