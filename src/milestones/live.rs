@@ -8,7 +8,7 @@
 //!
 //! Pure: the detector and the status ask their questions through [`Live`].
 
-use super::rules::{LIST_CAP, Rule};
+use super::rules::Rule;
 
 /// A rule with the count its milestones had been passed up to when it was added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,21 +95,9 @@ impl Live<'_> {
     }
 
     /// The milestones that may still fire in `(lo_exclusive, hi_inclusive]`,
-    /// ascending; when there are more than [`LIST_CAP`], the highest of them.
+    /// ascending; when there are more than [`LIST_CAP`](super::rules::LIST_CAP), the highest of them.
     pub fn in_range(&self, lo_exclusive: u64, hi_inclusive: u64) -> Vec<u64> {
-        let mut found = Vec::new();
-        let mut ceiling = hi_inclusive;
-        while found.len() < LIST_CAP {
-            match self.highest_at_or_below(ceiling) {
-                Some(m) if m > lo_exclusive => {
-                    found.push(m);
-                    ceiling = m - 1;
-                }
-                _ => break,
-            }
-        }
-        found.reverse();
-        found
+        super::rules::walk_down(lo_exclusive, hi_inclusive, |x| self.highest_at_or_below(x))
     }
 }
 

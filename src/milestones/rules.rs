@@ -140,10 +140,23 @@ pub fn highest_at_or_below(rules: &[Rule], x: u64) -> Option<u64> {
 /// duplicates; when there are more than [`LIST_CAP`], only the highest
 /// [`LIST_CAP`] of them.
 pub fn milestones_in(rules: &[Rule], lo_exclusive: u64, hi_inclusive: u64) -> Vec<u64> {
+    walk_down(lo_exclusive, hi_inclusive, |x| {
+        highest_at_or_below(rules, x)
+    })
+}
+
+/// The values in `(lo_exclusive, hi_inclusive]` that `highest` finds walking down
+/// from `hi_inclusive` (each call: the largest at or below its argument), ascending;
+/// at most the highest [`LIST_CAP`] of them.
+pub fn walk_down(
+    lo_exclusive: u64,
+    hi_inclusive: u64,
+    highest: impl Fn(u64) -> Option<u64>,
+) -> Vec<u64> {
     let mut found = Vec::new();
     let mut ceiling = hi_inclusive;
     while found.len() < LIST_CAP {
-        match highest_at_or_below(rules, ceiling) {
+        match highest(ceiling) {
             Some(m) if m > lo_exclusive => {
                 found.push(m);
                 ceiling = m - 1;
