@@ -140,6 +140,20 @@ fn preview(options: &PostOptions) -> LinkPreviewOptions {
     }
 }
 
+/// A photo or animation payload (teloxide's `SendPhoto`/`SendAnimation`, which share
+/// these fields but no trait) with its caption and the post's options.
+macro_rules! captioned {
+    ($payload:ident, $target:expr, $input:expr, $text:expr, $opts:expr) => {{
+        let mut p = $payload::new($target.recipient(), $input);
+        p.caption = Some($text);
+        p.parse_mode = Some(ParseMode::Html);
+        p.disable_notification = Some($opts.silent);
+        p.allow_paid_broadcast = Some($opts.paid);
+        p.message_thread_id = $target.thread();
+        p
+    }};
+}
+
 /// Sends one part of the pair into `target`. The announcement carries the media
 /// (with its text as the caption); the thank-you note is always text. Every call is
 /// JSON through [`api::call`] except the first upload of a local file (multipart,
@@ -175,21 +189,9 @@ pub async fn post(
             if uploads {
                 upload(bot, target, m, input, text, opts).await?
             } else if m.kind == MediaKind::Photo {
-                let mut p = SendPhoto::new(target.recipient(), input);
-                p.caption = Some(text);
-                p.parse_mode = Some(ParseMode::Html);
-                p.disable_notification = Some(opts.silent);
-                p.allow_paid_broadcast = Some(opts.paid);
-                p.message_thread_id = target.thread();
-                api::call(bot, &p).await?
+                api::call(bot, &captioned!(SendPhoto, target, input, text, opts)).await?
             } else {
-                let mut p = SendAnimation::new(target.recipient(), input);
-                p.caption = Some(text);
-                p.parse_mode = Some(ParseMode::Html);
-                p.disable_notification = Some(opts.silent);
-                p.allow_paid_broadcast = Some(opts.paid);
-                p.message_thread_id = target.thread();
-                api::call(bot, &p).await?
+                api::call(bot, &captioned!(SendAnimation, target, input, text, opts)).await?
             }
         }
     };

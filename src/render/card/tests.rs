@@ -57,8 +57,16 @@ fn ink_in_band(rgba: &[u8], c: Color) -> usize {
 }
 
 #[test]
-fn xml_text_is_escaped() {
-    assert_eq!(xml("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&apos;");
+fn xml_text_reads_back_as_written_and_control_characters_become_spaces() {
+    let text = "a<b>&\"c'\u{1}d\ne";
+    let svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg"><text title="{0}">{0}</text></svg>"#,
+        xml(text)
+    );
+    let doc = usvg::roxmltree::Document::parse(&svg).expect("well-formed XML");
+    let node = doc.descendants().find(|n| n.has_tag_name("text")).unwrap();
+    assert_eq!(node.text(), Some("a<b>&\"c' d e"));
+    assert_eq!(node.attribute("title"), Some("a<b>&\"c' d e"));
 }
 
 #[test]

@@ -62,19 +62,9 @@ pub(super) fn wrap(
         .collect()
 }
 
-/// Text for an SVG text node or attribute.
+/// Text for an SVG text node or attribute: Telegram's escaping
+/// ([`escape_html`](crate::text::html::escape_html)), which is XML's too, after
+/// control characters (which XML 1.0 forbids) become spaces.
 pub(super) fn xml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::text::html::escape_html(&s.replace(|c: char| c.is_control(), " "))
 }

@@ -1,7 +1,17 @@
 //! Checks against bytes captured from a real Redis by
-//! `tests/fixtures/hll/capture.sh` (see the README there).
+//! `tests/fixtures/hll/capture.sh` (see the README there), and the registers the
+//! codec tests build.
 
-use super::{Hll, murmur};
+use super::{Hll, REGISTERS, murmur};
+
+/// Registers all zero except `set`'s (index, value) pairs.
+pub(super) fn registers_with(set: &[(usize, u8)]) -> Box<[u8; REGISTERS]> {
+    let mut registers = Box::new([0u8; REGISTERS]);
+    for &(i, v) in set {
+        registers[i] = v;
+    }
+    registers
+}
 
 const COUNTS: &str = include_str!("../../../tests/fixtures/hll/counts.txt");
 const SINGLES: &str = include_str!("../../../tests/fixtures/hll/singles.txt");

@@ -101,14 +101,7 @@ pub fn decode(body: &[u8], registers: &mut [u8; REGISTERS]) -> Result<(), HllErr
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn registers_with(set: &[(usize, u8)]) -> Box<[u8; REGISTERS]> {
-        let mut registers = Box::new([0u8; REGISTERS]);
-        for &(i, v) in set {
-            registers[i] = v;
-        }
-        registers
-    }
+    use crate::sketch::hll::fixtures::registers_with;
 
     #[test]
     fn registers_encode_to_the_opcodes_redis_writes() {
