@@ -31,6 +31,9 @@
 //! - [`vocab`]: the words every layer shares: `ChatId`, `UserId`, `AnnouncementId`,
 //!   `ChatKind`, `MetricName`, `Part`, `MediaKind`. The lowest module: it imports no
 //!   other.
+//!
+//! No two modules import each other, directly or round a cycle, at any level:
+//! `.ci/modcycles.py` checks it in CI.
 
 pub mod app;
 pub mod broadcast;
