@@ -45,6 +45,26 @@ fn start_bot(sim: &TelegramSim, token: &str, database_url: &str, admin: i64) -> 
         .expect("the bot binary starts")
 }
 
+/// The PostgreSQL `application_name` of the bot the test kills.
+const KILLED_BOT: &str = "milestone_bot_killed";
+
+/// Waits until the server has closed every session of the killed bot. A statement
+/// the bot sent just before it died is still read and run by its server process
+/// (autocommit, so it commits) before that process sees the closed socket; counting
+/// rows earlier can see an in-flight row that is `sent` a moment later.
+async fn killed_bot_sessions_ended(db: &Db) {
+    crate::helpers::eventually("the killed bot's PostgreSQL sessions end", || async {
+        let open: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = $1")
+                .bind(KILLED_BOT)
+                .fetch_one(db.pool())
+                .await
+                .ok()?;
+        (open == 0).then_some(())
+    })
+    .await;
+}
+
 async fn a_killed_sender_never_doubles_nor_drops_a_message_except_the_unknown_in_flight(
     backend: Backend,
 ) {
@@ -81,7 +101,16 @@ async fn a_killed_sender_never_doubles_nor_drops_a_message_except_the_unknown_in
     let id = queue_announcement(&db, announcement("Crash-safe?", None, None)).await;
 
     // Arrange: a bot half-way through the broadcast.
-    let mut first = start_bot(&sim, &token, database.url(), admin.0);
+    let first_url = match backend {
+        Backend::Postgres => {
+            let mut url = url::Url::parse(database.url()).expect("a URL");
+            url.query_pairs_mut()
+                .append_pair("application_name", KILLED_BOT);
+            url.to_string()
+        }
+        Backend::Sqlite => database.url().to_owned(),
+    };
+    let mut first = start_bot(&sim, &token, &first_url, admin.0);
     let halfway = sim
         .wait_for(Duration::from_secs(20), |s| {
             (s.all_messages().len() >= CHATS / 3).then_some(())
@@ -95,6 +124,9 @@ async fn a_killed_sender_never_doubles_nor_drops_a_message_except_the_unknown_in
     // Act: SIGKILL, then start again.
     first.start_kill().unwrap();
     first.wait().await.unwrap();
+    if backend == Backend::Postgres {
+        killed_bot_sessions_ended(&db).await;
+    }
     let in_flight_at_kill: i64 =
         sqlx::query("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'in_flight'")
             .fetch_one(db.pool())
