@@ -72,11 +72,17 @@ async fn a_withdrawal_while_a_send_is_on_the_wire_deletes_it_once_answered_and_n
     // Telegram takes a second to answer (and post): the admin acts meanwhile.
     app.sim.fail_next(chat, 1, Fault::Slow { ms: 1_000 });
     let id = queue_announcement(&app.db, announcement("Hold on", Some("Thanks"), None)).await;
-    crate::helpers::eventually("the send is on the wire", || async {
-        let reach = ops::reach(&app.db, id.into()).await.unwrap();
-        (reach.on_the_wire == 1).then_some(())
-    })
-    .await;
+    // The request has reached Telegram (which holds it for a second): it is on the
+    // wire. Waiting for the claimed row alone is too early under load: the
+    // cancellation could then come before the request goes out.
+    app.sim
+        .wait_for(Duration::from_secs(10), |s| {
+            (s.stats(&app.token).slowed == 1).then_some(())
+        })
+        .await
+        .expect("the send reached Telegram");
+    let reach = ops::reach(&app.db, id.into()).await.unwrap();
+    assert_eq!(reach.on_the_wire, 1, "the admin sees the send on the wire");
 
     ops::cancel(&app.db, id.into()).await.unwrap();
     let now = ops::withdraw(&app.db, id.into()).await.unwrap();
