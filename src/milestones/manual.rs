@@ -13,6 +13,7 @@ use crate::storage::announcements::drafts;
 use crate::storage::milestones::reached::{self, Reached, Reason};
 use crate::storage::milestones::{metrics, readings};
 use crate::storage::{Db, StorageError};
+use crate::vocab::UserId;
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
@@ -72,7 +73,7 @@ pub enum Released {
 pub async fn release(
     db: &Db,
     id: i64,
-    admin: i64,
+    admin: UserId,
     progress_chat: i64,
     acknowledged: Option<i64>,
     now: DateTime<Utc>,

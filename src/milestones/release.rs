@@ -11,7 +11,7 @@
 use super::settings::{ReleaseMode, ReleaseSettings};
 use crate::storage::announcements::{self, AnnouncementState, drafts};
 use crate::storage::{Db, StorageError};
-use crate::vocab::AnnouncementId;
+use crate::vocab::{AnnouncementId, UserId};
 use chrono::{DateTime, Utc};
 
 pub use crate::storage::announcements::drafts::Draft;
@@ -120,7 +120,7 @@ pub enum NotApproved {
 pub async fn approve_by(
     db: &Db,
     announcement_id: i64,
-    admin: i64,
+    admin: UserId,
     progress_chat: i64,
     now: DateTime<Utc>,
 ) -> Result<Result<(), NotApproved>, StorageError> {

@@ -17,7 +17,7 @@ use super::state;
 use crate::storage::Db;
 use crate::storage::milestones::reached::{self, Reason};
 use crate::storage::milestones::{metrics, readings, rules};
-use crate::vocab::MetricName;
+use crate::vocab::{MetricName, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
@@ -40,7 +40,7 @@ pub async fn add_rule(
     db: &Db,
     metric: &str,
     rule: &str,
-    by: Option<i64>,
+    by: Option<UserId>,
     detector: &DetectorConfig,
 ) -> Result<AddedRule, RuleStoreError> {
     check_metric(metric)?;

@@ -25,7 +25,7 @@ pub enum PublicCommand {
 /// Telegram's stand-in sender for anonymous group admins.
 const GROUP_ANONYMOUS_BOT: u64 = 1087968824;
 
-#[tracing::instrument(skip_all, fields(chat = %crate::privacy::Chat(msg.chat.id.0), command = ?cmd))]
+#[tracing::instrument(skip_all, fields(chat = %crate::privacy::Chat(msg.chat.id.into()), command = ?cmd))]
 pub async fn on_public(
     bot: Bot,
     msg: Message,

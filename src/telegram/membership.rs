@@ -7,7 +7,7 @@ use chrono::Utc;
 use teloxide::types::{ChatMemberKind, ChatMemberUpdated, Message};
 
 /// The bot was added, promoted, removed, kicked or blocked somewhere.
-#[tracing::instrument(skip_all, fields(chat = %Chat(upd.chat.id.0)))]
+#[tracing::instrument(skip_all, fields(chat = %Chat(upd.chat.id.into())))]
 pub async fn on_my_chat_member(upd: ChatMemberUpdated, ctx: BotContext) -> HandlerResult {
     let now = Utc::now();
     let new = &upd.new_chat_member.kind;
@@ -44,7 +44,7 @@ pub async fn on_my_chat_member(upd: ChatMemberUpdated, ctx: BotContext) -> Handl
 }
 
 /// A group became a supergroup: Telegram says so in both chats; the row moves once.
-#[tracing::instrument(skip_all, fields(chat = %Chat(msg.chat.id.0)))]
+#[tracing::instrument(skip_all, fields(chat = %Chat(msg.chat.id.into())))]
 pub async fn on_group_migrated(msg: Message, ctx: BotContext) -> HandlerResult {
     let (from, to) = match (msg.migrate_to_chat_id(), msg.migrate_from_chat_id()) {
         (Some(to), _) => (msg.chat.id.0, to.0),
@@ -52,7 +52,7 @@ pub async fn on_group_migrated(msg: Message, ctx: BotContext) -> HandlerResult {
         (None, None) => return Ok(()),
     };
     if chats::migrate(&ctx.db, from, to, Utc::now()).await? {
-        tracing::info!(from = %Chat(from), to = %Chat(to), "group migrated to a supergroup");
+        tracing::info!(from = %Chat(from.into()), to = %Chat(to.into()), "group migrated to a supergroup");
     }
     Ok(())
 }

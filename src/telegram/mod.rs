@@ -128,7 +128,7 @@ pub async fn register_commands(bot: &Bot, admin_ids: &[crate::vocab::UserId]) {
             chat_id: teloxide::types::Recipient::Id(id.private_chat().into()),
         };
         if let Err(err) = bot.set_my_commands(admin_menu.clone()).scope(scope).await {
-            tracing::warn!(error = %err, admin = %crate::privacy::User(id.get()), "could not register an admin's command menu");
+            tracing::warn!(error = %err, admin = %crate::privacy::User(*id), "could not register an admin's command menu");
         }
     }
 }

@@ -71,7 +71,7 @@ pub async fn run(
         for admin in &admin_ids {
             let chat = admin.private_chat().into();
             if let Err(err) = super::reply_html(&bot, chat, text.clone()).await {
-                tracing::warn!(admin = %crate::privacy::User(admin.get()), error = %err, "could not notify an admin");
+                tracing::warn!(admin = %crate::privacy::User(*admin), error = %err, "could not notify an admin");
             }
         }
     }

@@ -9,6 +9,6 @@ pub mod metric;
 pub mod post;
 
 pub use chat::{ChatKind, UnknownChatKind};
-pub use ids::{AnnouncementId, ChatId, UserId};
+pub use ids::{AnnouncementId, ChatId, RuleId, UserId};
 pub use metric::{Metric, MetricName, MetricNameError, Metrics};
 pub use post::{MediaKind, Part, UnknownMediaKind};

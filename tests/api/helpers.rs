@@ -429,7 +429,7 @@ pub fn announcement(
         media_kind: None,
         media_ref: None,
         options: "{}".into(),
-        created_by: admin,
+        created_by: admin.map(milestone_bot::vocab::UserId),
         created_at: chrono::Utc::now(),
         release_at: None,
     }

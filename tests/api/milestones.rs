@@ -16,7 +16,7 @@ use milestone_bot::sketch::Estimate;
 use milestone_bot::storage::announcements::AnnouncementState;
 use milestone_bot::storage::chats::{self, ChatKind, NewChat};
 use milestone_bot::storage::{Backend, Db};
-use milestone_bot::vocab::MetricName;
+use milestone_bot::vocab::{MetricName, UserId};
 use sqlx::Row;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -156,7 +156,16 @@ async fn rules_are_added_listed_and_removed_and_bad_ones_are_refused_with_the_re
 
     let add = |metric: &'static str, rule: &'static str, by: Option<i64>| {
         let db = db.clone();
-        async move { rules_store::add_rule(&db, metric, rule, by, &DetectorConfig::default()).await }
+        async move {
+            rules_store::add_rule(
+                &db,
+                metric,
+                rule,
+                by.map(UserId),
+                &DetectorConfig::default(),
+            )
+            .await
+        }
     };
     let first = add("mau", "200,000,000", None).await.unwrap().rule;
     let series = add("mau", "every 10M", Some(1001)).await.unwrap().rule;
@@ -210,7 +219,7 @@ async fn rules_are_added_listed_and_removed_and_bad_ones_are_refused_with_the_re
         .collect();
     assert_eq!(mau, ["every 10M"]);
     assert_eq!(rules_store::list_rules(&db, None).await.unwrap().len(), 2);
-    assert_eq!(series.created_by, Some(1001));
+    assert_eq!(series.created_by, Some(UserId(1001)));
     db.close().await;
     database.drop_now().await;
 }

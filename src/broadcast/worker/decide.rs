@@ -65,14 +65,14 @@ impl Worker {
             Action::ChatGone(reason) => {
                 if let Err(err) = chats::mark_gone(&inner.db, job.chat_id.get(), &reason, now).await
                 {
-                    tracing::warn!(chat = %crate::privacy::Chat(job.chat_id.get()), error = %err, "could not mark the chat gone");
+                    tracing::warn!(chat = %crate::privacy::Chat(job.chat_id), error = %err, "could not mark the chat gone");
                 }
-                tracing::info!(chat = %crate::privacy::Chat(job.chat_id.get()), reason, "chat is gone; delivery skipped");
+                tracing::info!(chat = %crate::privacy::Chat(job.chat_id), reason, "chat is gone; delivery skipped");
                 Finish::Skipped(reason)
             }
             Action::Migrated(to) => {
                 if let Err(err) = chats::migrate(&inner.db, job.chat_id.get(), to, now).await {
-                    tracing::warn!(from = %crate::privacy::Chat(job.chat_id.get()), to = %crate::privacy::Chat(to), error = %err, "could not move the migrated chat");
+                    tracing::warn!(from = %crate::privacy::Chat(job.chat_id), to = %crate::privacy::Chat(to.into()), error = %err, "could not move the migrated chat");
                 }
                 Finish::MovedTo(ChatId(to))
             }

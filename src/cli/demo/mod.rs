@@ -74,7 +74,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         &world.token,
         &world.sim.api_url(),
         &format!("sqlite://{}?mode=rwc", db_path.display()),
-        world.admin.0,
+        crate::vocab::UserId(world.admin.0),
     );
     let config = Config::from_env(&env)?;
     let metrics = config.sketch.metrics.clone();

@@ -13,7 +13,7 @@ use super::AnnouncementState;
 use crate::storage::deliveries;
 use crate::storage::milestones::from_db;
 use crate::storage::{Millis, StorageError};
-use crate::vocab::AnnouncementId;
+use crate::vocab::{AnnouncementId, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 
@@ -111,7 +111,7 @@ pub async fn set_confirmation(
 pub async fn approve(
     conn: &mut AnyConnection,
     id: AnnouncementId,
-    by: Option<i64>,
+    by: Option<UserId>,
     progress_chat_id: Option<i64>,
     at: DateTime<Utc>,
 ) -> Result<bool, StorageError> {
@@ -134,7 +134,7 @@ pub async fn approve(
 pub async fn release_confirmed(
     conn: &mut AnyConnection,
     id: AnnouncementId,
-    by: i64,
+    by: UserId,
     progress_chat_id: i64,
     at: DateTime<Utc>,
 ) -> Result<bool, StorageError> {

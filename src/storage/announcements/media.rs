@@ -2,7 +2,7 @@
 //! and its options, read for the sender and changed by an admin's edit.
 
 use crate::storage::{Db, Millis, StorageError, deliveries};
-use crate::vocab::{AnnouncementId, MediaKind, Part};
+use crate::vocab::{AnnouncementId, MediaKind, Part, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
@@ -24,7 +24,7 @@ pub struct CardFacts {
     pub metric: Option<String>,
     pub milestone: Option<u64>,
     pub created_at: DateTime<Utc>,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     /// `card:gif` / `card:png` once a card is decided, `card:off` once left out,
     /// or the announcement's own media.
     pub media_ref: Option<String>,

@@ -27,7 +27,7 @@ pub use media::{
 
 use super::deliveries::{self, DeliveryState, Step};
 use super::{Millis, StorageError};
-use crate::vocab::AnnouncementId;
+use crate::vocab::{AnnouncementId, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 
@@ -67,7 +67,7 @@ pub struct NewAnnouncement {
     pub media_ref: Option<String>,
     /// JSON options (silent, pin, link preview).
     pub options: String,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
     pub release_at: Option<DateTime<Utc>>,
 }

@@ -2,6 +2,7 @@
 
 use super::super::{Millis, StorageError};
 use super::{from_db, to_db};
+use crate::vocab::UserId;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -15,7 +16,7 @@ pub struct StoredRule {
     pub rule: String,
     pub created_at: DateTime<Utc>,
     /// The admin who added it; `None` for configuration and the CLI.
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     /// Its milestones at or below this had been passed when it was added; `None`
     /// when it came before the metric's first reading.
     pub passed_when_added: Option<u64>,
@@ -41,7 +42,7 @@ pub async fn insert(
     metric: &str,
     rule: &str,
     at: DateTime<Utc>,
-    by: Option<i64>,
+    by: Option<UserId>,
 ) -> Result<Option<i64>, StorageError> {
     let row = sqlx::query(
         "INSERT INTO milestone_rules (metric, rule, created_at, created_by) VALUES ($1, $2, $3, $4)

@@ -104,7 +104,7 @@ async fn ask_with(
     admins::create_confirmation(
         db,
         nonce,
-        admin_id.get(),
+        admin_id,
         &serde_json::to_string(pending)?,
         now,
         now + ttl,

@@ -99,7 +99,7 @@ pub async fn add(
         &ctx.db,
         &metric,
         &rule.to_string(),
-        Some(admin.get()),
+        Some(admin),
         &ctx.detector,
     )
     .await?;

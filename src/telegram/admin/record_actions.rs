@@ -57,7 +57,7 @@ pub async fn announce(
         media_kind: composed.media.as_ref().map(|m| m.kind.as_str().to_owned()),
         media_ref: composed.media.as_ref().map(|m| m.reference.clone()),
         options: "{}".into(),
-        created_by: Some(admin.get()),
+        created_by: Some(admin),
         created_at: now,
         release_at: None,
     };
@@ -81,7 +81,7 @@ pub async fn approve(
     chat: ChatId,
     id: i64,
 ) -> Result<String, ActionError> {
-    match release::approve_by(&ctx.db, id, admin.get(), chat.0, Utc::now()).await? {
+    match release::approve_by(&ctx.db, id, admin, chat.0, Utc::now()).await? {
         Ok(()) => {
             ctx.broadcast.wake();
             Ok(format!("Approved: announcement #{id} is on its way."))
