@@ -19,6 +19,7 @@ use crate::storage::StorageError;
 use crate::storage::announcements::{self, AnnouncementKind, AnnouncementState, NewAnnouncement};
 use crate::storage::milestones::reached::{self, Reached, Reason};
 use crate::storage::milestones::{metrics, readings};
+use crate::vocab::AnnouncementId;
 use chrono::{DateTime, Duration, Utc};
 use sqlx::AnyConnection;
 
@@ -40,7 +41,7 @@ pub enum Applied {
         milestone: u64,
         skipped: Vec<u64>,
         /// `None` only if an announcement with the same dedupe key already existed.
-        announcement_id: Option<i64>,
+        announcement_id: Option<AnnouncementId>,
         state: AnnouncementState,
         release_at: Option<DateTime<Utc>>,
         held: Option<HeldBecause>,

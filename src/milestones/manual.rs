@@ -13,14 +13,14 @@ use crate::storage::announcements::drafts;
 use crate::storage::milestones::reached::{self, Reached, Reason};
 use crate::storage::milestones::{metrics, readings};
 use crate::storage::{Db, StorageError};
-use crate::vocab::UserId;
+use crate::vocab::{AnnouncementId, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
 /// An earlier announcement of a milestone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Earlier {
-    pub announcement_id: i64,
+    pub announcement_id: AnnouncementId,
     /// When the milestone was recorded with it.
     pub at: DateTime<Utc>,
 }
@@ -72,14 +72,14 @@ pub enum Released {
 /// the admin was shown when asked, if any.
 pub async fn release(
     db: &Db,
-    id: i64,
+    id: AnnouncementId,
     admin: UserId,
     progress_chat: i64,
-    acknowledged: Option<i64>,
+    acknowledged: Option<AnnouncementId>,
     now: DateTime<Utc>,
 ) -> Result<Released, StorageError> {
     let mut tx = db.pool().begin().await?;
-    let Some(info) = drafts::info(&mut tx, id.into()).await? else {
+    let Some(info) = drafts::info(&mut tx, id).await? else {
         return Ok(Released::NotADraft);
     };
     if let (Some(metric), Some(milestone)) = (&info.metric, info.milestone) {
@@ -89,12 +89,12 @@ pub async fn release(
             && Some(earlier.announcement_id) != acknowledged
             && earlier.announcement_id != id
         {
-            drafts::cancel(&mut tx, id.into(), now).await?;
+            drafts::cancel(&mut tx, id, now).await?;
             tx.commit().await?;
             return Ok(Released::AnnouncedMeanwhile(earlier));
         }
     }
-    if !drafts::release_confirmed(&mut tx, id.into(), admin, progress_chat, now).await? {
+    if !drafts::release_confirmed(&mut tx, id, admin, progress_chat, now).await? {
         return Ok(Released::NotADraft);
     }
     if let (Some(metric), Some(milestone)) = (&info.metric, info.milestone) {
@@ -110,7 +110,7 @@ async fn record(
     conn: &mut AnyConnection,
     metric: &str,
     milestone: u64,
-    id: i64,
+    id: AnnouncementId,
     now: DateTime<Utc>,
 ) -> Result<(), StorageError> {
     let latest = readings::latest(conn, metric).await?.unwrap_or(Reading {
@@ -133,7 +133,7 @@ async fn record(
     tracing::info!(
         metric,
         milestone,
-        announcement_id = id,
+        announcement_id = id.get(),
         "milestone announced by hand"
     );
     Ok(())

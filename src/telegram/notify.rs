@@ -80,13 +80,14 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vocab::AnnouncementId;
 
     #[test]
     fn a_draft_waiting_for_approval_tells_admins_how_to_approve_it() {
         let event = MilestoneEvent::Drafted {
             metric: "mau".into(),
             milestone: 200_000_000,
-            announcement_id: 7,
+            announcement_id: AnnouncementId(7),
             release_at: None,
             held: HeldBecause::Approval,
         };
@@ -103,7 +104,7 @@ mod tests {
         let event = MilestoneEvent::Announced {
             metric: "mau".into(),
             milestone: 1,
-            announcement_id: 1,
+            announcement_id: AnnouncementId(1),
         };
         assert_eq!(describe(&event), None);
     }

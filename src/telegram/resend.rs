@@ -31,7 +31,7 @@ impl ResendOffer for ResendButtons {
     ) -> BoxFuture<'_, anyhow::Result<()>> {
         Box::pin(async move {
             let resend = Pending::ResendUnknown {
-                announcement_id: announcement.get(),
+                announcement_id: announcement,
             };
             confirm::offer(
                 &self.bot,

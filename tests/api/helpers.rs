@@ -406,7 +406,7 @@ pub async fn queue_announcement(
         .expect("create the announcement")
         .expect("a new dedupe key");
     tx.commit().await.expect("commit the announcement");
-    id
+    id.get()
 }
 
 /// An announcement ready to queue: text, optional note, no media, created by `admin`.

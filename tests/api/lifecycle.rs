@@ -44,8 +44,8 @@ fn t(minutes: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap() + Duration::minutes(minutes)
 }
 
-async fn state(db: &Db, id: i64) -> AnnouncementState {
-    announcements::status(db, AnnouncementId(id))
+async fn state(db: &Db, id: impl Into<AnnouncementId>) -> AnnouncementState {
+    announcements::status(db, id.into())
         .await
         .unwrap()
         .unwrap()

@@ -16,7 +16,7 @@ use milestone_bot::sketch::Estimate;
 use milestone_bot::storage::announcements::AnnouncementState;
 use milestone_bot::storage::chats::{self, ChatKind, NewChat};
 use milestone_bot::storage::{Backend, Db};
-use milestone_bot::vocab::{MetricName, UserId};
+use milestone_bot::vocab::{AnnouncementId, MetricName, UserId};
 use sqlx::Row;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -135,7 +135,7 @@ async fn reached(db: &Db) -> Vec<(u64, String)> {
     .collect()
 }
 
-fn announced(applied: Option<&Applied>) -> (u64, i64, AnnouncementState) {
+fn announced(applied: Option<&Applied>) -> (u64, AnnouncementId, AnnouncementState) {
     match applied {
         Some(Applied::Announced {
             milestone,

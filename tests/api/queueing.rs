@@ -103,10 +103,10 @@ async fn queueing_writes_one_pending_delivery_per_subscribed_chat_and_none_for_g
     assert_eq!(reached, subscribed, "every subscribed chat, no gone one");
     assert!(
         rows.iter()
-            .all(|(a, _, state, step)| *a == id && state == "pending" && step == "announce"),
+            .all(|(a, _, state, step)| *a == id.get() && state == "pending" && step == "announce"),
         "all pending, announcement first"
     );
-    let tally = progress::tally(&db, id.into()).await.unwrap();
+    let tally = progress::tally(&db, id).await.unwrap();
     assert_eq!(tally.left, CHATS - GONE);
     assert_eq!(tally.total(), CHATS - GONE);
     database.drop_now().await;

@@ -139,9 +139,7 @@ async fn tell(
     grow(db, store, out).await?;
     let (milestone, id) = announced(&mut events).await?;
     let fired = growth::reached(db, settings::METRIC, Reason::Announced, DEADLINE).await?;
-    let chats = crate::broadcast::progress::tally(db, id.into())
-        .await?
-        .total();
+    let chats = crate::broadcast::progress::tally(db, id).await?.total();
     out.say_at_utc(
         fired.last().map_or_else(Utc::now, |r| r.reached_at),
         format!(
@@ -234,7 +232,9 @@ async fn subscribed(world: &World, db: &Db, out: &Narrator) -> anyhow::Result<()
 }
 
 /// The watcher's news of the announcement: (milestone, announcement id).
-async fn announced(events: &mut broadcast::Receiver<MilestoneEvent>) -> anyhow::Result<(u64, i64)> {
+async fn announced(
+    events: &mut broadcast::Receiver<MilestoneEvent>,
+) -> anyhow::Result<(u64, crate::vocab::AnnouncementId)> {
     let wait = async {
         loop {
             match events.recv().await {

@@ -20,7 +20,7 @@ use sqlx::{AnyConnection, Row};
 /// A draft milestone announcement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Draft {
-    pub announcement_id: i64,
+    pub announcement_id: AnnouncementId,
     pub metric: String,
     pub milestone: u64,
     pub created_at: DateTime<Utc>,

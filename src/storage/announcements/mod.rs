@@ -78,7 +78,7 @@ pub struct NewAnnouncement {
 pub async fn create(
     conn: &mut AnyConnection,
     new: &NewAnnouncement,
-) -> Result<Option<i64>, StorageError> {
+) -> Result<Option<AnnouncementId>, StorageError> {
     let milestone = new
         .milestone
         .map(i64::try_from)
@@ -107,22 +107,22 @@ pub async fn create(
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let id: i64 = row.try_get("id")?;
+    let id: AnnouncementId = row.try_get("id")?;
     let first_step = if new.announce_text.is_some() {
         Step::Announce
     } else {
         Step::Thanks
     };
-    deliveries::queue_for_subscribers(conn, AnnouncementId(id), first_step, new.created_at).await?;
+    deliveries::queue_for_subscribers(conn, id, first_step, new.created_at).await?;
     Ok(Some(id))
 }
 
 /// Deliveries of an announcement by state, named as stored, for tests.
 pub async fn delivery_counts(
     conn: &mut AnyConnection,
-    announcement_id: i64,
+    announcement_id: AnnouncementId,
 ) -> Result<Vec<(String, i64)>, StorageError> {
-    Ok(deliveries::counts(conn, AnnouncementId(announcement_id))
+    Ok(deliveries::counts(conn, announcement_id)
         .await?
         .into_iter()
         .map(|(state, n)| (state.as_str().to_owned(), n))
@@ -132,15 +132,15 @@ pub async fn delivery_counts(
 /// How many chats an announcement will reach (its deliveries).
 pub async fn delivery_count(
     conn: &mut AnyConnection,
-    announcement_id: i64,
+    announcement_id: AnnouncementId,
 ) -> Result<i64, StorageError> {
-    deliveries::count(conn, AnnouncementId(announcement_id)).await
+    deliveries::count(conn, announcement_id).await
 }
 
 /// An announcement with its deliveries counted by state, for admins.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
-    pub id: i64,
+    pub id: AnnouncementId,
     pub kind: String,
     pub metric: Option<String>,
     pub milestone: Option<i64>,
@@ -179,7 +179,7 @@ async fn summaries(
 ) -> Result<Vec<Summary>, StorageError> {
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let id: i64 = row.try_get("id")?;
+        let id: AnnouncementId = row.try_get("id")?;
         out.push(Summary {
             id,
             kind: row.try_get("kind")?,
@@ -187,7 +187,7 @@ async fn summaries(
             milestone: row.try_get("milestone")?,
             state: AnnouncementState::parse(&row.try_get::<String, _>("state")?)?,
             created_at: Millis::to(row.try_get("created_at")?)?,
-            tally: deliveries::counts(conn, AnnouncementId(id)).await?,
+            tally: deliveries::counts(conn, id).await?,
         });
     }
     Ok(out)

@@ -3,6 +3,7 @@
 
 use super::super::{Millis, StorageError};
 use super::{from_db, to_db};
+use crate::vocab::AnnouncementId;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -60,7 +61,7 @@ pub struct Reached {
     pub estimate: u64,
     pub std_error: f64,
     /// The announcement written for it (`Announced` and `Manual`).
-    pub announcement_id: Option<i64>,
+    pub announcement_id: Option<AnnouncementId>,
 }
 
 fn from_row(row: &AnyRow) -> Result<Reached, StorageError> {
@@ -104,7 +105,7 @@ pub async fn set_announcement(
     conn: &mut AnyConnection,
     metric: &str,
     milestone: u64,
-    announcement_id: i64,
+    announcement_id: AnnouncementId,
 ) -> Result<(), StorageError> {
     sqlx::query(
         "UPDATE milestones_reached SET announcement_id = $3 WHERE metric = $1 AND milestone = $2",
@@ -206,7 +207,7 @@ pub async fn mark_manual(
     conn: &mut AnyConnection,
     metric: &str,
     milestone: u64,
-    announcement_id: i64,
+    announcement_id: AnnouncementId,
 ) -> Result<bool, StorageError> {
     let done = sqlx::query(
         "UPDATE milestones_reached SET reason = 'manual', announcement_id = $3

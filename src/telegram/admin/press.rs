@@ -89,8 +89,8 @@ async fn cancel_draft(ctx: &BotContext, action: &str) -> anyhow::Result<()> {
     }) = serde_json::from_str::<Pending>(action)
     {
         let mut conn = ctx.db.pool().acquire().await?;
-        if drafts::cancel(&mut conn, announcement_id.into(), Utc::now()).await? {
-            tracing::info!(announcement_id, "draft cancelled");
+        if drafts::cancel(&mut conn, announcement_id, Utc::now()).await? {
+            tracing::info!(announcement_id = announcement_id.get(), "draft cancelled");
         }
     }
     Ok(())

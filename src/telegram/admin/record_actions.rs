@@ -12,7 +12,7 @@ use crate::storage::announcements::{AnnouncementKind, AnnouncementState, NewAnno
 use crate::telegram::BotContext;
 use crate::text::html::escape_html;
 use crate::text::number;
-use crate::vocab::UserId;
+use crate::vocab::{AnnouncementId, UserId};
 use chrono::Utc;
 use teloxide::prelude::*;
 
@@ -79,7 +79,7 @@ pub async fn approve(
     ctx: &BotContext,
     admin: UserId,
     chat: ChatId,
-    id: i64,
+    id: AnnouncementId,
 ) -> Result<String, ActionError> {
     match release::approve_by(&ctx.db, id, admin, chat.0, Utc::now()).await? {
         Ok(()) => {

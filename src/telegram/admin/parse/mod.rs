@@ -10,7 +10,7 @@
 use crate::milestones::rules::{Rule, RuleError};
 pub use crate::milestones::texts::Slot;
 use crate::text::number::{NumberError, parse_count};
-use crate::vocab::UserId;
+use crate::vocab::{AnnouncementId, UserId};
 use teloxide::utils::command::{BotCommands, ParseError};
 
 /// A milestone named by its rule id (`#3`, `3`) or by its value (`200M`).
@@ -86,27 +86,27 @@ pub enum AdminAction {
     Thanks { text: String },
     /// /milestone approve <announcement id>
     #[command(parse_with = one_id)]
-    Approve { id: i64 },
+    Approve { id: AnnouncementId },
     /// /milestone edit <announcement id> <text>
     #[command(parse_with = edit_args)]
-    Edit { id: i64, text: String },
+    Edit { id: AnnouncementId, text: String },
     /// /milestone withdraw <announcement id>
     #[command(parse_with = one_id)]
-    Withdraw { id: i64 },
+    Withdraw { id: AnnouncementId },
     /// /milestone broadcasts
     Broadcasts,
     /// /milestone pause <announcement id>
     #[command(parse_with = one_id)]
-    Pause { id: i64 },
+    Pause { id: AnnouncementId },
     /// /milestone resume <announcement id>
     #[command(parse_with = one_id)]
-    Resume { id: i64 },
+    Resume { id: AnnouncementId },
     /// /milestone cancel <announcement id>
     #[command(parse_with = one_id)]
-    Cancel { id: i64 },
+    Cancel { id: AnnouncementId },
     /// /milestone resend-unknown <announcement id>
     #[command(parse_with = one_id)]
-    ResendUnknown { id: i64 },
+    ResendUnknown { id: AnnouncementId },
     /// /milestone chats
     Chats,
     /// /milestone admins [add|remove <user id>]
@@ -293,17 +293,18 @@ fn note_text(rest: String) -> Result<(String,), ParseError> {
     Ok((non_empty(&rest, "the text of the note")?,))
 }
 
-fn edit_args(rest: String) -> Result<(i64, String), ParseError> {
+fn edit_args(rest: String) -> Result<(AnnouncementId, String), ParseError> {
     let (id, text) = word(&rest);
-    Ok((parse_id(id)?, non_empty(text, "the new text")?))
+    Ok((parse_id(id)?.into(), non_empty(text, "the new text")?))
 }
 
-fn one_id(rest: String) -> Result<(i64,), ParseError> {
+/// One id and nothing after it: an announcement's or a rule's, as the variant says.
+fn one_id<Id: From<i64>>(rest: String) -> Result<(Id,), ParseError> {
     let (id, extra) = word(&rest);
     if !extra.is_empty() {
         return Err(problem(format!("unexpected {extra:?} after the id")));
     }
-    Ok((parse_id(id)?,))
+    Ok((parse_id(id)?.into(),))
 }
 
 fn admins_args(rest: String) -> Result<(Option<AdminChange>,), ParseError> {

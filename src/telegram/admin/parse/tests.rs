@@ -96,11 +96,16 @@ fn well_formed_commands_parse_into_actions() {
         (
             "edit 4 New text",
             AdminAction::Edit {
-                id: 4,
+                id: AnnouncementId(4),
                 text: "New text".into(),
             },
         ),
-        ("resend-unknown 9", AdminAction::ResendUnknown { id: 9 }),
+        (
+            "resend-unknown 9",
+            AdminAction::ResendUnknown {
+                id: AnnouncementId(9),
+            },
+        ),
         ("admins", AdminAction::Admins { change: None }),
         (
             "admins add 42",
