@@ -13,7 +13,7 @@ use crate::storage::announcements::drafts;
 use crate::storage::milestones::reached::{self, Reached, Reason};
 use crate::storage::milestones::{metrics, readings};
 use crate::storage::{Db, StorageError};
-use crate::vocab::{AnnouncementId, UserId};
+use crate::vocab::{AnnouncementId, ChatId, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
@@ -74,7 +74,7 @@ pub async fn release(
     db: &Db,
     id: AnnouncementId,
     admin: UserId,
-    progress_chat: i64,
+    progress_chat: ChatId,
     acknowledged: Option<AnnouncementId>,
     now: DateTime<Utc>,
 ) -> Result<Released, StorageError> {

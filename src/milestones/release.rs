@@ -11,7 +11,7 @@
 use super::settings::{ReleaseMode, ReleaseSettings};
 use crate::storage::announcements::{self, AnnouncementState, drafts};
 use crate::storage::{Db, StorageError};
-use crate::vocab::{AnnouncementId, UserId};
+use crate::vocab::{AnnouncementId, ChatId, UserId};
 use chrono::{DateTime, Utc};
 
 pub use crate::storage::announcements::drafts::Draft;
@@ -117,7 +117,7 @@ pub async fn approve_by(
     db: &Db,
     announcement_id: AnnouncementId,
     admin: UserId,
-    progress_chat: i64,
+    progress_chat: ChatId,
     now: DateTime<Utc>,
 ) -> Result<Result<(), NotApproved>, StorageError> {
     let mut conn = db.pool().acquire().await?;

@@ -38,14 +38,14 @@ pub async fn on_public(
             if !may_change_subscription(&bot, &msg).await? {
                 replies::GROUP_ADMINS_ONLY
             } else if cmd == PublicCommand::Subscribe {
-                match chats::get(&ctx.db, msg.chat.id.0).await? {
+                match chats::get(&ctx.db, msg.chat.id.into()).await? {
                     Some(chat) if chat.subscribed => replies::ALREADY_SUBSCRIBED,
                     _ => {
                         chats::subscribe(&ctx.db, &new_chat(&msg.chat), Utc::now()).await?;
                         replies::SUBSCRIBED
                     }
                 }
-            } else if chats::mark_gone(&ctx.db, msg.chat.id.0, chats::UNSUBSCRIBED, Utc::now())
+            } else if chats::mark_gone(&ctx.db, msg.chat.id.into(), chats::UNSUBSCRIBED, Utc::now())
                 .await?
             {
                 replies::UNSUBSCRIBED

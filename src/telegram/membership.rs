@@ -15,7 +15,7 @@ pub async fn on_my_chat_member(upd: ChatMemberUpdated, ctx: BotContext) -> Handl
         // A promotion or a change of rights is not a new invitation: a chat that
         // unsubscribed stays unsubscribed. Only an unknown chat is recorded then.
         let was_present = upd.old_chat_member.kind.is_present();
-        let known = chats::get(&ctx.db, upd.chat.id.0).await?;
+        let known = chats::get(&ctx.db, upd.chat.id.into()).await?;
         if was_present && known.is_some() {
             return Ok(());
         }
@@ -37,7 +37,7 @@ pub async fn on_my_chat_member(upd: ChatMemberUpdated, ctx: BotContext) -> Handl
         ChatMemberKind::Banned(_) => "kicked",
         _ => "left",
     };
-    if chats::mark_gone(&ctx.db, upd.chat.id.0, reason, now).await? {
+    if chats::mark_gone(&ctx.db, upd.chat.id.into(), reason, now).await? {
         tracing::info!(reason, "chat gone");
     }
     Ok(())
@@ -47,11 +47,11 @@ pub async fn on_my_chat_member(upd: ChatMemberUpdated, ctx: BotContext) -> Handl
 #[tracing::instrument(skip_all, fields(chat = %Chat(msg.chat.id.into())))]
 pub async fn on_group_migrated(msg: Message, ctx: BotContext) -> HandlerResult {
     let (from, to) = match (msg.migrate_to_chat_id(), msg.migrate_from_chat_id()) {
-        (Some(to), _) => (msg.chat.id.0, to.0),
-        (None, Some(from)) => (from.0, msg.chat.id.0),
+        (Some(to), _) => (msg.chat.id, *to),
+        (None, Some(from)) => (*from, msg.chat.id),
         (None, None) => return Ok(()),
     };
-    if chats::migrate(&ctx.db, from, to, Utc::now()).await? {
+    if chats::migrate(&ctx.db, from.into(), to.into(), Utc::now()).await? {
         tracing::info!(from = %Chat(from.into()), to = %Chat(to.into()), "group migrated to a supergroup");
     }
     Ok(())

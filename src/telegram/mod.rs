@@ -153,7 +153,7 @@ pub fn new_chat(chat: &teloxide::types::Chat) -> crate::storage::chats::NewChat 
     let kind = chat_kind(chat);
     let public = kind != crate::storage::chats::ChatKind::Private;
     crate::storage::chats::NewChat {
-        id: chat.id.0,
+        id: chat.id.into(),
         kind,
         title: chat.title().filter(|_| public).map(str::to_owned),
         username: chat.username().filter(|_| public).map(str::to_owned),

@@ -154,7 +154,7 @@ async fn blocked_kicked_deactivated_and_deleted_chats_are_marked_gone_and_skippe
     for (chat, reason) in cases {
         let (state, ..) = delivery(&app.db, id, chat.0).await;
         assert_eq!(state, "skipped", "{reason}");
-        let stored = chats::get(&app.db, chat.0).await.unwrap().unwrap();
+        let stored = chats::get(&app.db, chat.0.into()).await.unwrap().unwrap();
         assert!(!stored.subscribed, "{reason}");
         assert_eq!(stored.gone_reason.as_deref(), Some(reason));
         assert!(
@@ -191,14 +191,14 @@ async fn a_migrated_group_moves_and_gets_the_message_at_once(backend: Backend) {
         ["Moved?", "Thanks"]
     );
     assert!(
-        chats::get(&app.db, group.0).await.unwrap().is_none(),
+        chats::get(&app.db, group.0.into()).await.unwrap().is_none(),
         "the old id is gone"
     );
-    let moved = chats::get(&app.db, supergroup.0)
+    let moved = chats::get(&app.db, supergroup.0.into())
         .await
         .unwrap()
         .expect("the chat moved");
-    assert_eq!(moved.migrated_from, Some(group.0));
+    assert_eq!(moved.migrated_from, Some(group.0.into()));
     assert_eq!(delivery(&app.db, id, supergroup.0).await.0, "sent");
     app.stop().await;
 }
@@ -232,7 +232,7 @@ async fn a_bad_request_fails_with_telegrams_description_without_retry(backend: B
         "no retry, and no note without its announcement"
     );
     assert!(
-        chats::get(&app.db, chat.0)
+        chats::get(&app.db, chat.0.into())
             .await
             .unwrap()
             .unwrap()

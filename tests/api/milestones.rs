@@ -95,7 +95,7 @@ async fn watcher(db: &Db, counter: &FakeCounter, config: MilestonesConfig) -> Wa
 async fn subscribe_chats(db: &Db, n: i64) {
     for i in 0..n {
         let chat = NewChat {
-            id: -100_000 - i,
+            id: (-100_000 - i).into(),
             kind: ChatKind::Channel,
             title: Some(format!("Channel {i}")),
             username: None,
@@ -257,7 +257,7 @@ async fn growth_past_a_milestone_writes_one_announcement_with_one_pending_delive
         return;
     };
     subscribe_chats(&db, 3).await;
-    chats::mark_gone(&db, -100_002, "kicked", t(-30))
+    chats::mark_gone(&db, (-100_002).into(), "kicked", t(-30))
         .await
         .unwrap();
     let counter = FakeCounter::default();

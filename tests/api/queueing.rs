@@ -47,14 +47,14 @@ async fn chats_with_some_gone(db: &Db) -> BTreeSet<i64> {
     for i in 0..CHATS {
         let id = -1_001_000_000_000 - i;
         let chat = NewChat {
-            id,
+            id: id.into(),
             kind: ChatKind::Channel,
             title: Some(format!("Channel {i}")),
             username: None,
         };
         chats::subscribe(db, &chat, now).await.unwrap();
         if i < GONE {
-            chats::mark_gone(db, id, "left", now).await.unwrap();
+            chats::mark_gone(db, id.into(), "left", now).await.unwrap();
         } else {
             subscribed.insert(id);
         }

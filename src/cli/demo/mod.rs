@@ -219,7 +219,7 @@ async fn subscribed(world: &World, db: &Db, out: &Narrator) -> anyhow::Result<()
     for chat in world
         .chats
         .iter()
-        .filter_map(|c| chats.iter().find(|s| s.id == c.id.0))
+        .filter_map(|c| chats.iter().find(|s| s.id.get() == c.id.0))
     {
         let title = chat.title.clone().unwrap_or_default();
         out.say(format!(

@@ -13,7 +13,7 @@ use super::AnnouncementState;
 use crate::storage::deliveries;
 use crate::storage::milestones::from_db;
 use crate::storage::{Millis, StorageError};
-use crate::vocab::{AnnouncementId, UserId};
+use crate::vocab::{AnnouncementId, ChatId, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 
@@ -112,7 +112,7 @@ pub async fn approve(
     conn: &mut AnyConnection,
     id: AnnouncementId,
     by: Option<UserId>,
-    progress_chat_id: Option<i64>,
+    progress_chat_id: Option<ChatId>,
     at: DateTime<Utc>,
 ) -> Result<bool, StorageError> {
     let done = sqlx::query(
@@ -135,7 +135,7 @@ pub async fn release_confirmed(
     conn: &mut AnyConnection,
     id: AnnouncementId,
     by: UserId,
-    progress_chat_id: i64,
+    progress_chat_id: ChatId,
     at: DateTime<Utc>,
 ) -> Result<bool, StorageError> {
     let done = sqlx::query(

@@ -115,9 +115,7 @@ async fn chats_overview(ctx: &BotContext) -> Result<String, ActionError> {
             let (title, id) = match chat.kind {
                 chats::ChatKind::Private => (
                     "a person".to_owned(),
-                    ctx.pseudonyms
-                        .user(crate::vocab::UserId(chat.id))
-                        .to_string(),
+                    ctx.pseudonyms.user(chat.id.private_user()).to_string(),
                 ),
                 _ => (
                     chat.title.unwrap_or_else(|| "untitled".into()),

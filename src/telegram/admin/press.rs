@@ -152,7 +152,7 @@ pub async fn confirmed(
             use crate::milestones::manual::{self, Released};
             let id = *announcement_id;
             let released =
-                manual::release(&ctx.db, id, admin, chat.0, *acknowledged, Utc::now()).await?;
+                manual::release(&ctx.db, id, admin, chat.into(), *acknowledged, Utc::now()).await?;
             Ok(match released {
                 Released::Queued => {
                     ctx.broadcast.wake();

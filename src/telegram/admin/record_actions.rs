@@ -81,7 +81,7 @@ pub async fn approve(
     chat: ChatId,
     id: AnnouncementId,
 ) -> Result<String, ActionError> {
-    match release::approve_by(&ctx.db, id, admin, chat.0, Utc::now()).await? {
+    match release::approve_by(&ctx.db, id, admin, chat.into(), Utc::now()).await? {
         Ok(()) => {
             ctx.broadcast.wake();
             Ok(format!("Approved: announcement #{id} is on its way."))
