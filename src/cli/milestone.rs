@@ -7,7 +7,9 @@ use crate::milestones::rules_store::{self, StoredRule};
 use crate::sketch::Metrics;
 use crate::storage::Db;
 use crate::text::number::format_short;
+use crate::vocab::RuleId;
 use clap::Subcommand;
+use clap::builder::TypedValueParser;
 use std::fmt::Write;
 
 #[derive(Subcommand, Debug)]
@@ -27,7 +29,10 @@ pub enum MilestoneCommand {
         metric: Option<String>,
     },
     /// Remove a rule by the id `list` shows.
-    Remove { id: i64 },
+    Remove {
+        #[arg(value_parser = clap::value_parser!(i64).map(RuleId))]
+        id: RuleId,
+    },
 }
 
 /// Runs the command; the text to print. `detector` gives the lower bound a new

@@ -17,7 +17,7 @@ use super::state;
 use crate::storage::Db;
 use crate::storage::milestones::reached::{self, Reason};
 use crate::storage::milestones::{metrics, readings, rules};
-use crate::vocab::{MetricName, UserId};
+use crate::vocab::{MetricName, RuleId, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
@@ -54,7 +54,7 @@ pub async fn add_rule(
         let id = existing
             .iter()
             .find(|r| r.rule == rule.to_string())
-            .map_or(0, |r| r.id);
+            .map_or(RuleId(0), |r| r.id);
         return Err(RuleStoreError::Duplicate {
             metric: metric.to_owned(),
             rule: rule.to_string(),
@@ -71,7 +71,7 @@ pub async fn add_rule(
         None => (None, Vec::new()),
     };
     tx.commit().await?;
-    tracing::info!(metric, rule = %rule, id, baseline = baseline.len(), "milestone rule added");
+    tracing::info!(metric, rule = %rule, id = id.get(), baseline = baseline.len(), "milestone rule added");
     Ok(AddedRule {
         rule: StoredRule {
             id,
@@ -90,7 +90,7 @@ pub async fn add_rule(
 async fn baseline_rule(
     conn: &mut AnyConnection,
     metric: &str,
-    id: i64,
+    id: RuleId,
     rule: Rule,
     bound: u64,
     newest: &Reading,
@@ -124,14 +124,14 @@ async fn baseline_rule(
 
 /// Removes a rule by id; returns what was removed. Nothing is recorded: the other
 /// rules' milestones fire as before.
-pub async fn remove_rule(db: &Db, id: i64) -> Result<StoredRule, RuleStoreError> {
+pub async fn remove_rule(db: &Db, id: RuleId) -> Result<StoredRule, RuleStoreError> {
     let mut tx = db.pool().begin().await?;
     let removed = rules::delete(&mut tx, id)
         .await?
         .ok_or(RuleStoreError::NotFound(id))?;
     metrics::bump_rules_version(&mut tx, &removed.metric).await?;
     tx.commit().await?;
-    tracing::info!(metric = %removed.metric, rule = %removed.rule, id, "milestone rule removed");
+    tracing::info!(metric = %removed.metric, rule = %removed.rule, id = id.get(), "milestone rule removed");
     Ok(removed)
 }
 

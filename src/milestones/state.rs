@@ -8,6 +8,7 @@ use super::live::{ActiveRule, Live};
 use super::rule_check::RuleStoreError;
 use super::rules::Rule;
 use crate::storage::milestones::{metrics, reached, rules};
+use crate::vocab::RuleId;
 use sqlx::AnyConnection;
 
 /// A metric's rules and recorded milestones.
@@ -16,7 +17,7 @@ pub struct MetricState {
     /// The rules with their own baselines, by id.
     pub rules: Vec<ActiveRule>,
     /// The rules' ids, in the order of `rules`.
-    pub rule_ids: Vec<i64>,
+    pub rule_ids: Vec<RuleId>,
     /// The metric's baseline (see [`MetricHistory::baseline`]).
     pub baseline: Option<u64>,
     /// The highest milestone announced (by the watcher or by hand) or skipped.

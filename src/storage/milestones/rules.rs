@@ -2,7 +2,7 @@
 
 use super::super::{Millis, StorageError};
 use super::{from_db, to_db};
-use crate::vocab::UserId;
+use crate::vocab::{RuleId, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -11,7 +11,7 @@ use sqlx::{AnyConnection, Row};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredRule {
     /// What `milestone remove <id>` takes.
-    pub id: i64,
+    pub id: RuleId,
     pub metric: String,
     pub rule: String,
     pub created_at: DateTime<Utc>,
@@ -43,7 +43,7 @@ pub async fn insert(
     rule: &str,
     at: DateTime<Utc>,
     by: Option<UserId>,
-) -> Result<Option<i64>, StorageError> {
+) -> Result<Option<RuleId>, StorageError> {
     let row = sqlx::query(
         "INSERT INTO milestone_rules (metric, rule, created_at, created_by) VALUES ($1, $2, $3, $4)
          ON CONFLICT (metric, rule) DO NOTHING RETURNING id",
@@ -58,7 +58,10 @@ pub async fn insert(
 }
 
 /// Deletes a rule; the deleted row, or `None` when there is no such id.
-pub async fn delete(conn: &mut AnyConnection, id: i64) -> Result<Option<StoredRule>, StorageError> {
+pub async fn delete(
+    conn: &mut AnyConnection,
+    id: RuleId,
+) -> Result<Option<StoredRule>, StorageError> {
     let row = sqlx::query(
         "DELETE FROM milestone_rules WHERE id = $1
          RETURNING id, metric, rule, created_at, created_by, baseline_bound",
@@ -98,7 +101,7 @@ pub async fn list_for(
 /// when it was added.
 pub async fn set_baseline(
     conn: &mut AnyConnection,
-    id: i64,
+    id: RuleId,
     bound: u64,
 ) -> Result<(), StorageError> {
     sqlx::query("UPDATE milestone_rules SET baseline_bound = $2 WHERE id = $1")

@@ -14,7 +14,7 @@ use crate::storage::announcements;
 use crate::telegram::{BotContext, reply_html};
 use crate::text::html::escape_html;
 use crate::text::number;
-use crate::vocab::UserId;
+use crate::vocab::{RuleId, UserId};
 use chrono::{Duration, Utc};
 use std::fmt::Write;
 use teloxide::prelude::*;
@@ -133,7 +133,7 @@ pub async fn add(
     Ok(reply)
 }
 
-pub async fn remove(ctx: &BotContext, id: i64) -> Result<String, ActionError> {
+pub async fn remove(ctx: &BotContext, id: RuleId) -> Result<String, ActionError> {
     let removed = rules_store::remove_rule(&ctx.db, id).await?;
     Ok(format!(
         "Removed #{}: {} {}",
@@ -205,7 +205,7 @@ pub(super) async fn resolve_target(
 ) -> Result<(String, u64), ActionError> {
     let rule_id = match target {
         Target::Id(id) => Some(id),
-        Target::IdOrValue(n) => Some(n as i64),
+        Target::IdOrValue(n) => Some(RuleId(n as i64)),
         Target::Value(_) => None,
     };
     if let Some(id) = rule_id {

@@ -10,7 +10,7 @@
 use crate::milestones::rules::{Rule, RuleError};
 pub use crate::milestones::texts::Slot;
 use crate::text::number::{NumberError, parse_count};
-use crate::vocab::{AnnouncementId, UserId};
+use crate::vocab::{AnnouncementId, RuleId, UserId};
 use teloxide::utils::command::{BotCommands, ParseError};
 
 /// A milestone named by its rule id (`#3`, `3`) or by its value (`200M`).
@@ -21,7 +21,7 @@ pub enum Target {
     /// A count written with a unit or separators (`200M`, `1,000,000`).
     Value(u64),
     /// Written as `#N`: an id and nothing else.
-    Id(i64),
+    Id(RuleId),
 }
 
 /// What `/milestone admins` changes, if anything.
@@ -57,7 +57,7 @@ pub enum AdminAction {
     },
     /// /milestone remove <id>
     #[command(parse_with = one_id)]
-    Remove { id: i64 },
+    Remove { id: RuleId },
     // Records what the count has passed as baseline (after importing history).
     /// /milestone baseline <metric>
     #[command(parse_with = baseline_args)]
@@ -382,7 +382,7 @@ fn parse_target(raw: &str) -> Result<Target, ParseError> {
         ));
     }
     if let Some(id) = raw.strip_prefix('#') {
-        return Ok(Target::Id(parse_id(id)?));
+        return Ok(Target::Id(parse_id(id)?.into()));
     }
     let value = parse_count(raw).map_err(|e| problem(count_problem(&e)))?;
     Ok(if raw.bytes().all(|b| b.is_ascii_digit()) {

@@ -42,8 +42,8 @@ fn well_formed_commands_parse_into_actions() {
                 text: None,
             },
         ),
-        ("remove 3", AdminAction::Remove { id: 3 }),
-        ("remove #3", AdminAction::Remove { id: 3 }),
+        ("remove 3", AdminAction::Remove { id: RuleId(3) }),
+        ("remove #3", AdminAction::Remove { id: RuleId(3) }),
         (
             "baseline MAU",
             AdminAction::Baseline {
@@ -84,7 +84,7 @@ fn well_formed_commands_parse_into_actions() {
             "announce #7",
             AdminAction::Announce {
                 metric: None,
-                target: Target::Id(7),
+                target: Target::Id(RuleId(7)),
             },
         ),
         (
@@ -209,7 +209,7 @@ fn words_are_split_on_any_whitespace_and_the_subcommand_in_any_case() {
     );
     assert_eq!(
         parse("  Remove\t#3 ", &metrics()),
-        Ok(AdminAction::Remove { id: 3 })
+        Ok(AdminAction::Remove { id: RuleId(3) })
     );
 }
 
