@@ -189,7 +189,7 @@ async fn fire(
         state,
         announce_text: Some(posts.announce),
         thanks_text: Some(posts.thanks),
-        media_kind: posts.media.as_ref().map(|m| m.kind.as_str().to_owned()),
+        media_kind: posts.media.as_ref().map(|m| m.kind),
         media_ref: posts.media.map(|m| m.reference),
         options: "{}".to_owned(),
         created_by: None,

@@ -81,7 +81,7 @@ fn resolve(rows: &[TemplateRow], milestone: Option<u64>) -> Resolved {
             .unwrap_or_else(|| default.to_owned())
     };
     let media = candidates(Slot::Announce).find_map(|r| {
-        let kind = r.media_kind.as_deref()?.parse().ok()?;
+        let kind = r.media_kind?;
         Some(Media {
             kind,
             reference: r.media_ref.clone()?,
@@ -193,13 +193,11 @@ pub async fn set_media(
     let mut conn = db.pool().acquire().await?;
     let rows = templates::for_metric(&mut conn, metric).await?;
     let rows = with_change(rows, metric, milestone, Slot::Announce, |r| {
-        r.media_kind = media.as_ref().map(|m| m.kind.as_str().to_owned());
+        r.media_kind = media.as_ref().map(|m| m.kind);
         r.media_ref = media.as_ref().map(|m| m.reference.clone());
     });
     check_all(metric, &rows)?;
-    let pair = media
-        .as_ref()
-        .map(|m| (m.kind.as_str(), m.reference.as_str()));
+    let pair = media.as_ref().map(|m| (m.kind, m.reference.as_str()));
     templates::upsert_media(&mut conn, metric, milestone, pair, Utc::now()).await?;
     Ok(())
 }

@@ -298,7 +298,7 @@ async fn media_is_uploaded_once_and_resent_by_file_id(backend: Backend) {
     let photo = dir.path().join("milestone.png");
     std::fs::write(&photo, vec![0x89u8; 2048]).unwrap();
     let mut new = announcement("<i>1,000,000</i> users", Some("Thanks!"), None);
-    new.media_kind = Some("photo".into());
+    new.media_kind = Some(milestone_bot::vocab::MediaKind::Photo);
     new.media_ref = Some(photo.display().to_string());
 
     let id = queue_announcement(&app.db, new).await;
@@ -445,7 +445,7 @@ async fn pause_resume_and_cancel_control_what_is_sent(backend: Backend) {
     })
     .await;
     let (state, tally) = ops::status(&app.db, id.into()).await.unwrap();
-    assert_eq!(state, "cancelled");
+    assert_eq!(ops::shown(state), "cancelled");
     assert_eq!(tally.left, 0);
     assert_eq!(tally.sent as usize, delivered(&app.sim, app.admin).len());
     assert_eq!(tally.sent + tally.cancelled, chats.len() as i64);

@@ -6,7 +6,7 @@ fn row(milestone: Option<u64>, slot: Slot, body: Option<&str>, media: Option<&st
         milestone,
         slot,
         body: body.map(Into::into),
-        media_kind: media.map(|_| "photo".into()),
+        media_kind: media.map(|_| MediaKind::Photo),
         media_ref: media.map(Into::into),
     }
 }
@@ -58,7 +58,7 @@ fn a_text_too_long_for_a_caption_is_refused_once_media_applies_to_it() {
     assert!(check_all("mau", &text_only).is_ok());
 
     let with_media = with_change(text_only.to_vec(), "mau", None, Slot::Announce, |r| {
-        r.media_kind = Some("photo".into());
+        r.media_kind = Some(MediaKind::Photo);
         r.media_ref = Some("file-id".into());
     });
     let err = check_all("mau", &with_media).unwrap_err().to_string();

@@ -27,7 +27,7 @@ pub use media::{
 
 use super::deliveries::{self, DeliveryState, Step};
 use super::{Millis, StorageError};
-use crate::vocab::{AnnouncementId, UserId};
+use crate::vocab::{AnnouncementId, MediaKind, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 
@@ -63,7 +63,7 @@ pub struct NewAnnouncement {
     pub state: AnnouncementState,
     pub announce_text: Option<String>,
     pub thanks_text: Option<String>,
-    pub media_kind: Option<String>,
+    pub media_kind: Option<MediaKind>,
     pub media_ref: Option<String>,
     /// JSON options (silent, pin, link preview).
     pub options: String,
@@ -98,7 +98,7 @@ pub async fn create(
     .bind(new.state.as_str())
     .bind(new.announce_text.clone())
     .bind(new.thanks_text.clone())
-    .bind(new.media_kind.clone())
+    .bind(new.media_kind.map(MediaKind::as_str))
     .bind(new.media_ref.clone())
     .bind(new.options.clone())
     .bind(new.created_by)

@@ -4,6 +4,7 @@
 
 use super::super::{Millis, StorageError};
 use super::{from_db, to_db};
+use crate::vocab::MediaKind;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -47,8 +48,9 @@ pub struct TemplateRow {
     pub slot: Slot,
     /// `None` keeps the default text.
     pub body: Option<String>,
-    /// `photo` or `animation`, with `media_ref`.
-    pub media_kind: Option<String>,
+    /// Photo or animation, with `media_ref`; `None` too for a kind this version
+    /// does not know (the media is then left out, as it always was).
+    pub media_kind: Option<MediaKind>,
     pub media_ref: Option<String>,
 }
 
@@ -59,7 +61,9 @@ fn from_row(row: &AnyRow) -> Result<TemplateRow, StorageError> {
         milestone: (milestone != 0).then_some(milestone),
         slot: Slot::parse(&row.try_get::<String, _>("slot")?)?,
         body: row.try_get("body")?,
-        media_kind: row.try_get("media_kind")?,
+        media_kind: row
+            .try_get::<Option<String>, _>("media_kind")?
+            .and_then(|kind| kind.parse().ok()),
         media_ref: row.try_get("media_ref")?,
     })
 }
@@ -94,7 +98,7 @@ pub async fn upsert_media(
     conn: &mut AnyConnection,
     metric: &str,
     milestone: Option<u64>,
-    media: Option<(&str, &str)>,
+    media: Option<(MediaKind, &str)>,
     at: DateTime<Utc>,
 ) -> Result<(), StorageError> {
     sqlx::query(
@@ -106,7 +110,7 @@ pub async fn upsert_media(
     )
     .bind(metric.to_owned())
     .bind(to_db(milestone.unwrap_or(0))?)
-    .bind(media.map(|m| m.0.to_owned()))
+    .bind(media.map(|m| m.0.as_str()))
     .bind(media.map(|m| m.1.to_owned()))
     .bind(Millis::from(at))
     .execute(&mut *conn)

@@ -54,7 +54,7 @@ pub async fn announce(
         state: AnnouncementState::Draft,
         announce_text: Some(composed.announce.clone()),
         thanks_text: Some(composed.thanks.clone()),
-        media_kind: composed.media.as_ref().map(|m| m.kind.as_str().to_owned()),
+        media_kind: composed.media.as_ref().map(|m| m.kind),
         media_ref: composed.media.as_ref().map(|m| m.reference.clone()),
         options: "{}".into(),
         created_by: Some(admin),
