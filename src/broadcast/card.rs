@@ -203,7 +203,9 @@ async fn tell_admins(
     reason: &str,
 ) {
     let what = match (&facts.metric, facts.milestone) {
-        (Some(metric), Some(m)) => format!(" ({} {})", escape_html(metric), format_short(m)),
+        (Some(metric), Some(m)) => {
+            format!(" ({} {})", escape_html(metric.as_str()), format_short(m))
+        }
         _ => String::new(),
     };
     let text = format!(

@@ -7,7 +7,7 @@ use crate::milestones::rules_store::{self, StoredRule};
 use crate::sketch::Metrics;
 use crate::storage::Db;
 use crate::text::number::format_short;
-use crate::vocab::RuleId;
+use crate::vocab::{MetricName, RuleId};
 use clap::Subcommand;
 use clap::builder::TypedValueParser;
 use std::fmt::Write;
@@ -45,7 +45,8 @@ pub async fn run(
 ) -> Result<String, rules_store::RuleStoreError> {
     Ok(match command {
         MilestoneCommand::Add { metric, rule } => {
-            let added = rules_store::add_rule(db, &metric, &rule.join(" "), None, detector).await?;
+            let name = rules_store::check_metric(&metric)?;
+            let added = rules_store::add_rule(db, &name, &rule.join(" "), None, detector).await?;
             let rule = &added.rule;
             let mut out = format!("added {} to {} (id {})", rule.rule, rule.metric, rule.id);
             if !added.baseline.is_empty() {
@@ -65,9 +66,12 @@ pub async fn run(
             }
             out
         }
-        MilestoneCommand::List { metric } => {
-            table(&rules_store::list_rules(db, metric.as_deref()).await?)
-        }
+        MilestoneCommand::List { metric } => match metric.as_deref().map(MetricName::parse) {
+            // A name that is no metric name has no rules.
+            Some(Err(_)) => table(&[]),
+            Some(Ok(name)) => table(&rules_store::list_rules(db, Some(&name)).await?),
+            None => table(&rules_store::list_rules(db, None).await?),
+        },
         MilestoneCommand::Remove { id } => {
             let removed = rules_store::remove_rule(db, id).await?;
             format!(

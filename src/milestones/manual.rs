@@ -13,7 +13,7 @@ use crate::storage::announcements::drafts;
 use crate::storage::milestones::reached::{self, Reached, Reason};
 use crate::storage::milestones::{metrics, readings};
 use crate::storage::{Db, StorageError};
-use crate::vocab::{AnnouncementId, ChatId, UserId};
+use crate::vocab::{AnnouncementId, ChatId, MetricName, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
@@ -29,7 +29,7 @@ pub struct Earlier {
 /// hand), if any.
 pub async fn earlier(
     db: &Db,
-    metric: &str,
+    metric: &MetricName,
     milestone: u64,
 ) -> Result<Option<Earlier>, StorageError> {
     let mut conn = db.pool().acquire().await?;
@@ -40,7 +40,7 @@ pub async fn earlier(
 
 async fn announced(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
     milestone: u64,
 ) -> Result<Option<(Earlier, Reached)>, StorageError> {
     Ok(reached::get(conn, metric, milestone).await?.and_then(|r| {
@@ -108,7 +108,7 @@ pub async fn release(
 /// baseline/skipped row that had no announcement; a row with one stays as it is.
 async fn record(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
     milestone: u64,
     id: AnnouncementId,
     now: DateTime<Utc>,
@@ -119,7 +119,7 @@ async fn record(
         std_error: 0.0,
     });
     let row = Reached {
-        metric: metric.to_owned(),
+        metric: metric.clone(),
         milestone,
         reason: Reason::Manual,
         reached_at: now,
@@ -131,7 +131,7 @@ async fn record(
         reached::mark_manual(conn, metric, milestone, id).await?;
     }
     tracing::info!(
-        metric,
+        metric = metric.as_str(),
         milestone,
         announcement_id = id.get(),
         "milestone announced by hand"

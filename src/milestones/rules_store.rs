@@ -36,14 +36,14 @@ pub struct AddedRule {
 
 /// Adds a rule to a metric; returns it as stored (canonical text, id) with the
 /// milestones of its own that were already passed (`detector` gives the lower bound).
+/// A name as typed is read with [`check_metric`] first.
 pub async fn add_rule(
     db: &Db,
-    metric: &str,
+    metric: &MetricName,
     rule: &str,
     by: Option<UserId>,
     detector: &DetectorConfig,
 ) -> Result<AddedRule, RuleStoreError> {
-    check_metric(metric)?;
     let rule = parse_rule(rule)?;
     let now = Utc::now();
     let mut tx = db.pool().begin().await?;
@@ -56,7 +56,7 @@ pub async fn add_rule(
             .find(|r| r.rule == rule.to_string())
             .map_or(RuleId(0), |r| r.id);
         return Err(RuleStoreError::Duplicate {
-            metric: metric.to_owned(),
+            metric: metric.to_string(),
             rule: rule.to_string(),
             id,
         });
@@ -71,11 +71,11 @@ pub async fn add_rule(
         None => (None, Vec::new()),
     };
     tx.commit().await?;
-    tracing::info!(metric, rule = %rule, id = id.get(), baseline = baseline.len(), "milestone rule added");
+    tracing::info!(metric = metric.as_str(), rule = %rule, id = id.get(), baseline = baseline.len(), "milestone rule added");
     Ok(AddedRule {
         rule: StoredRule {
             id,
-            metric: metric.to_owned(),
+            metric: metric.clone(),
             rule: rule.to_string(),
             created_at: DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now),
             created_by: by,
@@ -89,7 +89,7 @@ pub async fn add_rule(
 /// those another rule may still fire (they stay that rule's to announce).
 async fn baseline_rule(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
     id: RuleId,
     rule: Rule,
     bound: u64,
@@ -136,7 +136,10 @@ pub async fn remove_rule(db: &Db, id: RuleId) -> Result<StoredRule, RuleStoreErr
 }
 
 /// The rules of one metric, or of all, by metric then id.
-pub async fn list_rules(db: &Db, metric: Option<&str>) -> Result<Vec<StoredRule>, RuleStoreError> {
+pub async fn list_rules(
+    db: &Db,
+    metric: Option<&MetricName>,
+) -> Result<Vec<StoredRule>, RuleStoreError> {
     let mut conn = db.pool().acquire().await?;
     Ok(match metric {
         Some(metric) => rules::list_for(&mut conn, metric).await?,
@@ -153,7 +156,7 @@ pub async fn seed_defaults(
 ) -> Result<(), RuleStoreError> {
     let now = Utc::now();
     for name in watched {
-        let metric = name.as_str();
+        let metric = name;
         let mut tx = db.pool().begin().await?;
         metrics::ensure(&mut tx, metric, now).await?;
         if metrics::mark_seeded(&mut tx, metric, now).await? {
@@ -161,7 +164,7 @@ pub async fn seed_defaults(
                 rules::insert(&mut tx, metric, &rule.to_string(), now, None).await?;
             }
             metrics::bump_rules_version(&mut tx, metric).await?;
-            tracing::info!(metric, "default milestone rules seeded");
+            tracing::info!(metric = metric.as_str(), "default milestone rules seeded");
         }
         tx.commit().await?;
     }

@@ -8,7 +8,7 @@ use super::live::{ActiveRule, Live};
 use super::rule_check::RuleStoreError;
 use super::rules::Rule;
 use crate::storage::milestones::{metrics, reached, rules};
-use crate::vocab::RuleId;
+use crate::vocab::{MetricName, RuleId};
 use sqlx::AnyConnection;
 
 /// A metric's rules and recorded milestones.
@@ -60,12 +60,15 @@ impl MetricState {
 }
 
 /// Loads the state of `metric` (a metric without a row has no baseline yet).
-pub async fn load(conn: &mut AnyConnection, metric: &str) -> Result<MetricState, RuleStoreError> {
+pub async fn load(
+    conn: &mut AnyConnection,
+    metric: &MetricName,
+) -> Result<MetricState, RuleStoreError> {
     let mut active = Vec::new();
     let mut rule_ids = Vec::new();
     for stored in rules::list_for(conn, metric).await? {
         let rule = Rule::parse(&stored.rule).map_err(|source| RuleStoreError::Corrupt {
-            metric: stored.metric.clone(),
+            metric: stored.metric.to_string(),
             rule: stored.rule.clone(),
             source,
         })?;

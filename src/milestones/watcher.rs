@@ -68,13 +68,13 @@ impl TickOutcome {
 pub enum MilestoneEvent {
     /// Queued for broadcast at once.
     Announced {
-        metric: String,
+        metric: MetricName,
         milestone: u64,
         announcement_id: AnnouncementId,
     },
     /// Written as a draft: waits for approval or `release_at`.
     Drafted {
-        metric: String,
+        metric: MetricName,
         milestone: u64,
         announcement_id: AnnouncementId,
         release_at: Option<DateTime<Utc>>,
@@ -197,9 +197,9 @@ impl<C: Counter> Watcher<C> {
             reading.std_error,
         );
         let mut conn = self.db.pool().acquire().await?;
-        readings::insert(&mut conn, metric.name.as_str(), &reading).await?;
+        readings::insert(&mut conn, &metric.name, &reading).await?;
         let cutoff = now - retention(&self.config.detector);
-        readings::prune(&mut conn, metric.name.as_str(), cutoff).await?;
+        readings::prune(&mut conn, &metric.name, cutoff).await?;
         Ok(reading)
     }
 
@@ -237,12 +237,12 @@ impl<C: Counter> Watcher<C> {
                 tracing::info!(metric = %metric.name, milestone, announcement_id = id.get(), held = ?held, "milestone reached");
                 match held {
                     None => MilestoneEvent::Announced {
-                        metric: metric.name.to_string(),
+                        metric: metric.name.clone(),
                         milestone: *milestone,
                         announcement_id: *id,
                     },
                     Some(held) => MilestoneEvent::Drafted {
-                        metric: metric.name.to_string(),
+                        metric: metric.name.clone(),
                         milestone: *milestone,
                         announcement_id: *id,
                         release_at: *release_at,

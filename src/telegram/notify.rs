@@ -36,8 +36,8 @@ pub fn describe(event: &MilestoneEvent) -> Option<String> {
                 "🏁 <b>{} {}</b> reached. Announcement #{announcement_id} {why}: \
                  <code>/milestone preview {} {}</code>, then <code>/milestone approve {announcement_id}</code>.{when}",
                 format_short(*milestone),
-                escape_html(metric),
-                escape_html(metric),
+                escape_html(metric.as_str()),
+                escape_html(metric.as_str()),
                 milestone
             ))
         }
@@ -85,7 +85,7 @@ mod tests {
     #[test]
     fn a_draft_waiting_for_approval_tells_admins_how_to_approve_it() {
         let event = MilestoneEvent::Drafted {
-            metric: "mau".into(),
+            metric: crate::vocab::MetricName::parse("mau").unwrap(),
             milestone: 200_000_000,
             announcement_id: AnnouncementId(7),
             release_at: None,
@@ -102,7 +102,7 @@ mod tests {
     #[test]
     fn queued_announcements_are_left_to_the_progress_message() {
         let event = MilestoneEvent::Announced {
-            metric: "mau".into(),
+            metric: crate::vocab::MetricName::parse("mau").unwrap(),
             milestone: 1,
             announcement_id: AnnouncementId(1),
         };

@@ -65,6 +65,10 @@ fn t(minutes: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap() + Duration::minutes(minutes)
 }
 
+fn name(raw: &str) -> MetricName {
+    MetricName::parse(raw).unwrap()
+}
+
 fn mau() -> Vec<WatchedMetric> {
     vec![WatchedMetric {
         name: MetricName::parse("mau").unwrap(),
@@ -159,7 +163,7 @@ async fn rules_are_added_listed_and_removed_and_bad_ones_are_refused_with_the_re
         async move {
             rules_store::add_rule(
                 &db,
-                metric,
+                &rules_store::check_metric(metric)?,
                 rule,
                 by.map(UserId),
                 &DetectorConfig::default(),
@@ -211,7 +215,7 @@ async fn rules_are_added_listed_and_removed_and_bad_ones_are_refused_with_the_re
         matches!(missing, RuleStoreError::NotFound(id) if id == first.id),
         "{missing}"
     );
-    let mau: Vec<String> = rules_store::list_rules(&db, Some("mau"))
+    let mau: Vec<String> = rules_store::list_rules(&db, Some(&name("mau")))
         .await
         .unwrap()
         .into_iter()
@@ -380,7 +384,7 @@ async fn a_rule_added_below_the_count_is_recorded_as_baseline_not_announced(back
     let watcher = watcher(&db, &counter, config("mau=every 100M")).await;
     watcher.tick(t(0)).await;
 
-    let added = rules_store::add_rule(&db, "mau", "120M", None, &DetectorConfig::default())
+    let added = rules_store::add_rule(&db, &name("mau"), "120M", None, &DetectorConfig::default())
         .await
         .unwrap();
     let outcome = watcher.tick(t(5)).await;
@@ -406,12 +410,16 @@ async fn in_approve_mode_the_announcement_waits_as_a_draft_until_approved_or_tim
     counter.set("mau", 150 * M);
     let watcher = watcher(&db, &counter, config("mau=every 100M")).await;
     watcher.tick(t(0)).await;
-    settings::set_release_mode(&db, "mau", Some(ReleaseMode::Approve))
+    settings::set_release_mode(&db, &name("mau"), Some(ReleaseMode::Approve))
         .await
         .unwrap();
-    settings::set_approve_timeout(&db, "mau", Some(std::time::Duration::from_secs(3600)))
-        .await
-        .unwrap();
+    settings::set_approve_timeout(
+        &db,
+        &name("mau"),
+        Some(std::time::Duration::from_secs(3600)),
+    )
+    .await
+    .unwrap();
     let mut events = watcher.subscribe();
 
     counter.set("mau", 210 * M);
@@ -519,7 +527,7 @@ async fn templates_are_checked_when_saved_and_rendered_into_the_announcement(bac
 
     let typo = texts::set_template(
         &db,
-        "mau",
+        &name("mau"),
         None,
         Slot::Announce,
         Some("We hit {milestone_wrods}!"),
@@ -528,7 +536,7 @@ async fn templates_are_checked_when_saved_and_rendered_into_the_announcement(bac
     .unwrap_err();
     texts::set_template(
         &db,
-        "mau",
+        &name("mau"),
         None,
         Slot::Announce,
         Some("<b>{milestone_short}</b> {metric_label}"),
@@ -537,7 +545,7 @@ async fn templates_are_checked_when_saved_and_rendered_into_the_announcement(bac
     .unwrap();
     texts::set_template(
         &db,
-        "mau",
+        &name("mau"),
         Some(200 * M),
         Slot::Thanks,
         Some("Thanks for {milestone_words} &amp; more"),
@@ -546,7 +554,7 @@ async fn templates_are_checked_when_saved_and_rendered_into_the_announcement(bac
     .unwrap();
     let ctx = TemplateContext {
         milestone: 300 * M,
-        metric: "mau".into(),
+        metric: name("mau"),
         metric_label: "monthly active users".into(),
         count: 301 * M,
         date: t(0).date_naive(),

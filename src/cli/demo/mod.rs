@@ -138,7 +138,13 @@ async fn tell(
     ));
     grow(db, store, out).await?;
     let (milestone, id) = announced(&mut events).await?;
-    let fired = growth::reached(db, settings::METRIC, Reason::Announced, DEADLINE).await?;
+    let fired = growth::reached(
+        db,
+        &MetricName::parse(settings::METRIC)?,
+        Reason::Announced,
+        DEADLINE,
+    )
+    .await?;
     let chats = crate::broadcast::progress::tally(db, id).await?.total();
     out.say_at_utc(
         fired.last().map_or_else(Utc::now, |r| r.reached_at),
@@ -170,7 +176,7 @@ async fn import_history(
     let metric = MetricName::parse(settings::METRIC)?;
     let users = growth::HISTORY.users;
     growth::record(&counter.store, &metric, 0, users).await?;
-    let done = baseline::baseline(db, counter, settings::METRIC, detector, Utc::now())
+    let done = baseline::baseline(db, counter, &metric, detector, Utc::now())
         .await
         .context("recording the baseline")?;
     out.say(narrate::reading(settings::METRIC, users, &done.reading));
@@ -192,7 +198,7 @@ async fn grow(db: &Db, store: &SketchStoreKind, out: &Narrator) -> anyhow::Resul
         growth::record(store, &metric, users, step.users).await?;
         users = step.users;
         let after = Utc::now() + chrono::Duration::milliseconds(1);
-        let reading = growth::next_reading(db, settings::METRIC, after, DEADLINE).await?;
+        let reading = growth::next_reading(db, &metric, after, DEADLINE).await?;
         out.say_at_utc(
             reading.at,
             narrate::reading(settings::METRIC, users, &reading),

@@ -1,7 +1,8 @@
 //! `milestone_rules`: a metric's rules as their canonical text.
 
 use super::super::{Millis, StorageError};
-use super::{from_db, to_db};
+use super::{from_db, metric_from_db, to_db};
+use crate::vocab::MetricName;
 use crate::vocab::{RuleId, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
@@ -12,7 +13,7 @@ use sqlx::{AnyConnection, Row};
 pub struct StoredRule {
     /// What `milestone remove <id>` takes.
     pub id: RuleId,
-    pub metric: String,
+    pub metric: MetricName,
     pub rule: String,
     pub created_at: DateTime<Utc>,
     /// The admin who added it; `None` for configuration and the CLI.
@@ -25,7 +26,7 @@ pub struct StoredRule {
 fn from_row(row: &AnyRow) -> Result<StoredRule, StorageError> {
     Ok(StoredRule {
         id: row.try_get("id")?,
-        metric: row.try_get("metric")?,
+        metric: metric_from_db(row.try_get("metric")?)?,
         rule: row.try_get("rule")?,
         created_at: Millis::to(row.try_get("created_at")?)?,
         created_by: row.try_get("created_by")?,
@@ -39,7 +40,7 @@ fn from_row(row: &AnyRow) -> Result<StoredRule, StorageError> {
 /// Inserts a rule; `None` when the metric already has it.
 pub async fn insert(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
     rule: &str,
     at: DateTime<Utc>,
     by: Option<UserId>,
@@ -48,7 +49,7 @@ pub async fn insert(
         "INSERT INTO milestone_rules (metric, rule, created_at, created_by) VALUES ($1, $2, $3, $4)
          ON CONFLICT (metric, rule) DO NOTHING RETURNING id",
     )
-    .bind(metric.to_owned())
+    .bind(metric.as_str().to_owned())
     .bind(rule.to_owned())
     .bind(Millis::from(at))
     .bind(by)
@@ -85,13 +86,13 @@ pub async fn list_all(conn: &mut AnyConnection) -> Result<Vec<StoredRule>, Stora
 /// One metric's rules, by id.
 pub async fn list_for(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
 ) -> Result<Vec<StoredRule>, StorageError> {
     let rows = sqlx::query(
         "SELECT id, metric, rule, created_at, created_by, baseline_bound FROM milestone_rules
          WHERE metric = $1 ORDER BY id",
     )
-    .bind(metric.to_owned())
+    .bind(metric.as_str().to_owned())
     .fetch_all(&mut *conn)
     .await?;
     rows.iter().map(from_row).collect()

@@ -3,8 +3,9 @@
 //! after `milestones::texts` validated them.
 
 use super::super::{Millis, StorageError};
-use super::{from_db, to_db};
+use super::{from_db, metric_from_db, to_db};
 use crate::vocab::MediaKind;
+use crate::vocab::MetricName;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -42,7 +43,7 @@ impl Slot {
 /// A stored template row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TemplateRow {
-    pub metric: String,
+    pub metric: MetricName,
     /// `None` for the metric-wide row.
     pub milestone: Option<u64>,
     pub slot: Slot,
@@ -57,7 +58,7 @@ pub struct TemplateRow {
 fn from_row(row: &AnyRow) -> Result<TemplateRow, StorageError> {
     let milestone = from_db(row.try_get("milestone")?)?;
     Ok(TemplateRow {
-        metric: row.try_get("metric")?,
+        metric: metric_from_db(row.try_get("metric")?)?,
         milestone: (milestone != 0).then_some(milestone),
         slot: Slot::parse(&row.try_get::<String, _>("slot")?)?,
         body: row.try_get("body")?,
@@ -71,7 +72,7 @@ fn from_row(row: &AnyRow) -> Result<TemplateRow, StorageError> {
 /// Sets a template's text (`None` back to the default).
 pub async fn upsert_body(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
     milestone: Option<u64>,
     slot: Slot,
     body: Option<&str>,
@@ -83,7 +84,7 @@ pub async fn upsert_body(
          ON CONFLICT (metric, milestone, slot) DO UPDATE SET
            body = excluded.body, updated_at = excluded.updated_at",
     )
-    .bind(metric.to_owned())
+    .bind(metric.as_str().to_owned())
     .bind(to_db(milestone.unwrap_or(0))?)
     .bind(slot.as_str())
     .bind(body.map(str::to_owned))
@@ -96,7 +97,7 @@ pub async fn upsert_body(
 /// Sets (or with `None` removes) the announcement's media.
 pub async fn upsert_media(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
     milestone: Option<u64>,
     media: Option<(MediaKind, &str)>,
     at: DateTime<Utc>,
@@ -108,7 +109,7 @@ pub async fn upsert_media(
            media_kind = excluded.media_kind, media_ref = excluded.media_ref,
            updated_at = excluded.updated_at",
     )
-    .bind(metric.to_owned())
+    .bind(metric.as_str().to_owned())
     .bind(to_db(milestone.unwrap_or(0))?)
     .bind(media.map(|m| m.0.as_str()))
     .bind(media.map(|m| m.1.to_owned()))
@@ -121,13 +122,13 @@ pub async fn upsert_media(
 /// Every template row of the metric: metric-wide and per milestone.
 pub async fn for_metric(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
 ) -> Result<Vec<TemplateRow>, StorageError> {
     let rows = sqlx::query(
         "SELECT metric, milestone, slot, body, media_kind, media_ref FROM milestone_templates
          WHERE metric = $1 ORDER BY milestone, slot",
     )
-    .bind(metric.to_owned())
+    .bind(metric.as_str().to_owned())
     .fetch_all(&mut *conn)
     .await?;
     rows.iter().map(from_row).collect()

@@ -11,7 +11,7 @@
 use crate::storage::admins;
 use crate::storage::announcements::drafts;
 use crate::telegram::BotContext;
-use crate::vocab::{AnnouncementId, UserId};
+use crate::vocab::{AnnouncementId, MetricName, UserId};
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
 use teloxide::prelude::*;
@@ -42,7 +42,7 @@ pub enum Pending {
     /// flight when a sender stopped).
     ResendUnknown { announcement_id: AnnouncementId },
     /// Record every milestone the metric's count has passed as baseline.
-    Baseline { metric: String },
+    Baseline { metric: MetricName },
 }
 
 /// What the callback data of our buttons starts with: `c:NONCE:send|cancel`.

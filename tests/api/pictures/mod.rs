@@ -107,9 +107,13 @@ pub async fn readings(app: &TestApp, metric: &str, days: i64, from: f64, per_day
             estimate: estimate as u64,
             std_error: estimate * 0.0081,
         };
-        milestone_bot::storage::milestones::readings::insert(&mut conn, metric, &reading)
-            .await
-            .unwrap();
+        milestone_bot::storage::milestones::readings::insert(
+            &mut conn,
+            &milestone_bot::vocab::MetricName::parse(metric).unwrap(),
+            &reading,
+        )
+        .await
+        .unwrap();
     }
 }
 

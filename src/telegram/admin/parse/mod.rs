@@ -10,7 +10,7 @@
 use crate::milestones::rules::{Rule, RuleError};
 pub use crate::milestones::texts::Slot;
 use crate::text::number::{NumberError, parse_count};
-use crate::vocab::{AnnouncementId, RuleId, UserId};
+use crate::vocab::{AnnouncementId, MetricName, RuleId, UserId};
 use teloxide::utils::command::{BotCommands, ParseError};
 
 /// A milestone named by its rule id (`#3`, `3`) or by its value (`200M`).
@@ -47,11 +47,11 @@ pub enum AdminAction {
     Status,
     /// /milestone list [metric]
     #[command(parse_with = list_args)]
-    List { metric: Option<String> },
+    List { metric: Option<MetricName> },
     /// /milestone add <metric> <threshold|every N|round> [text]
     #[command(parse_with = add_args)]
     Add {
-        metric: String,
+        metric: MetricName,
         rule: Rule,
         text: Option<String>,
     },
@@ -61,24 +61,24 @@ pub enum AdminAction {
     // Records what the count has passed as baseline (after importing history).
     /// /milestone baseline <metric>
     #[command(parse_with = baseline_args)]
-    Baseline { metric: String },
+    Baseline { metric: MetricName },
     /// /milestone template <metric> announce|thanks|card <text>
     #[command(parse_with = template_args)]
     Template {
-        metric: String,
+        metric: MetricName,
         part: Slot,
         text: String,
     },
     /// /milestone preview [metric] <id|threshold>
     #[command(parse_with = metric_and_target)]
     Preview {
-        metric: Option<String>,
+        metric: Option<MetricName>,
         target: Target,
     },
     /// /milestone announce [metric] <id|threshold>
     #[command(parse_with = metric_and_target)]
     Announce {
-        metric: Option<String>,
+        metric: Option<MetricName>,
         target: Target,
     },
     /// /milestone thanks <text>
@@ -211,7 +211,7 @@ pub fn parse(args: &str, metrics: &[String]) -> Result<AdminAction, UsageError> 
     Ok(action)
 }
 
-fn list_args(rest: String) -> Result<(Option<String>,), ParseError> {
+fn list_args(rest: String) -> Result<(Option<MetricName>,), ParseError> {
     let (metric, extra) = word(&rest);
     if !extra.is_empty() {
         return Err(problem("list takes at most one metric"));
@@ -224,7 +224,7 @@ fn list_args(rest: String) -> Result<(Option<String>,), ParseError> {
     Ok((metric,))
 }
 
-fn add_args(rest: String) -> Result<(String, Rule, Option<String>), ParseError> {
+fn add_args(rest: String) -> Result<(MetricName, Rule, Option<String>), ParseError> {
     let (metric, rest) = word(&rest);
     if metric.is_empty() {
         return Err(problem("say which metric and milestone"));
@@ -250,7 +250,7 @@ fn add_args(rest: String) -> Result<(String, Rule, Option<String>), ParseError> 
     Ok((metric, rule, text))
 }
 
-fn baseline_args(rest: String) -> Result<(String,), ParseError> {
+fn baseline_args(rest: String) -> Result<(MetricName,), ParseError> {
     let (metric, extra) = word(&rest);
     if metric.is_empty() {
         return Err(problem("say which metric"));
@@ -261,7 +261,7 @@ fn baseline_args(rest: String) -> Result<(String,), ParseError> {
     Ok((known_metric(metric)?,))
 }
 
-fn template_args(rest: String) -> Result<(String, Slot, String), ParseError> {
+fn template_args(rest: String) -> Result<(MetricName, Slot, String), ParseError> {
     let (metric, rest) = word(&rest);
     let metric = known_metric(metric)?;
     let (part, text) = word(rest);
@@ -279,7 +279,7 @@ fn template_args(rest: String) -> Result<(String, Slot, String), ParseError> {
     Ok((metric, part, non_empty(text, "the template text")?))
 }
 
-fn metric_and_target(rest: String) -> Result<(Option<String>, Target), ParseError> {
+fn metric_and_target(rest: String) -> Result<(Option<MetricName>, Target), ParseError> {
     let (first, second) = word(&rest);
     let (metric, target_text) = if !second.is_empty() {
         (Some(known_metric(first)?), second)
@@ -326,18 +326,16 @@ fn count_problem(e: &NumberError) -> String {
     e.to_string()
 }
 
-fn known_metric(name: &str) -> Result<String, ParseError> {
+fn known_metric(name: &str) -> Result<MetricName, ParseError> {
     let lower = name.to_ascii_lowercase();
     METRICS
-        .try_with(|metrics| {
-            if metrics.contains(&lower) {
-                Ok(lower.clone())
-            } else {
-                Err(problem(format!(
-                    "unknown metric {name:?}; known: {}",
-                    metrics.join(", ")
-                )))
-            }
+        .try_with(|metrics| match MetricName::parse(&lower) {
+            // The configured names are metric names; one of them reads as one.
+            Ok(known) if metrics.contains(&lower) => Ok(known),
+            _ => Err(problem(format!(
+                "unknown metric {name:?}; known: {}",
+                metrics.join(", ")
+            ))),
         })
         .unwrap_or_else(|_| Err(problem(format!("unknown metric {name:?}; known: "))))
 }

@@ -2,6 +2,10 @@
 
 use super::*;
 
+fn name(raw: &str) -> MetricName {
+    MetricName::parse(raw).unwrap()
+}
+
 fn metrics() -> Vec<String> {
     vec!["dau".into(), "wau".into(), "mau".into()]
 }
@@ -15,13 +19,13 @@ fn well_formed_commands_parse_into_actions() {
         (
             "list MAU",
             AdminAction::List {
-                metric: Some("mau".into()),
+                metric: Some(name("mau")),
             },
         ),
         (
             "add mau 200M",
             AdminAction::Add {
-                metric: "mau".into(),
+                metric: name("mau"),
                 rule: Rule::parse("200M").unwrap(),
                 text: None,
             },
@@ -29,7 +33,7 @@ fn well_formed_commands_parse_into_actions() {
         (
             "add mau every 10M Ten more million!",
             AdminAction::Add {
-                metric: "mau".into(),
+                metric: name("mau"),
                 rule: Rule::parse("every 10M").unwrap(),
                 text: Some("Ten more million!".into()),
             },
@@ -37,7 +41,7 @@ fn well_formed_commands_parse_into_actions() {
         (
             "add dau round",
             AdminAction::Add {
-                metric: "dau".into(),
+                metric: name("dau"),
                 rule: Rule::RoundNumbers,
                 text: None,
             },
@@ -47,13 +51,13 @@ fn well_formed_commands_parse_into_actions() {
         (
             "baseline MAU",
             AdminAction::Baseline {
-                metric: "mau".into(),
+                metric: name("mau"),
             },
         ),
         (
             "template mau thanks Thank <b>you</b>",
             AdminAction::Template {
-                metric: "mau".into(),
+                metric: name("mau"),
                 part: Slot::Thanks,
                 text: "Thank <b>you</b>".into(),
             },
@@ -61,7 +65,7 @@ fn well_formed_commands_parse_into_actions() {
         (
             "template mau card Acme · {milestone_short}",
             AdminAction::Template {
-                metric: "mau".into(),
+                metric: name("mau"),
                 part: Slot::Card,
                 text: "Acme · {milestone_short}".into(),
             },
@@ -76,7 +80,7 @@ fn well_formed_commands_parse_into_actions() {
         (
             "preview mau 7",
             AdminAction::Preview {
-                metric: Some("mau".into()),
+                metric: Some(name("mau")),
                 target: Target::IdOrValue(7),
             },
         ),
