@@ -184,7 +184,7 @@ async fn fire(
     let new = NewAnnouncement {
         dedupe_key: dedupe_key(name.as_str(), milestone),
         kind: AnnouncementKind::Milestone,
-        metric: Some(name.to_string()),
+        metric: Some(name.clone()),
         milestone: Some(milestone),
         state,
         announce_text: Some(posts.announce),

@@ -421,7 +421,7 @@ pub fn announcement(
     NewAnnouncement {
         dedupe_key: format!("test:{}", rand::random::<u64>()),
         kind: AnnouncementKind::Manual,
-        metric: Some("mau".into()),
+        metric: Some(milestone_bot::vocab::MetricName::parse("mau").unwrap()),
         milestone: Some(1_000_000),
         state: AnnouncementState::Queued,
         announce_text: Some(announce.to_owned()),

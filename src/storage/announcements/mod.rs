@@ -26,8 +26,9 @@ pub use media::{
 };
 
 use super::deliveries::{self, DeliveryState, Step};
+use super::milestones::metric_from_db;
 use super::{Millis, StorageError};
-use crate::vocab::{AnnouncementId, MediaKind, UserId};
+use crate::vocab::{AnnouncementId, MediaKind, MetricName, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 
@@ -58,7 +59,7 @@ pub struct NewAnnouncement {
     /// Unique per announcement, e.g. `milestone:mau:200000000`.
     pub dedupe_key: String,
     pub kind: AnnouncementKind,
-    pub metric: Option<String>,
+    pub metric: Option<MetricName>,
     pub milestone: Option<u64>,
     pub state: AnnouncementState,
     pub announce_text: Option<String>,
@@ -93,7 +94,7 @@ pub async fn create(
     )
     .bind(new.dedupe_key.clone())
     .bind(new.kind.as_str())
-    .bind(new.metric.clone())
+    .bind(new.metric.as_ref().map(|m| m.as_str().to_owned()))
     .bind(milestone)
     .bind(new.state.as_str())
     .bind(new.announce_text.clone())
@@ -142,7 +143,7 @@ pub async fn delivery_count(
 pub struct Summary {
     pub id: AnnouncementId,
     pub kind: String,
-    pub metric: Option<String>,
+    pub metric: Option<MetricName>,
     pub milestone: Option<i64>,
     pub state: AnnouncementState,
     pub created_at: DateTime<Utc>,
@@ -183,7 +184,10 @@ async fn summaries(
         out.push(Summary {
             id,
             kind: row.try_get("kind")?,
-            metric: row.try_get("metric")?,
+            metric: row
+                .try_get::<Option<String>, _>("metric")?
+                .map(metric_from_db)
+                .transpose()?,
             milestone: row.try_get("milestone")?,
             state: AnnouncementState::parse(&row.try_get::<String, _>("state")?)?,
             created_at: Millis::to(row.try_get("created_at")?)?,

@@ -212,7 +212,7 @@ async fn broadcasts(ctx: &BotContext) -> Result<String, ActionError> {
             (Some(metric), Some(value)) => format!(
                 "{} {}",
                 crate::text::number::format_short(value as u64),
-                escape_html(metric)
+                escape_html(metric.as_str())
             ),
             _ => a.kind.clone(),
         };

@@ -49,7 +49,7 @@ pub async fn announce(
             rand::random::<u32>()
         ),
         kind: AnnouncementKind::Manual,
-        metric: Some(metric.to_string()),
+        metric: Some(metric.clone()),
         milestone: Some(value),
         state: AnnouncementState::Draft,
         announce_text: Some(composed.announce.clone()),

@@ -27,7 +27,7 @@ pub async fn spawn(backend: Backend, card: &str) -> Option<TestApp> {
 pub fn milestone(metric: &str, value: u64, text: &str) -> NewAnnouncement {
     NewAnnouncement {
         kind: AnnouncementKind::Milestone,
-        metric: Some(metric.into()),
+        metric: Some(milestone_bot::vocab::MetricName::parse(metric).unwrap()),
         milestone: Some(value),
         created_by: None,
         ..announcement(text, Some("Thank you!"), None)
