@@ -159,7 +159,7 @@ async fn run(scenario: &Scenario) -> anyhow::Result<Row> {
     let task = tokio::spawn(worker.run(stop.clone()));
     loop {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        if progress::tally(&db, id.into()).await?.left == 0 {
+        if progress::tally(&db, id).await?.left == 0 {
             break;
         }
     }

@@ -143,14 +143,7 @@ impl App {
     fn bot_context(&self) -> BotContext {
         BotContext {
             db: self.db.clone(),
-            admin_ids: Arc::new(
-                self.config
-                    .telegram
-                    .admin_ids
-                    .iter()
-                    .map(|&id| id.into())
-                    .collect(),
-            ),
+            admin_ids: Arc::new(self.config.telegram.admin_ids.clone()),
             metrics: Arc::new(
                 self.config
                     .sketch
@@ -201,14 +194,7 @@ impl App {
             Some(sender),
         ));
         ready.bot_api_answered();
-        let admin_ids: Vec<_> = self
-            .config
-            .telegram
-            .admin_ids
-            .iter()
-            .map(|&id| id.into())
-            .collect();
-        telegram::register_commands(&self.bot, &admin_ids).await;
+        telegram::register_commands(&self.bot, &self.config.telegram.admin_ids).await;
 
         let ctx = self.bot_context();
         let stop = CancellationToken::new();
@@ -264,12 +250,7 @@ impl App {
             .spawn_flusher(self.config.sketch.flush_interval, stop_flusher.clone());
         let notifier = tokio::spawn(telegram::notify::run(
             self.bot.clone(),
-            self.config
-                .telegram
-                .admin_ids
-                .iter()
-                .map(|&id| id.into())
-                .collect(),
+            self.config.telegram.admin_ids.clone(),
             self.watcher.subscribe(),
             stop.clone(),
         ));

@@ -29,7 +29,8 @@
 //!   reply) and number formatting, shared by milestones, broadcast, telegram and
 //!   render.
 //! - [`vocab`]: the words every layer shares: `ChatId`, `UserId`, `AnnouncementId`,
-//!   `ChatKind`, `MetricName`, `Part`, `MediaKind`. The lowest module: it imports no
+//!   `RuleId`, `ChatKind`, `MetricName`, `Part`, `MediaKind`, used for every id and
+//!   metric name that travels between modules. The lowest module: it imports no
 //!   other.
 //!
 //! No two modules import each other, directly or round a cycle, at any level:

@@ -140,7 +140,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let result = milestone_bot::milestones::baseline::baseline(
                 &db,
                 &counter,
-                name.as_str(),
+                &name,
                 &detector,
                 chrono::Utc::now(),
             )

@@ -9,6 +9,7 @@
 //! instances, and a pseudonym means nothing to anyone without the database: the
 //! ids are too few (a few billion) for an unkeyed hash to hide them.
 
+use crate::vocab::{ChatId, UserId};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use std::fmt;
@@ -37,11 +38,11 @@ impl PseudonymKey {
     }
 
     /// The pseudonym of a Telegram user (or of a private chat, the same number).
-    pub fn user(&self, id: i64) -> Pseudonym {
+    pub fn user(&self, id: UserId) -> Pseudonym {
         let mut mac = Hmac::<Sha256>::new_from_slice(self.as_bytes())
             .expect("HMAC takes a key of any length");
         mac.update(b"telegram-user:");
-        mac.update(&id.to_be_bytes());
+        mac.update(&id.get().to_be_bytes());
         let digest = mac.finalize().into_bytes();
         let mut out = String::with_capacity(2 + 12);
         out.push_str("u-");
@@ -88,7 +89,7 @@ pub fn use_for_logs(key: &PseudonymKey) {
 /// A Telegram user in a log line: `user = %privacy::User(id)` prints the
 /// pseudonym, or `u-?` before the key is known; never the id.
 #[derive(Clone, Copy)]
-pub struct User(pub i64);
+pub struct User(pub UserId);
 
 impl fmt::Display for User {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -110,14 +111,14 @@ impl fmt::Debug for User {
 /// as they are, so an operator can find them; a private chat (a positive id, its
 /// user's) is a person, shown as [`User`].
 #[derive(Clone, Copy)]
-pub struct Chat(pub i64);
+pub struct Chat(pub ChatId);
 
 impl fmt::Display for Chat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 < 0 {
+        if self.0.get() < 0 {
             fmt::Display::fmt(&self.0, f)
         } else {
-            fmt::Display::fmt(&User(self.0), f)
+            fmt::Display::fmt(&User(self.0.private_user()), f)
         }
     }
 }
@@ -137,10 +138,14 @@ mod tests {
         let key = PseudonymKey::from_bytes(&[7; 32]).unwrap();
         let same = PseudonymKey::from_bytes(key.as_bytes()).unwrap();
         let other_install = PseudonymKey::generate();
-        let p = key.user(100_000_001);
-        assert_eq!(p, same.user(100_000_001), "stable across restarts");
-        assert_ne!(p, key.user(100_000_002), "people are told apart");
-        assert_ne!(p, other_install.user(100_000_001), "keyed per install");
+        let p = key.user(UserId(100_000_001));
+        assert_eq!(p, same.user(UserId(100_000_001)), "stable across restarts");
+        assert_ne!(p, key.user(UserId(100_000_002)), "people are told apart");
+        assert_ne!(
+            p,
+            other_install.user(UserId(100_000_001)),
+            "keyed per install"
+        );
         assert!(
             p.as_str().starts_with("u-") && p.as_str().len() == 14,
             "{p}"
@@ -158,13 +163,16 @@ mod tests {
     fn log_fields_never_print_a_persons_id() {
         use_for_logs(&PseudonymKey::from_bytes(&[9; 32]).unwrap());
         for shown in [
-            User(123_456_789).to_string(),
-            Chat(123_456_789).to_string(),
-            format!("{:?}", User(123_456_789)),
+            User(UserId(123_456_789)).to_string(),
+            Chat(ChatId(123_456_789)).to_string(),
+            format!("{:?}", User(UserId(123_456_789))),
         ] {
             assert!(!shown.contains("123456789"), "{shown}");
             assert!(shown.starts_with("u-"), "{shown}");
         }
-        assert_eq!(Chat(-1_001_234_567_890).to_string(), "-1001234567890");
+        assert_eq!(
+            Chat(ChatId(-1_001_234_567_890)).to_string(),
+            "-1001234567890"
+        );
     }
 }

@@ -86,7 +86,7 @@ pub(super) async fn queue(db: &Db, key: &str) -> anyhow::Result<(i64, i64, Durat
     let took = started.elapsed();
     let mut conn = db.pool().acquire().await?;
     let n = announcements::delivery_count(&mut conn, id).await?;
-    Ok((id, n, took))
+    Ok((id.get(), n, took))
 }
 
 async fn subscribed(db: &Db) -> anyhow::Result<i64> {

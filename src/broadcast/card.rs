@@ -13,7 +13,7 @@ use crate::storage::announcements::{self, CardFacts};
 use crate::storage::{Db, StorageError};
 use crate::text::html::{self, escape_html};
 use crate::text::number::format_short;
-use crate::vocab::{AnnouncementId, MediaKind};
+use crate::vocab::{AnnouncementId, MediaKind, UserId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use teloxide::prelude::*;
@@ -44,7 +44,7 @@ impl Cards {
         &self,
         db: &Db,
         bot: &Bot,
-        admins: &[i64],
+        admins: &[UserId],
         config: &crate::config::BroadcastConfig,
     ) -> Result<(), StorageError> {
         for id in announcements::awaiting_card(db).await? {
@@ -62,7 +62,7 @@ impl Cards {
         &self,
         db: &Db,
         bot: &Bot,
-        admins: &[i64],
+        admins: &[UserId],
         announcement_id: AnnouncementId,
         content: &mut Content,
     ) -> Result<(), StorageError> {
@@ -109,7 +109,7 @@ impl Cards {
         &self,
         db: &Db,
         bot: &Bot,
-        admins: &[i64],
+        admins: &[UserId],
         id: AnnouncementId,
         content: &Content,
     ) -> Result<Option<Arc<Picture>>, StorageError> {
@@ -197,13 +197,15 @@ fn card_media(picture: &Picture) -> Media {
 /// watcher's) that it goes out without its card.
 async fn tell_admins(
     bot: &Bot,
-    admins: &[i64],
+    admins: &[UserId],
     facts: &CardFacts,
     id: AnnouncementId,
     reason: &str,
 ) {
     let what = match (&facts.metric, facts.milestone) {
-        (Some(metric), Some(m)) => format!(" ({} {})", escape_html(metric), format_short(m)),
+        (Some(metric), Some(m)) => {
+            format!(" ({} {})", escape_html(metric.as_str()), format_short(m))
+        }
         _ => String::new(),
     };
     let text = format!(
@@ -215,7 +217,7 @@ async fn tell_admins(
         .map_or_else(|| admins.to_vec(), |a| vec![a]);
     for admin in to {
         if let Err(err) = bot
-            .send_message(ChatId(admin), text.clone())
+            .send_message(admin.private_chat(), text.clone())
             .parse_mode(ParseMode::Html)
             .await
         {

@@ -22,11 +22,12 @@ pub enum OpsError {
     #[error("there is no broadcast #{0}")]
     NotFound(AnnouncementId),
     /// The announcement is in a state where this makes no sense (e.g. resuming a
-    /// finished broadcast, editing one still sending). `state` is as admins read it.
-    #[error("broadcast #{id} is {state}: {what}")]
+    /// finished broadcast, editing one still sending). The message shows `state` as
+    /// admins read it ([`shown`]).
+    #[error("broadcast #{id} is {}: {what}", shown(*.state))]
     WrongState {
         id: AnnouncementId,
-        state: String,
+        state: Status,
         what: &'static str,
     },
     /// The new text is empty or too long for Telegram.
@@ -45,8 +46,8 @@ async fn status_of(db: &Db, id: AnnouncementId) -> Result<Status, OpsError> {
 
 /// The state as admins read it: a withdrawn broadcast reads `withdrawing` while its
 /// deletions go out and `withdrawn` after.
-fn shown(status: Status) -> String {
-    progress::shown_state(status.state, status.withdrawn).to_owned()
+pub fn shown(status: Status) -> &'static str {
+    progress::shown_state(status.state, status.withdrawn)
 }
 
 /// Moves `id` from one of `from` to `to`, or says why not.
@@ -61,7 +62,7 @@ async fn transition(
         Transition::Moved => Ok(()),
         Transition::Refused(now) => Err(OpsError::WrongState {
             id,
-            state: shown(now),
+            state: now,
             what,
         }),
         Transition::Missing => Err(OpsError::NotFound(id)),
@@ -117,7 +118,7 @@ pub async fn resend_unknown(db: &Db, id: AnnouncementId) -> Result<u64, OpsError
     if status.withdrawn || status.state == AnnouncementState::Cancelled {
         return Err(OpsError::WrongState {
             id,
-            state: shown(status),
+            state: status,
             what: "it sends nothing more",
         });
     }
@@ -128,10 +129,10 @@ pub async fn resend_unknown(db: &Db, id: AnnouncementId) -> Result<u64, OpsError
     Ok(queued)
 }
 
-/// Only a finished broadcast can be edited: its message ids are all known. `state`
-/// is as [`status`] shows it.
-pub fn check_editable(id: AnnouncementId, state: String) -> Result<(), OpsError> {
-    if state == AnnouncementState::Done.as_str() {
+/// Only a finished broadcast can be edited: its message ids are all known (a
+/// withdrawn one reads `withdrawn`, not `done`, and cannot be).
+pub fn check_editable(id: AnnouncementId, state: Status) -> Result<(), OpsError> {
+    if state.state == AnnouncementState::Done && !state.withdrawn {
         return Ok(());
     }
     Err(OpsError::WrongState {
@@ -143,10 +144,10 @@ pub fn check_editable(id: AnnouncementId, state: String) -> Result<(), OpsError>
 
 /// A broadcast still sending must be paused or cancelled before it is withdrawn; a
 /// withdrawn one may be withdrawn again (deletions that failed are tried again).
-/// `state` is as [`status`] shows it.
-pub fn check_withdrawable(id: AnnouncementId, state: String) -> Result<(), OpsError> {
-    let sending = [AnnouncementState::Sending, AnnouncementState::Queued];
-    if !sending.iter().any(|s| s.as_str() == state) {
+pub fn check_withdrawable(id: AnnouncementId, state: Status) -> Result<(), OpsError> {
+    use AnnouncementState::{Queued, Sending};
+    // A withdrawn one reads `withdrawing`/`withdrawn`, whatever its state.
+    if state.withdrawn || !matches!(state.state, Sending | Queued) {
         return Ok(());
     }
     Err(OpsError::WrongState {
@@ -162,7 +163,7 @@ pub fn check_withdrawable(id: AnnouncementId, state: String) -> Result<(), OpsEr
 /// `text` is Telegram HTML, rendered and checked by the caller like any template.
 /// Returns how many chats will be edited.
 pub async fn edit(db: &Db, id: AnnouncementId, part: Part, text: &str) -> Result<u64, OpsError> {
-    check_editable(id, shown(status_of(db, id).await?))?;
+    check_editable(id, status_of(db, id).await?)?;
     if text.trim().is_empty() {
         return Err(OpsError::BadText("the new text is empty"));
     }
@@ -192,7 +193,7 @@ pub async fn edit(db: &Db, id: AnnouncementId, part: Part, text: &str) -> Result
 /// deleted once answered, and no note follows (see `queue::follow_announcement`).
 /// Returns how many chats will see their messages deleted now.
 pub async fn withdraw(db: &Db, id: AnnouncementId) -> Result<u64, OpsError> {
-    check_withdrawable(id, shown(status_of(db, id).await?))?;
+    check_withdrawable(id, status_of(db, id).await?)?;
     // The mark first, committed on its own: a send answered from now on sees it.
     announcements::mark_withdrawn(db, id).await?;
     let chats = deliveries::withdraw_posted(db, id).await?;
@@ -215,9 +216,10 @@ async fn reopen(db: &Db, id: AnnouncementId, paused_too: bool) -> Result<(), Ops
     Ok(())
 }
 
-/// The deliveries of `id` by state, with the announcement's state as admins read it.
-pub async fn status(db: &Db, id: AnnouncementId) -> Result<(String, Tally), OpsError> {
-    let state = shown(status_of(db, id).await?);
+/// The announcement's status (shown to admins as [`shown`] reads it) and its
+/// deliveries by state.
+pub async fn status(db: &Db, id: AnnouncementId) -> Result<(Status, Tally), OpsError> {
+    let state = status_of(db, id).await?;
     Ok((state, progress::tally(db, id).await?))
 }
 

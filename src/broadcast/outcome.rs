@@ -40,7 +40,7 @@ pub enum Action {
     /// deleted); mark it so and skip the delivery.
     ChatGone(String),
     /// The group became a supergroup: move the chat and send there at once.
-    Migrated(i64),
+    Migrated(crate::vocab::ChatId),
     /// A request Telegram will refuse again (most 400s): fail with its words.
     Fail(String),
     /// 5xx answers, connections that failed or closed without an answer: nothing
@@ -56,7 +56,7 @@ pub enum Action {
 pub fn classify(err: &RequestError) -> Action {
     match err {
         RequestError::RetryAfter(secs) => WaitAll(secs.duration().max(Duration::from_secs(1))),
-        RequestError::MigrateToChatId(to) => Migrated(to.0),
+        RequestError::MigrateToChatId(to) => Migrated((*to).into()),
         RequestError::Api(api) => classify_api(api),
         RequestError::Network(e) => network(e.is_connect(), e.is_timeout(), &**e),
         RequestError::Io(e) => Retry(format!("i/o error: {e}")),
@@ -153,7 +153,7 @@ mod tests {
             ),
             (
                 RequestError::MigrateToChatId(ChatId(-1_001_005)),
-                Migrated(-1_001_005),
+                Migrated(crate::vocab::ChatId(-1_001_005)),
             ),
             (
                 RequestError::Api(ApiError::BotBlocked),

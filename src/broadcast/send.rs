@@ -258,7 +258,7 @@ pub async fn pin(bot: &Bot, target: Target, message_id: i64) {
     let mut p = PinChatMessage::new(target.recipient(), MessageId(id));
     p.disable_notification = Some(true);
     if let Err(err) = api::call(bot, &p).await {
-        tracing::info!(chat = %crate::privacy::Chat(target.chat_id.get()), error = %err, "could not pin the announcement");
+        tracing::info!(chat = %crate::privacy::Chat(target.chat_id), error = %err, "could not pin the announcement");
     }
 }
 

@@ -40,7 +40,7 @@ mod tests {
     #[test]
     fn the_report_names_the_count_the_bound_and_what_was_recorded() {
         let done = Baselined {
-            metric: "mau".into(),
+            metric: crate::vocab::MetricName::parse("mau").unwrap(),
             reading: Reading {
                 at: chrono::Utc::now(),
                 estimate: 6_011,

@@ -6,6 +6,7 @@
 use crate::render::{CardFormat, CardMaker, Picture};
 use crate::storage::Db;
 use crate::text::number::{format_short, parse_count};
+use crate::vocab::MetricName;
 use anyhow::Context;
 use chrono::NaiveDate;
 use std::path::{Path, PathBuf};
@@ -51,7 +52,9 @@ pub fn format_for(path: &Path) -> anyhow::Result<CardFormat> {
 pub async fn run(db: &Db, maker: &CardMaker, args: &CardArgs) -> anyhow::Result<String> {
     let format = format_for(&args.out)?;
     let date = args.date.unwrap_or_else(|| chrono::Utc::now().date_naive());
-    let mut card = maker.card(db, &args.metric, args.value, date).await?;
+    let metric = MetricName::parse(&args.metric)
+        .map_err(|e| anyhow::anyhow!("--metric {:?}: {e}", args.metric))?;
+    let mut card = maker.card(db, &metric, args.value, date).await?;
     if let Some(from) = args.from {
         card.from = from;
     }

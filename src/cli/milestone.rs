@@ -7,7 +7,9 @@ use crate::milestones::rules_store::{self, StoredRule};
 use crate::sketch::Metrics;
 use crate::storage::Db;
 use crate::text::number::format_short;
+use crate::vocab::{MetricName, RuleId};
 use clap::Subcommand;
+use clap::builder::TypedValueParser;
 use std::fmt::Write;
 
 #[derive(Subcommand, Debug)]
@@ -27,7 +29,10 @@ pub enum MilestoneCommand {
         metric: Option<String>,
     },
     /// Remove a rule by the id `list` shows.
-    Remove { id: i64 },
+    Remove {
+        #[arg(value_parser = clap::value_parser!(i64).map(RuleId))]
+        id: RuleId,
+    },
 }
 
 /// Runs the command; the text to print. `detector` gives the lower bound a new
@@ -40,7 +45,8 @@ pub async fn run(
 ) -> Result<String, rules_store::RuleStoreError> {
     Ok(match command {
         MilestoneCommand::Add { metric, rule } => {
-            let added = rules_store::add_rule(db, &metric, &rule.join(" "), None, detector).await?;
+            let name = rules_store::check_metric(&metric)?;
+            let added = rules_store::add_rule(db, &name, &rule.join(" "), None, detector).await?;
             let rule = &added.rule;
             let mut out = format!("added {} to {} (id {})", rule.rule, rule.metric, rule.id);
             if !added.baseline.is_empty() {
@@ -60,9 +66,12 @@ pub async fn run(
             }
             out
         }
-        MilestoneCommand::List { metric } => {
-            table(&rules_store::list_rules(db, metric.as_deref()).await?)
-        }
+        MilestoneCommand::List { metric } => match metric.as_deref().map(MetricName::parse) {
+            // A name that is no metric name has no rules.
+            Some(Err(_)) => table(&[]),
+            Some(Ok(name)) => table(&rules_store::list_rules(db, Some(&name)).await?),
+            None => table(&rules_store::list_rules(db, None).await?),
+        },
         MilestoneCommand::Remove { id } => {
             let removed = rules_store::remove_rule(db, id).await?;
             format!(

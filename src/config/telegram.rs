@@ -57,7 +57,7 @@ pub struct TelegramConfig {
     /// simulator).
     pub api_url: Url,
     /// `ADMIN_IDS`: Telegram user ids allowed to use `/milestone` commands.
-    pub admin_ids: Vec<i64>,
+    pub admin_ids: Vec<crate::vocab::UserId>,
     /// `POLL_TIMEOUT`: how long one `getUpdates` long poll waits; also bounds how long
     /// a shutdown waits for the poll in flight.
     pub poll_timeout: Duration,

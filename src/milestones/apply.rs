@@ -19,6 +19,7 @@ use crate::storage::StorageError;
 use crate::storage::announcements::{self, AnnouncementKind, AnnouncementState, NewAnnouncement};
 use crate::storage::milestones::reached::{self, Reached, Reason};
 use crate::storage::milestones::{metrics, readings};
+use crate::vocab::{AnnouncementId, MetricName};
 use chrono::{DateTime, Duration, Utc};
 use sqlx::AnyConnection;
 
@@ -40,7 +41,7 @@ pub enum Applied {
         milestone: u64,
         skipped: Vec<u64>,
         /// `None` only if an announcement with the same dedupe key already existed.
-        announcement_id: Option<i64>,
+        announcement_id: Option<AnnouncementId>,
         state: AnnouncementState,
         release_at: Option<DateTime<Utc>>,
         held: Option<HeldBecause>,
@@ -85,12 +86,12 @@ pub(super) async fn decide_and_apply(
     release: &ReleaseSettings,
     now: DateTime<Utc>,
 ) -> Result<Applied, WatchError> {
-    let name = metric.name.as_str();
+    let name = &metric.name;
     metrics::ensure(conn, name, now).await?;
     metrics::lock(conn, name, now).await?;
     let row = metrics::get(conn, name)
         .await?
-        .ok_or_else(|| WatchError::Vanished(name.to_owned()))?;
+        .ok_or_else(|| WatchError::Vanished(name.to_string()))?;
     let state = state::load(conn, name).await?;
     let recent = readings::since_cutoff(conn, name, now - detector.hold()).await?;
     let Some(newest) = recent.last().copied() else {
@@ -127,14 +128,14 @@ pub(super) async fn decide_and_apply(
 
 /// A milestone's row, decided by `reading`.
 pub(super) fn reached_row(
-    metric: &str,
+    metric: &MetricName,
     milestone: u64,
     reason: Reason,
     reading: &Reading,
     now: DateTime<Utc>,
 ) -> Reached {
     Reached {
-        metric: metric.to_owned(),
+        metric: metric.clone(),
         milestone,
         reason,
         reached_at: now,
@@ -155,7 +156,7 @@ async fn fire(
     settings: &ReleaseSettings,
     now: DateTime<Utc>,
 ) -> Result<Applied, WatchError> {
-    let name = metric.name.as_str();
+    let name = &metric.name;
     let previous = reached::last_announced(conn, name).await?;
     let row = reached_row(name, milestone, Reason::Announced, newest, now);
     if !reached::insert(conn, &row).await? {
@@ -166,7 +167,7 @@ async fn fire(
     }
     let ctx = TemplateContext {
         milestone,
-        metric: name.to_owned(),
+        metric: name.clone(),
         metric_label: metric.label.chars().take(MAX_METRIC_LABEL_LEN).collect(),
         count: newest.estimate.max(milestone),
         date: now.date_naive(),
@@ -181,14 +182,14 @@ async fn fire(
         held,
     } = release_for(settings, previous.as_ref().map(|p| p.reached_at), now);
     let new = NewAnnouncement {
-        dedupe_key: dedupe_key(name, milestone),
+        dedupe_key: dedupe_key(name.as_str(), milestone),
         kind: AnnouncementKind::Milestone,
-        metric: Some(name.to_owned()),
+        metric: Some(name.clone()),
         milestone: Some(milestone),
         state,
         announce_text: Some(posts.announce),
         thanks_text: Some(posts.thanks),
-        media_kind: posts.media.as_ref().map(|m| m.kind.as_str().to_owned()),
+        media_kind: posts.media.as_ref().map(|m| m.kind),
         media_ref: posts.media.map(|m| m.reference),
         options: "{}".to_owned(),
         created_by: None,
@@ -199,7 +200,7 @@ async fn fire(
     match announcement_id {
         Some(id) => reached::set_announcement(conn, name, milestone, id).await?,
         None => tracing::warn!(
-            metric = name,
+            metric = name.as_str(),
             milestone,
             "an announcement with this milestone's key already exists; recorded without a new one"
         ),

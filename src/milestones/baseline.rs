@@ -9,7 +9,7 @@
 
 use super::apply::WatchError;
 use super::apply::reached_row;
-use super::counter::{CountError, Counter};
+use super::counter::Counter;
 use super::detector::{DetectorConfig, Reading};
 use super::rules::milestones_in;
 use super::state;
@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 /// What a baseline recorded (or, for [`plan`], would record).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Baselined {
-    pub metric: String,
+    pub metric: MetricName,
     /// The count it was taken at.
     pub reading: Reading,
     /// The lower bound: milestones at or below it are passed.
@@ -36,7 +36,7 @@ pub struct Baselined {
 pub async fn plan(
     db: &Db,
     counter: &impl Counter,
-    metric: &str,
+    metric: &MetricName,
     detector: &DetectorConfig,
     now: DateTime<Utc>,
 ) -> Result<Baselined, WatchError> {
@@ -53,7 +53,7 @@ pub async fn plan(
     }
     recorded.retain(|m| !known.contains(m));
     Ok(Baselined {
-        metric: metric.to_owned(),
+        metric: metric.clone(),
         reading,
         bound,
         recorded,
@@ -64,7 +64,7 @@ pub async fn plan(
 pub async fn baseline(
     db: &Db,
     counter: &impl Counter,
-    metric: &str,
+    metric: &MetricName,
     detector: &DetectorConfig,
     now: DateTime<Utc>,
 ) -> Result<Baselined, WatchError> {
@@ -85,13 +85,13 @@ pub async fn baseline(
     metrics::raise_baseline(&mut tx, metric, bound).await?;
     tx.commit().await?;
     tracing::info!(
-        metric,
+        metric = metric.as_str(),
         bound,
         recorded = recorded.len(),
         "baseline recorded by hand"
     );
     Ok(Baselined {
-        metric: metric.to_owned(),
+        metric: metric.clone(),
         reading,
         bound,
         recorded,
@@ -100,14 +100,10 @@ pub async fn baseline(
 
 async fn count(
     counter: &impl Counter,
-    metric: &str,
+    metric: &MetricName,
     now: DateTime<Utc>,
 ) -> Result<Reading, WatchError> {
-    // A name that is not a metric name is in no `METRICS`: the same answer the
-    // sketch store gives for an unknown metric.
-    let name =
-        MetricName::parse(metric).map_err(|_| CountError(format!("{metric} is not in METRICS")))?;
-    let estimate = counter.count(&name, now).await?;
+    let estimate = counter.count(metric, now).await?;
     Ok(Reading {
         at: now,
         estimate: estimate.value,

@@ -13,13 +13,14 @@ use crate::storage::announcements::drafts;
 use crate::storage::milestones::reached::{self, Reached, Reason};
 use crate::storage::milestones::{metrics, readings};
 use crate::storage::{Db, StorageError};
+use crate::vocab::{AnnouncementId, ChatId, MetricName, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
 /// An earlier announcement of a milestone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Earlier {
-    pub announcement_id: i64,
+    pub announcement_id: AnnouncementId,
     /// When the milestone was recorded with it.
     pub at: DateTime<Utc>,
 }
@@ -28,7 +29,7 @@ pub struct Earlier {
 /// hand), if any.
 pub async fn earlier(
     db: &Db,
-    metric: &str,
+    metric: &MetricName,
     milestone: u64,
 ) -> Result<Option<Earlier>, StorageError> {
     let mut conn = db.pool().acquire().await?;
@@ -39,7 +40,7 @@ pub async fn earlier(
 
 async fn announced(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
     milestone: u64,
 ) -> Result<Option<(Earlier, Reached)>, StorageError> {
     Ok(reached::get(conn, metric, milestone).await?.and_then(|r| {
@@ -71,14 +72,14 @@ pub enum Released {
 /// the admin was shown when asked, if any.
 pub async fn release(
     db: &Db,
-    id: i64,
-    admin: i64,
-    progress_chat: i64,
-    acknowledged: Option<i64>,
+    id: AnnouncementId,
+    admin: UserId,
+    progress_chat: ChatId,
+    acknowledged: Option<AnnouncementId>,
     now: DateTime<Utc>,
 ) -> Result<Released, StorageError> {
     let mut tx = db.pool().begin().await?;
-    let Some(info) = drafts::info(&mut tx, id.into()).await? else {
+    let Some(info) = drafts::info(&mut tx, id).await? else {
         return Ok(Released::NotADraft);
     };
     if let (Some(metric), Some(milestone)) = (&info.metric, info.milestone) {
@@ -88,12 +89,12 @@ pub async fn release(
             && Some(earlier.announcement_id) != acknowledged
             && earlier.announcement_id != id
         {
-            drafts::cancel(&mut tx, id.into(), now).await?;
+            drafts::cancel(&mut tx, id, now).await?;
             tx.commit().await?;
             return Ok(Released::AnnouncedMeanwhile(earlier));
         }
     }
-    if !drafts::release_confirmed(&mut tx, id.into(), admin, progress_chat, now).await? {
+    if !drafts::release_confirmed(&mut tx, id, admin, progress_chat, now).await? {
         return Ok(Released::NotADraft);
     }
     if let (Some(metric), Some(milestone)) = (&info.metric, info.milestone) {
@@ -107,9 +108,9 @@ pub async fn release(
 /// baseline/skipped row that had no announcement; a row with one stays as it is.
 async fn record(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
     milestone: u64,
-    id: i64,
+    id: AnnouncementId,
     now: DateTime<Utc>,
 ) -> Result<(), StorageError> {
     let latest = readings::latest(conn, metric).await?.unwrap_or(Reading {
@@ -118,7 +119,7 @@ async fn record(
         std_error: 0.0,
     });
     let row = Reached {
-        metric: metric.to_owned(),
+        metric: metric.clone(),
         milestone,
         reason: Reason::Manual,
         reached_at: now,
@@ -130,9 +131,9 @@ async fn record(
         reached::mark_manual(conn, metric, milestone, id).await?;
     }
     tracing::info!(
-        metric,
+        metric = metric.as_str(),
         milestone,
-        announcement_id = id,
+        announcement_id = id.get(),
         "milestone announced by hand"
     );
     Ok(())

@@ -11,7 +11,7 @@
 use super::settings::{ReleaseMode, ReleaseSettings};
 use crate::storage::announcements::{self, AnnouncementState, drafts};
 use crate::storage::{Db, StorageError};
-use crate::vocab::AnnouncementId;
+use crate::vocab::{AnnouncementId, ChatId, UserId};
 use chrono::{DateTime, Utc};
 
 pub use crate::storage::announcements::drafts::Draft;
@@ -83,18 +83,14 @@ pub async fn drafts(db: &Db) -> Result<Vec<Draft>, StorageError> {
 }
 
 /// Queues a draft the watcher held, now; `false` if it is no such draft.
-pub async fn approve(db: &Db, announcement_id: i64) -> Result<bool, StorageError> {
+pub async fn approve(db: &Db, announcement_id: AnnouncementId) -> Result<bool, StorageError> {
     let mut conn = db.pool().acquire().await?;
-    let queued = drafts::approve(
-        &mut conn,
-        AnnouncementId(announcement_id),
-        None,
-        None,
-        Utc::now(),
-    )
-    .await?;
+    let queued = drafts::approve(&mut conn, announcement_id, None, None, Utc::now()).await?;
     if queued {
-        tracing::info!(announcement_id, "milestone draft approved");
+        tracing::info!(
+            announcement_id = announcement_id.get(),
+            "milestone draft approved"
+        );
     }
     Ok(queued)
 }
@@ -103,41 +99,44 @@ pub async fn approve(db: &Db, announcement_id: i64) -> Result<bool, StorageError
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NotApproved {
     #[error("announcement #{0} is not a draft waiting for approval: there is no such announcement")]
-    Unknown(i64),
+    Unknown(AnnouncementId),
     /// Drafts behind Send / Cancel go out only by their Send button.
     #[error(
         "announcement #{0} waits for its own Send button; /milestone approve releases only milestone drafts the watcher held"
     )]
-    BehindConfirmation(i64),
+    BehindConfirmation(AnnouncementId),
     #[error("announcement #{0} was cancelled; it cannot be approved")]
-    Cancelled(i64),
+    Cancelled(AnnouncementId),
     #[error("announcement #{0} is not a draft waiting for approval (it is {1})")]
-    NotADraft(i64, String),
+    NotADraft(AnnouncementId, String),
 }
 
 /// An admin approves a draft the watcher held: it is queued, with its progress
 /// shown in `progress_chat`.
 pub async fn approve_by(
     db: &Db,
-    announcement_id: i64,
-    admin: i64,
-    progress_chat: i64,
+    announcement_id: AnnouncementId,
+    admin: UserId,
+    progress_chat: ChatId,
     now: DateTime<Utc>,
 ) -> Result<Result<(), NotApproved>, StorageError> {
     let mut conn = db.pool().acquire().await?;
     if drafts::approve(
         &mut conn,
-        AnnouncementId(announcement_id),
+        announcement_id,
         Some(admin),
         Some(progress_chat),
         now,
     )
     .await?
     {
-        tracing::info!(announcement_id, "milestone draft approved");
+        tracing::info!(
+            announcement_id = announcement_id.get(),
+            "milestone draft approved"
+        );
         return Ok(Ok(()));
     }
-    let why = match drafts::info(&mut conn, AnnouncementId(announcement_id)).await? {
+    let why = match drafts::info(&mut conn, announcement_id).await? {
         None => NotApproved::Unknown(announcement_id),
         Some(d) if d.state == AnnouncementState::Draft && d.behind_confirmation => {
             NotApproved::BehindConfirmation(announcement_id)
@@ -153,17 +152,18 @@ pub async fn approve_by(
 /// Queues every draft whose release time has passed; their ids. The one path by
 /// which a draft releases itself: the watcher calls it on every tick (so its
 /// `Released` event fires), and the sender starts what it queued.
-pub async fn release_due(db: &Db, now: DateTime<Utc>) -> Result<Vec<i64>, StorageError> {
+pub async fn release_due(db: &Db, now: DateTime<Utc>) -> Result<Vec<AnnouncementId>, StorageError> {
     let mut conn = db.acquire().await?;
-    let released = announcements::release_due_drafts(&mut conn, now).await?;
-    Ok(released.into_iter().map(AnnouncementId::get).collect())
+    announcements::release_due_drafts(&mut conn, now).await
 }
 
 /// Cancels for good every draft whose Send button expired unpressed; their ids.
-pub async fn cancel_expired(db: &Db, now: DateTime<Utc>) -> Result<Vec<i64>, StorageError> {
+pub async fn cancel_expired(
+    db: &Db,
+    now: DateTime<Utc>,
+) -> Result<Vec<AnnouncementId>, StorageError> {
     let mut conn = db.acquire().await?;
-    let cancelled = drafts::cancel_expired(&mut conn, now).await?;
-    Ok(cancelled.into_iter().map(AnnouncementId::get).collect())
+    drafts::cancel_expired(&mut conn, now).await
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use super::rules::{Rule, RuleError};
 use crate::storage::StorageError;
-use crate::vocab::MetricName;
+use crate::vocab::{MetricName, RuleId};
 
 /// The largest milestone the database can record (`BIGINT`).
 pub const MAX_MILESTONE: u64 = i64::MAX as u64;
@@ -29,11 +29,11 @@ pub enum RuleStoreError {
     Duplicate {
         metric: String,
         rule: String,
-        id: i64,
+        id: RuleId,
     },
     /// `remove` with an id no rule has.
     #[error("there is no milestone rule with id {0}; `milestone list` shows the ids")]
-    NotFound(i64),
+    NotFound(RuleId),
     /// A stored rule this version cannot read.
     #[error("the stored rule \"{rule}\" of {metric} is unreadable: {source}")]
     Corrupt {

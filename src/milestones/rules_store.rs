@@ -17,7 +17,7 @@ use super::state;
 use crate::storage::Db;
 use crate::storage::milestones::reached::{self, Reason};
 use crate::storage::milestones::{metrics, readings, rules};
-use crate::vocab::MetricName;
+use crate::vocab::{MetricName, RuleId, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
@@ -36,14 +36,14 @@ pub struct AddedRule {
 
 /// Adds a rule to a metric; returns it as stored (canonical text, id) with the
 /// milestones of its own that were already passed (`detector` gives the lower bound).
+/// A name as typed is read with [`check_metric`] first.
 pub async fn add_rule(
     db: &Db,
-    metric: &str,
+    metric: &MetricName,
     rule: &str,
-    by: Option<i64>,
+    by: Option<UserId>,
     detector: &DetectorConfig,
 ) -> Result<AddedRule, RuleStoreError> {
-    check_metric(metric)?;
     let rule = parse_rule(rule)?;
     let now = Utc::now();
     let mut tx = db.pool().begin().await?;
@@ -54,9 +54,9 @@ pub async fn add_rule(
         let id = existing
             .iter()
             .find(|r| r.rule == rule.to_string())
-            .map_or(0, |r| r.id);
+            .map_or(RuleId(0), |r| r.id);
         return Err(RuleStoreError::Duplicate {
-            metric: metric.to_owned(),
+            metric: metric.to_string(),
             rule: rule.to_string(),
             id,
         });
@@ -71,11 +71,11 @@ pub async fn add_rule(
         None => (None, Vec::new()),
     };
     tx.commit().await?;
-    tracing::info!(metric, rule = %rule, id, baseline = baseline.len(), "milestone rule added");
+    tracing::info!(metric = metric.as_str(), rule = %rule, id = id.get(), baseline = baseline.len(), "milestone rule added");
     Ok(AddedRule {
         rule: StoredRule {
             id,
-            metric: metric.to_owned(),
+            metric: metric.clone(),
             rule: rule.to_string(),
             created_at: DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now),
             created_by: by,
@@ -89,8 +89,8 @@ pub async fn add_rule(
 /// those another rule may still fire (they stay that rule's to announce).
 async fn baseline_rule(
     conn: &mut AnyConnection,
-    metric: &str,
-    id: i64,
+    metric: &MetricName,
+    id: RuleId,
     rule: Rule,
     bound: u64,
     newest: &Reading,
@@ -124,19 +124,22 @@ async fn baseline_rule(
 
 /// Removes a rule by id; returns what was removed. Nothing is recorded: the other
 /// rules' milestones fire as before.
-pub async fn remove_rule(db: &Db, id: i64) -> Result<StoredRule, RuleStoreError> {
+pub async fn remove_rule(db: &Db, id: RuleId) -> Result<StoredRule, RuleStoreError> {
     let mut tx = db.pool().begin().await?;
     let removed = rules::delete(&mut tx, id)
         .await?
         .ok_or(RuleStoreError::NotFound(id))?;
     metrics::bump_rules_version(&mut tx, &removed.metric).await?;
     tx.commit().await?;
-    tracing::info!(metric = %removed.metric, rule = %removed.rule, id, "milestone rule removed");
+    tracing::info!(metric = %removed.metric, rule = %removed.rule, id = id.get(), "milestone rule removed");
     Ok(removed)
 }
 
 /// The rules of one metric, or of all, by metric then id.
-pub async fn list_rules(db: &Db, metric: Option<&str>) -> Result<Vec<StoredRule>, RuleStoreError> {
+pub async fn list_rules(
+    db: &Db,
+    metric: Option<&MetricName>,
+) -> Result<Vec<StoredRule>, RuleStoreError> {
     let mut conn = db.pool().acquire().await?;
     Ok(match metric {
         Some(metric) => rules::list_for(&mut conn, metric).await?,
@@ -153,7 +156,7 @@ pub async fn seed_defaults(
 ) -> Result<(), RuleStoreError> {
     let now = Utc::now();
     for name in watched {
-        let metric = name.as_str();
+        let metric = name;
         let mut tx = db.pool().begin().await?;
         metrics::ensure(&mut tx, metric, now).await?;
         if metrics::mark_seeded(&mut tx, metric, now).await? {
@@ -161,7 +164,7 @@ pub async fn seed_defaults(
                 rules::insert(&mut tx, metric, &rule.to_string(), now, None).await?;
             }
             metrics::bump_rules_version(&mut tx, metric).await?;
-            tracing::info!(metric, "default milestone rules seeded");
+            tracing::info!(metric = metric.as_str(), "default milestone rules seeded");
         }
         tx.commit().await?;
     }

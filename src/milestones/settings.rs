@@ -155,7 +155,7 @@ pub fn effective(row: Option<&MetricRow>, defaults: &ReleaseSettings) -> Release
 /// A metric's effective release settings.
 pub async fn release_settings(
     db: &Db,
-    metric: &str,
+    metric: &MetricName,
     defaults: &ReleaseSettings,
 ) -> Result<ReleaseSettings, SettingsError> {
     let mut conn = db.pool().acquire().await?;
@@ -166,7 +166,7 @@ pub async fn release_settings(
 /// Sets a metric's release mode; `None` follows `RELEASE_MODE` again.
 pub async fn set_release_mode(
     db: &Db,
-    metric: &str,
+    metric: &MetricName,
     mode: Option<ReleaseMode>,
 ) -> Result<(), SettingsError> {
     let mut conn = db.pool().acquire().await?;
@@ -179,7 +179,7 @@ pub async fn set_release_mode(
 /// `Some(Duration::ZERO)` waits for an admin however long it takes.
 pub async fn set_approve_timeout(
     db: &Db,
-    metric: &str,
+    metric: &MetricName,
     timeout: Option<Duration>,
 ) -> Result<(), SettingsError> {
     let ms = timeout.map(to_ms).transpose()?;
@@ -193,7 +193,7 @@ pub async fn set_approve_timeout(
 /// the default, `Some(Duration::ZERO)` turns it off.
 pub async fn set_min_gap(
     db: &Db,
-    metric: &str,
+    metric: &MetricName,
     gap: Option<Duration>,
 ) -> Result<(), SettingsError> {
     let ms = gap.map(to_ms).transpose()?;
@@ -213,7 +213,7 @@ mod tests {
 
     fn row(mode: Option<&str>, timeout: Option<i64>, gap: Option<i64>) -> MetricRow {
         MetricRow {
-            metric: "mau".into(),
+            metric: crate::vocab::MetricName::parse("mau").unwrap(),
             rules_version: 1,
             baseline: Some(0),
             seeded: true,

@@ -8,6 +8,7 @@ use super::live::{ActiveRule, Live};
 use super::rule_check::RuleStoreError;
 use super::rules::Rule;
 use crate::storage::milestones::{metrics, reached, rules};
+use crate::vocab::{MetricName, RuleId};
 use sqlx::AnyConnection;
 
 /// A metric's rules and recorded milestones.
@@ -16,7 +17,7 @@ pub struct MetricState {
     /// The rules with their own baselines, by id.
     pub rules: Vec<ActiveRule>,
     /// The rules' ids, in the order of `rules`.
-    pub rule_ids: Vec<i64>,
+    pub rule_ids: Vec<RuleId>,
     /// The metric's baseline (see [`MetricHistory::baseline`]).
     pub baseline: Option<u64>,
     /// The highest milestone announced (by the watcher or by hand) or skipped.
@@ -59,12 +60,15 @@ impl MetricState {
 }
 
 /// Loads the state of `metric` (a metric without a row has no baseline yet).
-pub async fn load(conn: &mut AnyConnection, metric: &str) -> Result<MetricState, RuleStoreError> {
+pub async fn load(
+    conn: &mut AnyConnection,
+    metric: &MetricName,
+) -> Result<MetricState, RuleStoreError> {
     let mut active = Vec::new();
     let mut rule_ids = Vec::new();
     for stored in rules::list_for(conn, metric).await? {
         let rule = Rule::parse(&stored.rule).map_err(|source| RuleStoreError::Corrupt {
-            metric: stored.metric.clone(),
+            metric: stored.metric.to_string(),
             rule: stored.rule.clone(),
             source,
         })?;

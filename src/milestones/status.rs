@@ -13,6 +13,7 @@ use crate::storage::milestones::reached::{self, Reached};
 use crate::storage::milestones::{metrics, readings, rules};
 use crate::storage::{Db, StorageError};
 use crate::text::number::{format_grouped, format_short};
+use crate::vocab::MetricName;
 use chrono::{DateTime, Duration, Utc};
 use std::fmt::Write;
 
@@ -27,7 +28,7 @@ pub const HISTORY_WINDOW: Duration = Duration::days(30);
 /// One metric's status.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricStatus {
-    pub metric: String,
+    pub metric: MetricName,
     /// `monthly active users`, when the metric is configured.
     pub label: Option<String>,
     pub latest: Option<Reading>,
@@ -52,7 +53,7 @@ pub async fn status(
     now: DateTime<Utc>,
 ) -> Result<Vec<MetricStatus>, StorageError> {
     let mut conn = db.pool().acquire().await?;
-    let mut names: Vec<String> = watched.iter().map(|m| m.name.to_string()).collect();
+    let mut names: Vec<MetricName> = watched.iter().map(|m| m.name.clone()).collect();
     for row in metrics::list(&mut conn).await? {
         if !names.contains(&row.metric) {
             names.push(row.metric);
@@ -83,7 +84,7 @@ pub async fn status(
         out.push(MetricStatus {
             label: watched
                 .iter()
-                .find(|m| m.name.as_str() == metric)
+                .find(|m| m.name == metric)
                 .map(|m| m.label.clone()),
             latest: recent.last().copied(),
             expected: next
@@ -218,7 +219,7 @@ mod tests {
         assert_eq!(per_day(24_000_000.4), "+24,000,000 per day");
         assert_eq!(per_day(-1234.0), "-1,234 per day");
         let status = |recent: &[Reading]| MetricStatus {
-            metric: "mau".into(),
+            metric: crate::vocab::MetricName::parse("mau").unwrap(),
             label: None,
             latest: recent.last().copied(),
             last: None,

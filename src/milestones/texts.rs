@@ -12,7 +12,7 @@ use super::template::{
 };
 use crate::storage::milestones::templates::{self, TemplateRow};
 use crate::storage::{Db, StorageError};
-use crate::vocab::MediaKind;
+use crate::vocab::{MediaKind, MetricName};
 use chrono::Utc;
 use sqlx::AnyConnection;
 
@@ -81,7 +81,7 @@ fn resolve(rows: &[TemplateRow], milestone: Option<u64>) -> Resolved {
             .unwrap_or_else(|| default.to_owned())
     };
     let media = candidates(Slot::Announce).find_map(|r| {
-        let kind = r.media_kind.as_deref()?.parse().ok()?;
+        let kind = r.media_kind?;
         Some(Media {
             kind,
             reference: r.media_ref.clone()?,
@@ -115,7 +115,7 @@ fn check(resolved: &Resolved, what: &str) -> Result<(Template, Template), TextsE
 }
 
 /// Checks every milestone the rows give texts for, and the metric-wide texts.
-fn check_all(metric: &str, rows: &[TemplateRow]) -> Result<(), TextsError> {
+fn check_all(metric: &MetricName, rows: &[TemplateRow]) -> Result<(), TextsError> {
     let mut keys: Vec<Option<u64>> = rows.iter().map(|r| r.milestone).collect();
     keys.push(None);
     keys.sort();
@@ -133,7 +133,7 @@ fn check_all(metric: &str, rows: &[TemplateRow]) -> Result<(), TextsError> {
 /// `rows` with one row changed (or added) by `change`.
 fn with_change(
     mut rows: Vec<TemplateRow>,
-    metric: &str,
+    metric: &MetricName,
     milestone: Option<u64>,
     slot: Slot,
     change: impl FnOnce(&mut TemplateRow),
@@ -143,7 +143,7 @@ fn with_change(
         .position(|r| r.milestone == milestone && r.slot == slot)
         .unwrap_or_else(|| {
             rows.push(TemplateRow {
-                metric: metric.to_owned(),
+                metric: metric.clone(),
                 milestone,
                 slot,
                 body: None,
@@ -160,7 +160,7 @@ fn with_change(
 /// checking it and every text it affects; `text: None` restores the default.
 pub async fn set_template(
     db: &Db,
-    metric: &str,
+    metric: &MetricName,
     milestone: Option<u64>,
     slot: Slot,
     text: Option<&str>,
@@ -179,7 +179,7 @@ pub async fn set_template(
 /// texts it applies to fit as a caption.
 pub async fn set_media(
     db: &Db,
-    metric: &str,
+    metric: &MetricName,
     milestone: Option<u64>,
     media: Option<Media>,
 ) -> Result<(), TextsError> {
@@ -193,13 +193,11 @@ pub async fn set_media(
     let mut conn = db.pool().acquire().await?;
     let rows = templates::for_metric(&mut conn, metric).await?;
     let rows = with_change(rows, metric, milestone, Slot::Announce, |r| {
-        r.media_kind = media.as_ref().map(|m| m.kind.as_str().to_owned());
+        r.media_kind = media.as_ref().map(|m| m.kind);
         r.media_ref = media.as_ref().map(|m| m.reference.clone());
     });
     check_all(metric, &rows)?;
-    let pair = media
-        .as_ref()
-        .map(|m| (m.kind.as_str(), m.reference.as_str()));
+    let pair = media.as_ref().map(|m| (m.kind, m.reference.as_str()));
     templates::upsert_media(&mut conn, metric, milestone, pair, Utc::now()).await?;
     Ok(())
 }
@@ -212,10 +210,10 @@ pub async fn compose(
 ) -> Result<Composed, StorageError> {
     let rows = templates::for_metric(conn, &ctx.metric).await?;
     let resolved = resolve(&rows, Some(ctx.milestone));
-    let (announce, thanks) = check(&resolved, &ctx.metric).unwrap_or_else(|e| {
+    let (announce, thanks) = check(&resolved, ctx.metric.as_str()).unwrap_or_else(|e| {
         tracing::warn!(metric = %ctx.metric, error = %e, "stored template refused; using the defaults");
         let defaults = resolve(&[], None);
-        check(&defaults, &ctx.metric).expect("the default templates are valid")
+        check(&defaults, ctx.metric.as_str()).expect("the default templates are valid")
     });
     Ok(Composed {
         announce: announce.render(ctx),

@@ -16,7 +16,7 @@ use super::rule_check::RuleStoreError;
 use super::settings::MilestonesConfig;
 use crate::storage::Db;
 use crate::storage::milestones::readings;
-use crate::vocab::MetricName;
+use crate::vocab::{AnnouncementId, MetricName};
 use chrono::{DateTime, Utc};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
@@ -35,7 +35,7 @@ pub struct MetricTick {
 pub struct TickOutcome {
     pub metrics: Vec<MetricTick>,
     /// Drafts queued because their release time passed.
-    pub released: Vec<i64>,
+    pub released: Vec<AnnouncementId>,
 }
 
 impl TickOutcome {
@@ -48,7 +48,7 @@ impl TickOutcome {
     }
 
     /// The ids of the announcements this tick wrote.
-    pub fn announcements(&self) -> Vec<i64> {
+    pub fn announcements(&self) -> Vec<AnnouncementId> {
         self.metrics
             .iter()
             .filter_map(|m| match &m.result {
@@ -68,20 +68,20 @@ impl TickOutcome {
 pub enum MilestoneEvent {
     /// Queued for broadcast at once.
     Announced {
-        metric: String,
+        metric: MetricName,
         milestone: u64,
-        announcement_id: i64,
+        announcement_id: AnnouncementId,
     },
     /// Written as a draft: waits for approval or `release_at`.
     Drafted {
-        metric: String,
+        metric: MetricName,
         milestone: u64,
-        announcement_id: i64,
+        announcement_id: AnnouncementId,
         release_at: Option<DateTime<Utc>>,
         held: HeldBecause,
     },
     /// A draft was queued because its release time passed.
-    Released { announcement_id: i64 },
+    Released { announcement_id: AnnouncementId },
 }
 
 /// Reads metrics and records milestones. Cheap to share behind an `Arc`.
@@ -135,7 +135,10 @@ impl<C: Counter> Watcher<C> {
         match release_due(&self.db, now).await {
             Ok(released) => {
                 for &announcement_id in &released {
-                    tracing::info!(announcement_id, "milestone draft released");
+                    tracing::info!(
+                        announcement_id = announcement_id.get(),
+                        "milestone draft released"
+                    );
                     let _ = self
                         .events
                         .send(MilestoneEvent::Released { announcement_id });
@@ -147,7 +150,10 @@ impl<C: Counter> Watcher<C> {
         match super::release::cancel_expired(&self.db, now).await {
             Ok(cancelled) => {
                 for announcement_id in cancelled {
-                    tracing::info!(announcement_id, "draft cancelled: its Send button expired");
+                    tracing::info!(
+                        announcement_id = announcement_id.get(),
+                        "draft cancelled: its Send button expired"
+                    );
                 }
             }
             Err(e) => tracing::error!(error = %e, "cancelling expired drafts failed"),
@@ -191,9 +197,9 @@ impl<C: Counter> Watcher<C> {
             reading.std_error,
         );
         let mut conn = self.db.pool().acquire().await?;
-        readings::insert(&mut conn, metric.name.as_str(), &reading).await?;
+        readings::insert(&mut conn, &metric.name, &reading).await?;
         let cutoff = now - retention(&self.config.detector);
-        readings::prune(&mut conn, metric.name.as_str(), cutoff).await?;
+        readings::prune(&mut conn, &metric.name, cutoff).await?;
         Ok(reading)
     }
 
@@ -228,15 +234,15 @@ impl<C: Counter> Watcher<C> {
                 release_at,
                 ..
             } => {
-                tracing::info!(metric = %metric.name, milestone, announcement_id = id, held = ?held, "milestone reached");
+                tracing::info!(metric = %metric.name, milestone, announcement_id = id.get(), held = ?held, "milestone reached");
                 match held {
                     None => MilestoneEvent::Announced {
-                        metric: metric.name.to_string(),
+                        metric: metric.name.clone(),
                         milestone: *milestone,
                         announcement_id: *id,
                     },
                     Some(held) => MilestoneEvent::Drafted {
-                        metric: metric.name.to_string(),
+                        metric: metric.name.clone(),
                         milestone: *milestone,
                         announcement_id: *id,
                         release_at: *release_at,

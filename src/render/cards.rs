@@ -13,6 +13,7 @@ use crate::storage::milestones::reached;
 use crate::storage::milestones::templates::{self, Slot};
 use crate::storage::{Db, StorageError};
 use crate::text::html;
+use crate::vocab::MetricName;
 use chrono::NaiveDate;
 use std::fmt;
 use std::str::FromStr;
@@ -116,7 +117,7 @@ impl CardMaker {
     pub async fn card(
         &self,
         db: &Db,
-        metric: &str,
+        metric: &MetricName,
         milestone: u64,
         date: NaiveDate,
     ) -> Result<Card, StorageError> {
@@ -134,11 +135,11 @@ impl CardMaker {
         let label = self
             .watched
             .iter()
-            .find(|m| m.name.as_str() == metric)
-            .map_or_else(|| metric.to_owned(), |m| m.label.clone());
+            .find(|m| &m.name == metric)
+            .map_or_else(|| metric.to_string(), |m| m.label.clone());
         let ctx = TemplateContext {
             milestone,
-            metric: metric.to_owned(),
+            metric: metric.clone(),
             metric_label: label.clone(),
             count: milestone,
             date,
@@ -213,7 +214,7 @@ pub fn check_title(template: &str) -> Result<(), String> {
     let parsed = Template::parse(template, TemplateKind::Caption).map_err(|e| e.to_string())?;
     let sample = TemplateContext {
         milestone: 200_000_000,
-        metric: "mau".into(),
+        metric: MetricName::parse("mau").expect("a metric name"),
         metric_label: "monthly active users".into(),
         count: 200_000_000,
         date: NaiveDate::from_ymd_opt(2026, 11, 26).expect("a date"),
@@ -255,7 +256,7 @@ mod tests {
     fn ctx() -> TemplateContext {
         TemplateContext {
             milestone: 200_000_000,
-            metric: "mau".into(),
+            metric: crate::vocab::MetricName::parse("mau").unwrap(),
             metric_label: "monthly active users".into(),
             count: 200_000_000,
             date: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),

@@ -1,14 +1,15 @@
 //! Admins added from Telegram, and confirmations waiting for an admin's button press.
 
 use super::{Db, Millis, StorageError};
+use crate::vocab::UserId;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 /// Adds an admin; `false` if they already were one.
 pub async fn add(
     db: &Db,
-    user_id: i64,
-    added_by: i64,
+    user_id: UserId,
+    added_by: UserId,
     at: DateTime<Utc>,
 ) -> Result<bool, StorageError> {
     let done = sqlx::query(
@@ -23,7 +24,7 @@ pub async fn add(
 }
 
 /// Removes an admin added from Telegram; `false` if there was none.
-pub async fn remove(db: &Db, user_id: i64) -> Result<bool, StorageError> {
+pub async fn remove(db: &Db, user_id: UserId) -> Result<bool, StorageError> {
     let done = sqlx::query("DELETE FROM admins WHERE user_id = $1")
         .bind(user_id)
         .execute(db.pool())
@@ -31,7 +32,7 @@ pub async fn remove(db: &Db, user_id: i64) -> Result<bool, StorageError> {
     Ok(done.rows_affected() > 0)
 }
 
-pub async fn contains(db: &Db, user_id: i64) -> Result<bool, StorageError> {
+pub async fn contains(db: &Db, user_id: UserId) -> Result<bool, StorageError> {
     Ok(sqlx::query("SELECT 1 FROM admins WHERE user_id = $1")
         .bind(user_id)
         .fetch_optional(db.pool())
@@ -40,7 +41,7 @@ pub async fn contains(db: &Db, user_id: i64) -> Result<bool, StorageError> {
 }
 
 /// Admins added from Telegram: (user id, added by, when), oldest first.
-pub async fn list(db: &Db) -> Result<Vec<(i64, i64, DateTime<Utc>)>, StorageError> {
+pub async fn list(db: &Db) -> Result<Vec<(UserId, UserId, DateTime<Utc>)>, StorageError> {
     let rows =
         sqlx::query("SELECT user_id, added_by, added_at FROM admins ORDER BY added_at, user_id")
             .fetch_all(db.pool())
@@ -60,7 +61,7 @@ pub async fn list(db: &Db) -> Result<Vec<(i64, i64, DateTime<Utc>)>, StorageErro
 #[derive(Debug, Clone, PartialEq)]
 pub struct Confirmation {
     pub nonce: String,
-    pub admin_id: i64,
+    pub admin_id: UserId,
     pub action: String,
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
@@ -69,7 +70,7 @@ pub struct Confirmation {
 pub async fn create_confirmation(
     db: &Db,
     nonce: &str,
-    admin_id: i64,
+    admin_id: UserId,
     action: &str,
     at: DateTime<Utc>,
     expires_at: DateTime<Utc>,

@@ -1,6 +1,7 @@
 //! The audit trail: who did what to the bot, when, and how it ended.
 
 use super::{Db, Millis, StorageError};
+use crate::vocab::UserId;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use std::fmt;
@@ -11,7 +12,7 @@ pub enum Actor {
     /// The command line (`milestone-bot …`).
     Cli,
     /// An admin (from `ADMIN_IDS` or added from Telegram): known, so their id is kept.
-    Admin(i64),
+    Admin(UserId),
     /// Anyone else: only their pseudonym (`privacy::Pseudonym`), never their id.
     Stranger(String),
 }
@@ -72,7 +73,7 @@ pub async fn latest(db: &Db, limit: i64) -> Result<Vec<AuditEntry>, StorageError
     .await?;
     rows.iter()
         .map(|row| {
-            let user_id: Option<i64> = row.try_get("user_id")?;
+            let user_id: Option<UserId> = row.try_get("user_id")?;
             let user_hash: Option<String> = row.try_get("user_hash")?;
             Ok(AuditEntry {
                 at: Millis::to(row.try_get("at")?)?,

@@ -10,7 +10,7 @@ use sqlx::any::AnyRow;
 /// What Telegram told us about a chat when the bot joined it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewChat {
-    pub id: i64,
+    pub id: ChatId,
     pub kind: ChatKind,
     pub title: Option<String>,
     pub username: Option<String>,
@@ -19,7 +19,7 @@ pub struct NewChat {
 /// A chat as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chat {
-    pub id: i64,
+    pub id: ChatId,
     pub kind: ChatKind,
     pub title: Option<String>,
     pub username: Option<String>,
@@ -31,7 +31,7 @@ pub struct Chat {
     pub gone_reason: Option<String>,
     pub gone_at: Option<DateTime<Utc>>,
     /// The id this chat had before Telegram migrated it to a supergroup.
-    pub migrated_from: Option<i64>,
+    pub migrated_from: Option<ChatId>,
 }
 
 fn from_row(row: &AnyRow) -> Result<Chat, StorageError> {
@@ -81,7 +81,7 @@ pub const UNSUBSCRIBED: &str = "unsubscribed";
 /// chat was subscribed.
 pub async fn mark_gone(
     db: &Db,
-    id: i64,
+    id: ChatId,
     reason: &str,
     at: DateTime<Utc>,
 ) -> Result<bool, StorageError> {
@@ -100,7 +100,12 @@ pub async fn mark_gone(
 /// Moves a group that Telegram upgraded to a supergroup onto its new id, keeping one
 /// row. Both Telegram's notices (in the old and the new chat) may arrive; the second
 /// finds nothing to move and changes nothing.
-pub async fn migrate(db: &Db, from: i64, to: i64, at: DateTime<Utc>) -> Result<bool, StorageError> {
+pub async fn migrate(
+    db: &Db,
+    from: ChatId,
+    to: ChatId,
+    at: DateTime<Utc>,
+) -> Result<bool, StorageError> {
     let mut tx = db.pool().begin().await?;
     let target_exists = sqlx::query("SELECT 1 FROM chats WHERE id = $1")
         .bind(to)
@@ -143,7 +148,7 @@ pub async fn migrate(db: &Db, from: i64, to: i64, at: DateTime<Utc>) -> Result<b
     };
     // Deliveries waiting for the old id follow the chat, so a broadcast under way
     // still reaches it.
-    super::deliveries::follow_chat(&mut tx, ChatId(from), ChatId(to), at).await?;
+    super::deliveries::follow_chat(&mut tx, from, to, at).await?;
     tx.commit().await?;
     Ok(moved)
 }
@@ -163,7 +168,7 @@ pub async fn set_topic(
     Ok(done.rows_affected() > 0)
 }
 
-pub async fn get(db: &Db, id: i64) -> Result<Option<Chat>, StorageError> {
+pub async fn get(db: &Db, id: ChatId) -> Result<Option<Chat>, StorageError> {
     let row = sqlx::query(
         "SELECT id, kind, title, username, subscribed, subscribed_at, gone_reason, gone_at, migrated_from
          FROM chats WHERE id = $1",

@@ -25,7 +25,7 @@ pub enum PublicCommand {
 /// Telegram's stand-in sender for anonymous group admins.
 const GROUP_ANONYMOUS_BOT: u64 = 1087968824;
 
-#[tracing::instrument(skip_all, fields(chat = %crate::privacy::Chat(msg.chat.id.0), command = ?cmd))]
+#[tracing::instrument(skip_all, fields(chat = %crate::privacy::Chat(msg.chat.id.into()), command = ?cmd))]
 pub async fn on_public(
     bot: Bot,
     msg: Message,
@@ -38,14 +38,14 @@ pub async fn on_public(
             if !may_change_subscription(&bot, &msg).await? {
                 replies::GROUP_ADMINS_ONLY
             } else if cmd == PublicCommand::Subscribe {
-                match chats::get(&ctx.db, msg.chat.id.0).await? {
+                match chats::get(&ctx.db, msg.chat.id.into()).await? {
                     Some(chat) if chat.subscribed => replies::ALREADY_SUBSCRIBED,
                     _ => {
                         chats::subscribe(&ctx.db, &new_chat(&msg.chat), Utc::now()).await?;
                         replies::SUBSCRIBED
                     }
                 }
-            } else if chats::mark_gone(&ctx.db, msg.chat.id.0, chats::UNSUBSCRIBED, Utc::now())
+            } else if chats::mark_gone(&ctx.db, msg.chat.id.into(), chats::UNSUBSCRIBED, Utc::now())
                 .await?
             {
                 replies::UNSUBSCRIBED

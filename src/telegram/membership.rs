@@ -7,7 +7,7 @@ use chrono::Utc;
 use teloxide::types::{ChatMemberKind, ChatMemberUpdated, Message};
 
 /// The bot was added, promoted, removed, kicked or blocked somewhere.
-#[tracing::instrument(skip_all, fields(chat = %Chat(upd.chat.id.0)))]
+#[tracing::instrument(skip_all, fields(chat = %Chat(upd.chat.id.into())))]
 pub async fn on_my_chat_member(upd: ChatMemberUpdated, ctx: BotContext) -> HandlerResult {
     let now = Utc::now();
     let new = &upd.new_chat_member.kind;
@@ -15,7 +15,7 @@ pub async fn on_my_chat_member(upd: ChatMemberUpdated, ctx: BotContext) -> Handl
         // A promotion or a change of rights is not a new invitation: a chat that
         // unsubscribed stays unsubscribed. Only an unknown chat is recorded then.
         let was_present = upd.old_chat_member.kind.is_present();
-        let known = chats::get(&ctx.db, upd.chat.id.0).await?;
+        let known = chats::get(&ctx.db, upd.chat.id.into()).await?;
         if was_present && known.is_some() {
             return Ok(());
         }
@@ -37,22 +37,22 @@ pub async fn on_my_chat_member(upd: ChatMemberUpdated, ctx: BotContext) -> Handl
         ChatMemberKind::Banned(_) => "kicked",
         _ => "left",
     };
-    if chats::mark_gone(&ctx.db, upd.chat.id.0, reason, now).await? {
+    if chats::mark_gone(&ctx.db, upd.chat.id.into(), reason, now).await? {
         tracing::info!(reason, "chat gone");
     }
     Ok(())
 }
 
 /// A group became a supergroup: Telegram says so in both chats; the row moves once.
-#[tracing::instrument(skip_all, fields(chat = %Chat(msg.chat.id.0)))]
+#[tracing::instrument(skip_all, fields(chat = %Chat(msg.chat.id.into())))]
 pub async fn on_group_migrated(msg: Message, ctx: BotContext) -> HandlerResult {
     let (from, to) = match (msg.migrate_to_chat_id(), msg.migrate_from_chat_id()) {
-        (Some(to), _) => (msg.chat.id.0, to.0),
-        (None, Some(from)) => (from.0, msg.chat.id.0),
+        (Some(to), _) => (msg.chat.id, *to),
+        (None, Some(from)) => (*from, msg.chat.id),
         (None, None) => return Ok(()),
     };
-    if chats::migrate(&ctx.db, from, to, Utc::now()).await? {
-        tracing::info!(from = %Chat(from), to = %Chat(to), "group migrated to a supergroup");
+    if chats::migrate(&ctx.db, from.into(), to.into(), Utc::now()).await? {
+        tracing::info!(from = %Chat(from.into()), to = %Chat(to.into()), "group migrated to a supergroup");
     }
     Ok(())
 }

@@ -128,7 +128,7 @@ pub async fn register_commands(bot: &Bot, admin_ids: &[crate::vocab::UserId]) {
             chat_id: teloxide::types::Recipient::Id(id.private_chat().into()),
         };
         if let Err(err) = bot.set_my_commands(admin_menu.clone()).scope(scope).await {
-            tracing::warn!(error = %err, admin = %crate::privacy::User(id.get()), "could not register an admin's command menu");
+            tracing::warn!(error = %err, admin = %crate::privacy::User(*id), "could not register an admin's command menu");
         }
     }
 }
@@ -153,7 +153,7 @@ pub fn new_chat(chat: &teloxide::types::Chat) -> crate::storage::chats::NewChat 
     let kind = chat_kind(chat);
     let public = kind != crate::storage::chats::ChatKind::Private;
     crate::storage::chats::NewChat {
-        id: chat.id.0,
+        id: chat.id.into(),
         kind,
         title: chat.title().filter(|_| public).map(str::to_owned),
         username: chat.username().filter(|_| public).map(str::to_owned),

@@ -36,8 +36,8 @@ pub fn describe(event: &MilestoneEvent) -> Option<String> {
                 "🏁 <b>{} {}</b> reached. Announcement #{announcement_id} {why}: \
                  <code>/milestone preview {} {}</code>, then <code>/milestone approve {announcement_id}</code>.{when}",
                 format_short(*milestone),
-                escape_html(metric),
-                escape_html(metric),
+                escape_html(metric.as_str()),
+                escape_html(metric.as_str()),
                 milestone
             ))
         }
@@ -71,7 +71,7 @@ pub async fn run(
         for admin in &admin_ids {
             let chat = admin.private_chat().into();
             if let Err(err) = super::reply_html(&bot, chat, text.clone()).await {
-                tracing::warn!(admin = %crate::privacy::User(admin.get()), error = %err, "could not notify an admin");
+                tracing::warn!(admin = %crate::privacy::User(*admin), error = %err, "could not notify an admin");
             }
         }
     }
@@ -80,13 +80,14 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vocab::AnnouncementId;
 
     #[test]
     fn a_draft_waiting_for_approval_tells_admins_how_to_approve_it() {
         let event = MilestoneEvent::Drafted {
-            metric: "mau".into(),
+            metric: crate::vocab::MetricName::parse("mau").unwrap(),
             milestone: 200_000_000,
-            announcement_id: 7,
+            announcement_id: AnnouncementId(7),
             release_at: None,
             held: HeldBecause::Approval,
         };
@@ -101,9 +102,9 @@ mod tests {
     #[test]
     fn queued_announcements_are_left_to_the_progress_message() {
         let event = MilestoneEvent::Announced {
-            metric: "mau".into(),
+            metric: crate::vocab::MetricName::parse("mau").unwrap(),
             milestone: 1,
-            announcement_id: 1,
+            announcement_id: AnnouncementId(1),
         };
         assert_eq!(describe(&event), None);
     }

@@ -5,7 +5,7 @@
 use crate::broadcast::progress::ResendOffer;
 use crate::storage::Db;
 use crate::telegram::admin::confirm::{self, Pending};
-use crate::vocab::AnnouncementId;
+use crate::vocab::{AnnouncementId, UserId};
 use futures::future::BoxFuture;
 use teloxide::prelude::*;
 
@@ -24,20 +24,20 @@ impl ResendButtons {
 impl ResendOffer for ResendButtons {
     fn offer(
         &self,
-        admin: i64,
+        admin: UserId,
         text: String,
         announcement: AnnouncementId,
         ttl: chrono::Duration,
     ) -> BoxFuture<'_, anyhow::Result<()>> {
         Box::pin(async move {
             let resend = Pending::ResendUnknown {
-                announcement_id: announcement.get(),
+                announcement_id: announcement,
             };
             confirm::offer(
                 &self.bot,
                 &self.db,
-                admin.into(),
-                ChatId(admin),
+                admin,
+                admin.private_chat().into(),
                 text,
                 &resend,
                 ttl,

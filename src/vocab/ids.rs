@@ -2,15 +2,31 @@
 //!
 //! Each is the number Telegram or the database gives, unchanged: `ChatId` and
 //! `UserId` are Telegram's (a private chat's id is its person's id), `AnnouncementId`
-//! is the `announcements` row's. They bind to SQL as the `BIGINT` they are stored as.
+//! and `RuleId` are the `announcements` and `milestone_rules` rows'. They bind to SQL
+//! as the `BIGINT` they are stored as, and read and write JSON as the bare number.
 
 use std::fmt;
+use std::num::ParseIntError;
+use std::str::FromStr;
 
 macro_rules! id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, sqlx::Type)]
+        #[derive(
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            Hash,
+            PartialOrd,
+            Ord,
+            sqlx::Type,
+            serde::Serialize,
+            serde::Deserialize,
+        )]
         #[sqlx(transparent)]
+        #[serde(transparent)]
         pub struct $name(pub i64);
 
         impl $name {
@@ -22,6 +38,14 @@ macro_rules! id {
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 fmt::Display::fmt(&self.0, f)
+            }
+        }
+
+        /// Read as the bare number, refused as `i64` refuses it (same message).
+        impl FromStr for $name {
+            type Err = ParseIntError;
+            fn from_str(s: &str) -> Result<Self, ParseIntError> {
+                s.parse().map(Self)
             }
         }
 
@@ -51,6 +75,10 @@ id!(
     /// An announcement: one post (announcement and thank-you note) to every chat.
     AnnouncementId
 );
+id!(
+    /// A milestone rule: thresholds or a series for one metric, as stored.
+    RuleId
+);
 
 impl From<teloxide::types::ChatId> for ChatId {
     fn from(id: teloxide::types::ChatId) -> Self {
@@ -61,6 +89,13 @@ impl From<teloxide::types::ChatId> for ChatId {
 impl From<ChatId> for teloxide::types::ChatId {
     fn from(id: ChatId) -> Self {
         teloxide::types::ChatId(id.0)
+    }
+}
+
+impl From<ChatId> for teloxide::types::Recipient {
+    /// So a request can be addressed to a chat as it is: `bot.send_message(chat, …)`.
+    fn from(id: ChatId) -> Self {
+        teloxide::types::Recipient::Id(id.into())
     }
 }
 
@@ -78,6 +113,14 @@ impl UserId {
     }
 }
 
+impl ChatId {
+    /// The person of a private chat (the chat's id is theirs); meaningless for a
+    /// group or channel, so ask only of a chat known to be private.
+    pub fn private_user(self) -> UserId {
+        UserId(self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,6 +134,15 @@ mod tests {
         assert_eq!(
             UserId::from(teloxide::types::UserId(7)).private_chat(),
             ChatId(7)
+        );
+    }
+
+    #[test]
+    fn ids_are_the_bare_number_in_json() {
+        assert_eq!(serde_json::to_string(&AnnouncementId(42)).unwrap(), "42");
+        assert_eq!(
+            serde_json::from_str::<Option<AnnouncementId>>("7").unwrap(),
+            Some(AnnouncementId(7))
         );
     }
 }

@@ -7,7 +7,11 @@ use std::str::FromStr;
 /// A metric's name as it appears in Redis keys, URLs and commands: lowercase ASCII
 /// letters, digits and `_`, 1 to 32 characters. Anything else is refused here, so a
 /// name can be put in a key (`PREFIX:NAME:DAY`) or a log line without escaping.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// In JSON it is the bare string, checked again when read.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "String", into = "String")]
 pub struct MetricName(String);
 
 /// Why a string is not a metric name.
@@ -49,6 +53,19 @@ impl MetricName {
 impl fmt::Display for MetricName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.pad(&self.0)
+    }
+}
+
+impl TryFrom<String> for MetricName {
+    type Error = MetricNameError;
+    fn try_from(raw: String) -> Result<Self, MetricNameError> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<MetricName> for String {
+    fn from(name: MetricName) -> String {
+        name.0
     }
 }
 

@@ -1,7 +1,8 @@
 //! The words every layer shares, kept low so that any module can use them without
-//! importing another layer: the ids of chats, people and announcements
-//! ([`ids`]), the kinds of chat ([`chat`]), what is counted ([`metric`]), and the parts and media of a post
-//! ([`post`]). Nothing here touches the database, the network or the configuration.
+//! importing another layer: the ids of chats, people, announcements and milestone
+//! rules ([`ids`]), the kinds of chat ([`chat`]), what is counted ([`metric`]), and
+//! the parts and media of a post ([`post`]). Nothing here touches the database,
+//! the network or the configuration.
 
 pub mod chat;
 pub mod ids;
@@ -9,6 +10,6 @@ pub mod metric;
 pub mod post;
 
 pub use chat::{ChatKind, UnknownChatKind};
-pub use ids::{AnnouncementId, ChatId, UserId};
+pub use ids::{AnnouncementId, ChatId, RuleId, UserId};
 pub use metric::{Metric, MetricName, MetricNameError, Metrics};
 pub use post::{MediaKind, Part, UnknownMediaKind};

@@ -154,7 +154,7 @@ async fn blocked_kicked_deactivated_and_deleted_chats_are_marked_gone_and_skippe
     for (chat, reason) in cases {
         let (state, ..) = delivery(&app.db, id, chat.0).await;
         assert_eq!(state, "skipped", "{reason}");
-        let stored = chats::get(&app.db, chat.0).await.unwrap().unwrap();
+        let stored = chats::get(&app.db, chat.0.into()).await.unwrap().unwrap();
         assert!(!stored.subscribed, "{reason}");
         assert_eq!(stored.gone_reason.as_deref(), Some(reason));
         assert!(
@@ -191,14 +191,14 @@ async fn a_migrated_group_moves_and_gets_the_message_at_once(backend: Backend) {
         ["Moved?", "Thanks"]
     );
     assert!(
-        chats::get(&app.db, group.0).await.unwrap().is_none(),
+        chats::get(&app.db, group.0.into()).await.unwrap().is_none(),
         "the old id is gone"
     );
-    let moved = chats::get(&app.db, supergroup.0)
+    let moved = chats::get(&app.db, supergroup.0.into())
         .await
         .unwrap()
         .expect("the chat moved");
-    assert_eq!(moved.migrated_from, Some(group.0));
+    assert_eq!(moved.migrated_from, Some(group.0.into()));
     assert_eq!(delivery(&app.db, id, supergroup.0).await.0, "sent");
     app.stop().await;
 }
@@ -232,7 +232,7 @@ async fn a_bad_request_fails_with_telegrams_description_without_retry(backend: B
         "no retry, and no note without its announcement"
     );
     assert!(
-        chats::get(&app.db, chat.0)
+        chats::get(&app.db, chat.0.into())
             .await
             .unwrap()
             .unwrap()
@@ -298,7 +298,7 @@ async fn media_is_uploaded_once_and_resent_by_file_id(backend: Backend) {
     let photo = dir.path().join("milestone.png");
     std::fs::write(&photo, vec![0x89u8; 2048]).unwrap();
     let mut new = announcement("<i>1,000,000</i> users", Some("Thanks!"), None);
-    new.media_kind = Some("photo".into());
+    new.media_kind = Some(milestone_bot::vocab::MediaKind::Photo);
     new.media_ref = Some(photo.display().to_string());
 
     let id = queue_announcement(&app.db, new).await;
@@ -445,7 +445,7 @@ async fn pause_resume_and_cancel_control_what_is_sent(backend: Backend) {
     })
     .await;
     let (state, tally) = ops::status(&app.db, id.into()).await.unwrap();
-    assert_eq!(state, "cancelled");
+    assert_eq!(ops::shown(state), "cancelled");
     assert_eq!(tally.left, 0);
     assert_eq!(tally.sent as usize, delivered(&app.sim, app.admin).len());
     assert_eq!(tally.sent + tally.cancelled, chats.len() as i64);

@@ -56,7 +56,7 @@ async fn a_broadcast_cancelled_mid_way_then_withdrawn_loses_every_posted_message
         reach.on_the_wire
     );
     let (state, tally) = ops::status(&app.db, id.into()).await.unwrap();
-    assert_eq!(state, "withdrawn");
+    assert_eq!(ops::shown(state), "withdrawn");
     assert_eq!(tally.withdrawn, got);
     assert_eq!(tally.cancelled, chats.len() as i64 - got);
     app.stop().await;

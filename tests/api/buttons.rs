@@ -77,7 +77,7 @@ async fn a_draft_whose_send_button_expired_unpressed_is_cancelled_by_the_watcher
     assert!(now.is_empty(), "a live button keeps its draft");
     assert_eq!(
         later,
-        [1],
+        [milestone_bot::vocab::AnnouncementId(1)],
         "CONFIRM_TTL (10 minutes) has passed an hour later"
     );
     assert_eq!(states(&app).await, ["cancelled"]);

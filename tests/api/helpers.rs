@@ -406,7 +406,7 @@ pub async fn queue_announcement(
         .expect("create the announcement")
         .expect("a new dedupe key");
     tx.commit().await.expect("commit the announcement");
-    id
+    id.get()
 }
 
 /// An announcement ready to queue: text, optional note, no media, created by `admin`.
@@ -421,7 +421,7 @@ pub fn announcement(
     NewAnnouncement {
         dedupe_key: format!("test:{}", rand::random::<u64>()),
         kind: AnnouncementKind::Manual,
-        metric: Some("mau".into()),
+        metric: Some(milestone_bot::vocab::MetricName::parse("mau").unwrap()),
         milestone: Some(1_000_000),
         state: AnnouncementState::Queued,
         announce_text: Some(announce.to_owned()),
@@ -429,7 +429,7 @@ pub fn announcement(
         media_kind: None,
         media_ref: None,
         options: "{}".into(),
-        created_by: admin,
+        created_by: admin.map(milestone_bot::vocab::UserId),
         created_at: chrono::Utc::now(),
         release_at: None,
     }

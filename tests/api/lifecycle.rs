@@ -44,8 +44,8 @@ fn t(minutes: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap() + Duration::minutes(minutes)
 }
 
-async fn state(db: &Db, id: i64) -> AnnouncementState {
-    announcements::status(db, AnnouncementId(id))
+async fn state(db: &Db, id: impl Into<AnnouncementId>) -> AnnouncementState {
+    announcements::status(db, id.into())
         .await
         .unwrap()
         .unwrap()
@@ -122,7 +122,7 @@ async fn a_broadcast_is_done_only_from_sending_once_drained_and_the_owner_says_w
     let db = Db::connect_and_migrate(database.url()).await.unwrap();
     for i in 0..2 {
         let chat = NewChat {
-            id: -100_000 - i,
+            id: (-100_000 - i).into(),
             kind: ChatKind::Channel,
             title: None,
             username: None,

@@ -35,7 +35,9 @@ fn club_with_an_admin(app: &TestApp) -> (ChatId, telegram_sim::UserId) {
 }
 
 async fn stored(app: &TestApp, id: ChatId) -> Option<Chat> {
-    chats::get(&app.db, id.0).await.expect("the query runs")
+    chats::get(&app.db, id.0.into())
+        .await
+        .expect("the query runs")
 }
 
 async fn a_channel_that_adds_the_bot_is_recorded_as_subscribed(backend: Backend) {
@@ -103,12 +105,12 @@ async fn a_group_migrated_to_a_supergroup_keeps_one_row_under_the_new_id(backend
 
     let moved = eventually("row moved", || async { stored(&app, supergroup).await }).await;
     assert_eq!(moved.kind, StoredKind::Supergroup);
-    assert_eq!(moved.migrated_from, Some(group.0));
+    assert_eq!(moved.migrated_from, Some(group.0.into()));
     assert!(moved.subscribed);
     assert!(stored(&app, group).await.is_none(), "the old id is gone");
     let subscribed = chats::list_subscribed(&app.db).await.unwrap();
     assert_eq!(
-        subscribed.iter().map(|c| c.id).collect::<Vec<_>>(),
+        subscribed.iter().map(|c| c.id.get()).collect::<Vec<_>>(),
         vec![supergroup.0]
     );
     app.stop().await;

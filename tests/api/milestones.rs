@@ -16,7 +16,7 @@ use milestone_bot::sketch::Estimate;
 use milestone_bot::storage::announcements::AnnouncementState;
 use milestone_bot::storage::chats::{self, ChatKind, NewChat};
 use milestone_bot::storage::{Backend, Db};
-use milestone_bot::vocab::MetricName;
+use milestone_bot::vocab::{AnnouncementId, MetricName, UserId};
 use sqlx::Row;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -65,6 +65,10 @@ fn t(minutes: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap() + Duration::minutes(minutes)
 }
 
+fn name(raw: &str) -> MetricName {
+    MetricName::parse(raw).unwrap()
+}
+
 fn mau() -> Vec<WatchedMetric> {
     vec![WatchedMetric {
         name: MetricName::parse("mau").unwrap(),
@@ -95,7 +99,7 @@ async fn watcher(db: &Db, counter: &FakeCounter, config: MilestonesConfig) -> Wa
 async fn subscribe_chats(db: &Db, n: i64) {
     for i in 0..n {
         let chat = NewChat {
-            id: -100_000 - i,
+            id: (-100_000 - i).into(),
             kind: ChatKind::Channel,
             title: Some(format!("Channel {i}")),
             username: None,
@@ -135,7 +139,7 @@ async fn reached(db: &Db) -> Vec<(u64, String)> {
     .collect()
 }
 
-fn announced(applied: Option<&Applied>) -> (u64, i64, AnnouncementState) {
+fn announced(applied: Option<&Applied>) -> (u64, AnnouncementId, AnnouncementState) {
     match applied {
         Some(Applied::Announced {
             milestone,
@@ -156,7 +160,16 @@ async fn rules_are_added_listed_and_removed_and_bad_ones_are_refused_with_the_re
 
     let add = |metric: &'static str, rule: &'static str, by: Option<i64>| {
         let db = db.clone();
-        async move { rules_store::add_rule(&db, metric, rule, by, &DetectorConfig::default()).await }
+        async move {
+            rules_store::add_rule(
+                &db,
+                &rules_store::check_metric(metric)?,
+                rule,
+                by.map(UserId),
+                &DetectorConfig::default(),
+            )
+            .await
+        }
     };
     let first = add("mau", "200,000,000", None).await.unwrap().rule;
     let series = add("mau", "every 10M", Some(1001)).await.unwrap().rule;
@@ -202,7 +215,7 @@ async fn rules_are_added_listed_and_removed_and_bad_ones_are_refused_with_the_re
         matches!(missing, RuleStoreError::NotFound(id) if id == first.id),
         "{missing}"
     );
-    let mau: Vec<String> = rules_store::list_rules(&db, Some("mau"))
+    let mau: Vec<String> = rules_store::list_rules(&db, Some(&name("mau")))
         .await
         .unwrap()
         .into_iter()
@@ -210,7 +223,7 @@ async fn rules_are_added_listed_and_removed_and_bad_ones_are_refused_with_the_re
         .collect();
     assert_eq!(mau, ["every 10M"]);
     assert_eq!(rules_store::list_rules(&db, None).await.unwrap().len(), 2);
-    assert_eq!(series.created_by, Some(1001));
+    assert_eq!(series.created_by, Some(UserId(1001)));
     db.close().await;
     database.drop_now().await;
 }
@@ -248,7 +261,7 @@ async fn growth_past_a_milestone_writes_one_announcement_with_one_pending_delive
         return;
     };
     subscribe_chats(&db, 3).await;
-    chats::mark_gone(&db, -100_002, "kicked", t(-30))
+    chats::mark_gone(&db, (-100_002).into(), "kicked", t(-30))
         .await
         .unwrap();
     let counter = FakeCounter::default();
@@ -371,7 +384,7 @@ async fn a_rule_added_below_the_count_is_recorded_as_baseline_not_announced(back
     let watcher = watcher(&db, &counter, config("mau=every 100M")).await;
     watcher.tick(t(0)).await;
 
-    let added = rules_store::add_rule(&db, "mau", "120M", None, &DetectorConfig::default())
+    let added = rules_store::add_rule(&db, &name("mau"), "120M", None, &DetectorConfig::default())
         .await
         .unwrap();
     let outcome = watcher.tick(t(5)).await;
@@ -397,12 +410,16 @@ async fn in_approve_mode_the_announcement_waits_as_a_draft_until_approved_or_tim
     counter.set("mau", 150 * M);
     let watcher = watcher(&db, &counter, config("mau=every 100M")).await;
     watcher.tick(t(0)).await;
-    settings::set_release_mode(&db, "mau", Some(ReleaseMode::Approve))
+    settings::set_release_mode(&db, &name("mau"), Some(ReleaseMode::Approve))
         .await
         .unwrap();
-    settings::set_approve_timeout(&db, "mau", Some(std::time::Duration::from_secs(3600)))
-        .await
-        .unwrap();
+    settings::set_approve_timeout(
+        &db,
+        &name("mau"),
+        Some(std::time::Duration::from_secs(3600)),
+    )
+    .await
+    .unwrap();
     let mut events = watcher.subscribe();
 
     counter.set("mau", 210 * M);
@@ -510,7 +527,7 @@ async fn templates_are_checked_when_saved_and_rendered_into_the_announcement(bac
 
     let typo = texts::set_template(
         &db,
-        "mau",
+        &name("mau"),
         None,
         Slot::Announce,
         Some("We hit {milestone_wrods}!"),
@@ -519,7 +536,7 @@ async fn templates_are_checked_when_saved_and_rendered_into_the_announcement(bac
     .unwrap_err();
     texts::set_template(
         &db,
-        "mau",
+        &name("mau"),
         None,
         Slot::Announce,
         Some("<b>{milestone_short}</b> {metric_label}"),
@@ -528,7 +545,7 @@ async fn templates_are_checked_when_saved_and_rendered_into_the_announcement(bac
     .unwrap();
     texts::set_template(
         &db,
-        "mau",
+        &name("mau"),
         Some(200 * M),
         Slot::Thanks,
         Some("Thanks for {milestone_words} &amp; more"),
@@ -537,7 +554,7 @@ async fn templates_are_checked_when_saved_and_rendered_into_the_announcement(bac
     .unwrap();
     let ctx = TemplateContext {
         milestone: 300 * M,
-        metric: "mau".into(),
+        metric: name("mau"),
         metric_label: "monthly active users".into(),
         count: 301 * M,
         date: t(0).date_naive(),

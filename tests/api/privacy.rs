@@ -356,7 +356,7 @@ async fn no_persons_id_name_or_username_reaches_the_logs_or_the_database(backend
             }
         }
     }
-    let chat = milestone_bot::storage::chats::get(&db, subscriber.chat.0)
+    let chat = milestone_bot::storage::chats::get(&db, subscriber.chat.0.into())
         .await
         .unwrap()
         .unwrap();

@@ -47,14 +47,14 @@ async fn chats_with_some_gone(db: &Db) -> BTreeSet<i64> {
     for i in 0..CHATS {
         let id = -1_001_000_000_000 - i;
         let chat = NewChat {
-            id,
+            id: id.into(),
             kind: ChatKind::Channel,
             title: Some(format!("Channel {i}")),
             username: None,
         };
         chats::subscribe(db, &chat, now).await.unwrap();
         if i < GONE {
-            chats::mark_gone(db, id, "left", now).await.unwrap();
+            chats::mark_gone(db, id.into(), "left", now).await.unwrap();
         } else {
             subscribed.insert(id);
         }
@@ -103,10 +103,10 @@ async fn queueing_writes_one_pending_delivery_per_subscribed_chat_and_none_for_g
     assert_eq!(reached, subscribed, "every subscribed chat, no gone one");
     assert!(
         rows.iter()
-            .all(|(a, _, state, step)| *a == id && state == "pending" && step == "announce"),
+            .all(|(a, _, state, step)| *a == id.get() && state == "pending" && step == "announce"),
         "all pending, announcement first"
     );
-    let tally = progress::tally(&db, id.into()).await.unwrap();
+    let tally = progress::tally(&db, id).await.unwrap();
     assert_eq!(tally.left, CHATS - GONE);
     assert_eq!(tally.total(), CHATS - GONE);
     database.drop_now().await;

@@ -36,7 +36,7 @@ async fn sigterm_stops_the_bot_cleanly_and_keeps_what_it_recorded() {
     sim.bot_added_to_chat(&token, channel, owner, true);
     let db = Db::connect(database.url()).await.unwrap();
     eventually("the channel is recorded", || async {
-        chats::get(&db, channel.0).await.ok().flatten()
+        chats::get(&db, channel.0.into()).await.ok().flatten()
     })
     .await;
 
@@ -62,7 +62,7 @@ async fn sigterm_stops_the_bot_cleanly_and_keeps_what_it_recorded() {
         "the token leaked: {log}"
     );
     assert!(
-        chats::get(&db, channel.0)
+        chats::get(&db, channel.0.into())
             .await
             .unwrap()
             .is_some_and(|c| c.subscribed)

@@ -50,7 +50,9 @@ async fn status_lists_metrics_in_the_configured_order_and_forecasts_only_from_an
             estimate,
             std_error: estimate as f64 * 0.0081,
         };
-        readings::insert(&mut conn, metric, &reading).await.unwrap();
+        readings::insert(&mut conn, &metric.parse().unwrap(), &reading)
+            .await
+            .unwrap();
     }
     drop(conn);
 

@@ -18,7 +18,7 @@ pub use unknown::{UnknownChats, unknown_chats};
 use super::pace::{Pacer, turn};
 use crate::storage::announcements::{self, AnnouncementState};
 use crate::storage::{Db, StorageError, progress_messages};
-use crate::vocab::AnnouncementId;
+use crate::vocab::{AnnouncementId, ChatId, UserId};
 use futures::future::BoxFuture;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -33,7 +33,7 @@ use tokio::time::Instant;
 pub trait ResendOffer: Send + Sync {
     fn offer(
         &self,
-        admin: i64,
+        admin: UserId,
         text: String,
         announcement: AnnouncementId,
         ttl: chrono::Duration,
@@ -44,7 +44,7 @@ pub trait ResendOffer: Send + Sync {
 pub struct Progress {
     db: Db,
     bot: Bot,
-    admin_ids: Vec<i64>,
+    admin_ids: Vec<UserId>,
     interval: Duration,
     pacer: Arc<Mutex<Pacer>>,
     /// The resend button under the unknown-deliveries report; without it the
@@ -52,7 +52,7 @@ pub struct Progress {
     resend: Option<Arc<dyn ResendOffer>>,
     meters: HashMap<AnnouncementId, RateMeter>,
     /// Per (announcement, chat): when the message was last edited, and its text.
-    shown: HashMap<(AnnouncementId, i64), (Instant, String)>,
+    shown: HashMap<(AnnouncementId, ChatId), (Instant, String)>,
     /// Broadcasts whose unknown deliveries were reported since they last ended.
     reported: HashSet<AnnouncementId>,
 }
@@ -65,7 +65,7 @@ impl Progress {
     pub fn new(
         db: Db,
         bot: Bot,
-        admin_ids: Vec<i64>,
+        admin_ids: Vec<UserId>,
         interval: Duration,
         pacer: Arc<Mutex<Pacer>>,
     ) -> Self {
@@ -146,22 +146,21 @@ impl Progress {
         Ok(())
     }
 
-    fn recipients(&self, created_by: Option<i64>) -> Vec<i64> {
+    fn recipients(&self, created_by: Option<UserId>) -> Vec<UserId> {
         created_by.map_or_else(|| self.admin_ids.clone(), |admin| vec![admin])
     }
 
     async fn show(
         &mut self,
         id: AnnouncementId,
-        created_by: Option<i64>,
+        created_by: Option<UserId>,
         text: &str,
         is_final: bool,
     ) -> Result<(), StorageError> {
-        for chat in self.recipients(created_by) {
-            progress_messages::add(&self.db, id, crate::vocab::ChatId(chat)).await?;
+        for admin in self.recipients(created_by) {
+            progress_messages::add(&self.db, id, admin.private_chat()).await?;
         }
-        for (chat_id, message_id) in progress_messages::open(&self.db, id).await? {
-            let chat = chat_id.get();
+        for (chat, message_id) in progress_messages::open(&self.db, id).await? {
             let now = Instant::now();
             let due = match self.shown.get(&(id, chat)) {
                 Some((at, shown)) => {
@@ -179,7 +178,7 @@ impl Progress {
             match delivered {
                 Ok(mid) => {
                     self.shown.insert((id, chat), (now, text.to_owned()));
-                    progress_messages::shown(&self.db, id, chat_id, mid, is_final).await?;
+                    progress_messages::shown(&self.db, id, chat, mid, is_final).await?;
                 }
                 // Flood control on the admin's chat: try again on the next tick.
                 Err(teloxide::RequestError::RetryAfter(_)) => {}
@@ -188,7 +187,7 @@ impl Progress {
                     if is_final {
                         // An admin who never started the bot cannot get messages;
                         // don't try forever.
-                        progress_messages::give_up(&self.db, id, chat_id).await?;
+                        progress_messages::give_up(&self.db, id, chat).await?;
                     }
                 }
             }
@@ -201,11 +200,11 @@ impl Progress {
         turn::call(&self.pacer).await;
     }
 
-    async fn send(&self, chat: i64, text: &str) -> Result<i64, teloxide::RequestError> {
+    async fn send(&self, chat: ChatId, text: &str) -> Result<i64, teloxide::RequestError> {
         self.paced().await;
         let msg = self
             .bot
-            .send_message(ChatId(chat), text)
+            .send_message(chat, text)
             .parse_mode(ParseMode::Html)
             .disable_notification(true)
             .await?;
@@ -214,7 +213,7 @@ impl Progress {
 
     async fn edit(
         &self,
-        chat: i64,
+        chat: ChatId,
         message_id: i64,
         text: &str,
     ) -> Result<(), teloxide::RequestError> {
@@ -222,7 +221,7 @@ impl Progress {
         let id = MessageId(i32::try_from(message_id).unwrap_or(i32::MAX));
         match self
             .bot
-            .edit_message_text(ChatId(chat), id, text)
+            .edit_message_text(chat, id, text)
             .parse_mode(ParseMode::Html)
             .await
         {
@@ -252,8 +251,8 @@ impl Progress {
                  not be sent again unless an admin asks. The broadcast's final report lists \
                  them with a resend button."
             );
-            for chat in self.recipients(created_by) {
-                if let Err(err) = self.send(chat, &text).await {
+            for admin in self.recipients(created_by) {
+                if let Err(err) = self.send(admin.private_chat(), &text).await {
                     tracing::warn!(error = %err, "could not report unknown deliveries");
                 }
             }
@@ -268,7 +267,7 @@ impl Progress {
     async fn report_unknown_chats(
         &self,
         id: AnnouncementId,
-        created_by: Option<i64>,
+        created_by: Option<UserId>,
     ) -> Result<(), StorageError> {
         let chats = unknown_chats(&self.db, id).await?;
         tracing::warn!(
@@ -285,7 +284,9 @@ impl Progress {
                         .offer(admin, text.clone(), id, RESEND_BUTTON_TTL)
                         .await
                 }
-                None => self.send(admin, &text).await.map(drop).map_err(Into::into),
+                None => (self.send(admin.private_chat(), &text).await)
+                    .map(drop)
+                    .map_err(Into::into),
             };
             if let Err(err) = offered {
                 tracing::warn!(announcement = %id, error = %err, "could not send the unknown-deliveries report");

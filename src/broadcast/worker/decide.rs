@@ -7,7 +7,6 @@ use crate::broadcast::outcome::{self, Action};
 use crate::broadcast::queue::{self, Finish, Job, Step};
 use crate::broadcast::send::{self, Content, Target};
 use crate::storage::{Millis, chats};
-use crate::vocab::ChatId;
 use chrono::Utc;
 use tokio::time::Instant;
 
@@ -63,18 +62,17 @@ impl Worker {
                 Finish::Release { at: at_ms(until) }
             }
             Action::ChatGone(reason) => {
-                if let Err(err) = chats::mark_gone(&inner.db, job.chat_id.get(), &reason, now).await
-                {
-                    tracing::warn!(chat = %crate::privacy::Chat(job.chat_id.get()), error = %err, "could not mark the chat gone");
+                if let Err(err) = chats::mark_gone(&inner.db, job.chat_id, &reason, now).await {
+                    tracing::warn!(chat = %crate::privacy::Chat(job.chat_id), error = %err, "could not mark the chat gone");
                 }
-                tracing::info!(chat = %crate::privacy::Chat(job.chat_id.get()), reason, "chat is gone; delivery skipped");
+                tracing::info!(chat = %crate::privacy::Chat(job.chat_id), reason, "chat is gone; delivery skipped");
                 Finish::Skipped(reason)
             }
             Action::Migrated(to) => {
-                if let Err(err) = chats::migrate(&inner.db, job.chat_id.get(), to, now).await {
-                    tracing::warn!(from = %crate::privacy::Chat(job.chat_id.get()), to = %crate::privacy::Chat(to), error = %err, "could not move the migrated chat");
+                if let Err(err) = chats::migrate(&inner.db, job.chat_id, to, now).await {
+                    tracing::warn!(from = %crate::privacy::Chat(job.chat_id), to = %crate::privacy::Chat(to), error = %err, "could not move the migrated chat");
                 }
-                Finish::MovedTo(ChatId(to))
+                Finish::MovedTo(to)
             }
             Action::Fail(description) => Finish::Failed(description),
             Action::Unknown(description) => {

@@ -34,6 +34,7 @@ use super::queue::Finish;
 use super::status::SenderStatus;
 use crate::config::BroadcastConfig;
 use crate::storage::{Db, Millis};
+use crate::vocab::UserId;
 use chrono::Utc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -69,7 +70,7 @@ struct Inner {
     in_flight: Arc<Semaphore>,
     wake: Arc<Notify>,
     lease: Lease,
-    admin_ids: Vec<i64>,
+    admin_ids: Vec<UserId>,
     /// What the sender is doing, shown by `/health` and `/milestone status`.
     status: SenderStatus,
     /// Outcomes that could not be written yet (their writes are being retried): the
@@ -89,7 +90,7 @@ impl Worker {
         db: Db,
         bot: Bot,
         config: BroadcastConfig,
-        admin_ids: Vec<i64>,
+        admin_ids: Vec<UserId>,
         bot_id: &str,
     ) -> Self {
         let rules = PaceRules::new(

@@ -65,7 +65,7 @@ pub async fn record(
 /// recorded before then.
 pub async fn next_reading(
     db: &Db,
-    metric: &str,
+    metric: &MetricName,
     after: DateTime<Utc>,
     deadline: Duration,
 ) -> anyhow::Result<Reading> {
@@ -82,7 +82,7 @@ pub async fn next_reading(
 /// Waits until the watcher has recorded milestones of `metric` for `reason`.
 pub async fn reached(
     db: &Db,
-    metric: &str,
+    metric: &MetricName,
     reason: Reason,
     deadline: Duration,
 ) -> anyhow::Result<Vec<Reached>> {

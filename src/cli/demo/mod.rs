@@ -74,7 +74,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         &world.token,
         &world.sim.api_url(),
         &format!("sqlite://{}?mode=rwc", db_path.display()),
-        world.admin.0,
+        crate::vocab::UserId(world.admin.0),
     );
     let config = Config::from_env(&env)?;
     let metrics = config.sketch.metrics.clone();
@@ -138,10 +138,14 @@ async fn tell(
     ));
     grow(db, store, out).await?;
     let (milestone, id) = announced(&mut events).await?;
-    let fired = growth::reached(db, settings::METRIC, Reason::Announced, DEADLINE).await?;
-    let chats = crate::broadcast::progress::tally(db, id.into())
-        .await?
-        .total();
+    let fired = growth::reached(
+        db,
+        &MetricName::parse(settings::METRIC)?,
+        Reason::Announced,
+        DEADLINE,
+    )
+    .await?;
+    let chats = crate::broadcast::progress::tally(db, id).await?.total();
     out.say_at_utc(
         fired.last().map_or_else(Utc::now, |r| r.reached_at),
         format!(
@@ -172,7 +176,7 @@ async fn import_history(
     let metric = MetricName::parse(settings::METRIC)?;
     let users = growth::HISTORY.users;
     growth::record(&counter.store, &metric, 0, users).await?;
-    let done = baseline::baseline(db, counter, settings::METRIC, detector, Utc::now())
+    let done = baseline::baseline(db, counter, &metric, detector, Utc::now())
         .await
         .context("recording the baseline")?;
     out.say(narrate::reading(settings::METRIC, users, &done.reading));
@@ -194,7 +198,7 @@ async fn grow(db: &Db, store: &SketchStoreKind, out: &Narrator) -> anyhow::Resul
         growth::record(store, &metric, users, step.users).await?;
         users = step.users;
         let after = Utc::now() + chrono::Duration::milliseconds(1);
-        let reading = growth::next_reading(db, settings::METRIC, after, DEADLINE).await?;
+        let reading = growth::next_reading(db, &metric, after, DEADLINE).await?;
         out.say_at_utc(
             reading.at,
             narrate::reading(settings::METRIC, users, &reading),
@@ -221,7 +225,7 @@ async fn subscribed(world: &World, db: &Db, out: &Narrator) -> anyhow::Result<()
     for chat in world
         .chats
         .iter()
-        .filter_map(|c| chats.iter().find(|s| s.id == c.id.0))
+        .filter_map(|c| chats.iter().find(|s| s.id.get() == c.id.0))
     {
         let title = chat.title.clone().unwrap_or_default();
         out.say(format!(
@@ -234,7 +238,9 @@ async fn subscribed(world: &World, db: &Db, out: &Narrator) -> anyhow::Result<()
 }
 
 /// The watcher's news of the announcement: (milestone, announcement id).
-async fn announced(events: &mut broadcast::Receiver<MilestoneEvent>) -> anyhow::Result<(u64, i64)> {
+async fn announced(
+    events: &mut broadcast::Receiver<MilestoneEvent>,
+) -> anyhow::Result<(u64, crate::vocab::AnnouncementId)> {
     let wait = async {
         loop {
             match events.recv().await {

@@ -2,6 +2,7 @@
 //! [`Config::from_env`](crate::config::Config::from_env) reads them: the demo runs
 //! the production wiring, and a `.env` in the working directory cannot change it.
 
+use crate::vocab::UserId;
 use std::collections::HashMap;
 
 /// The metric the demo grows: daily active users, one day's sketch.
@@ -15,7 +16,12 @@ pub const WATCH_INTERVAL: &str = "300ms";
 
 /// The settings for the bot in the simulator at `api_url`, with its database at
 /// `database_url` and `admin` as the only admin.
-pub fn env(token: &str, api_url: &str, database_url: &str, admin: i64) -> HashMap<String, String> {
+pub fn env(
+    token: &str,
+    api_url: &str,
+    database_url: &str,
+    admin: UserId,
+) -> HashMap<String, String> {
     let admin = admin.to_string();
     let k = CONFIDENCE_K.to_string();
     [
@@ -53,12 +59,12 @@ mod tests {
             "712345:DEMO0123456789abcdef",
             "http://127.0.0.1:1/",
             "sqlite://demo.db?mode=rwc",
-            100_000_001,
+            UserId(100_000_001),
         );
 
         let config = Config::from_env(&env).expect("valid");
 
-        assert_eq!(config.telegram.admin_ids, vec![100_000_001]);
+        assert_eq!(config.telegram.admin_ids, vec![UserId(100_000_001)]);
         assert!(config.sketch.metrics.get(METRIC).is_some());
     }
 }

@@ -15,6 +15,7 @@ pub mod vars;
 use chrono::NaiveDate;
 
 use crate::text::html::{self, CAPTION_LIMIT, TEXT_LIMIT, escape_html};
+use crate::vocab::MetricName;
 use vars::{Var, known_names};
 
 /// The default announcement. `{country_rank}` reads as the end of a sentence.
@@ -53,7 +54,7 @@ pub struct TemplateContext {
     /// The milestone announced.
     pub milestone: u64,
     /// The metric's name, e.g. `mau`.
-    pub metric: String,
+    pub metric: MetricName,
     /// What the metric counts, e.g. `monthly active users`.
     pub metric_label: String,
     /// The current estimate (at or above the milestone).

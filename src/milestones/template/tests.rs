@@ -4,7 +4,7 @@ use crate::milestones::country::country_rank;
 fn ctx(milestone: u64) -> TemplateContext {
     TemplateContext {
         milestone,
-        metric: "mau".to_string(),
+        metric: MetricName::parse("mau").unwrap(),
         metric_label: "monthly active users".to_string(),
         count: milestone.saturating_add(1_234),
         date: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),

@@ -80,7 +80,7 @@ impl Var {
             Var::Milestone => format_grouped(ctx.milestone),
             Var::MilestoneShort => format_short(ctx.milestone),
             Var::MilestoneWords => format_words(ctx.milestone),
-            Var::Metric => ctx.metric.clone(),
+            Var::Metric => ctx.metric.to_string(),
             Var::MetricLabel => ctx.metric_label.clone(),
             Var::Count => format_grouped(ctx.count),
             Var::Date => ctx.date.format("%-d %B %Y").to_string(),

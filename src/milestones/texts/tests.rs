@@ -1,12 +1,16 @@
 use super::*;
 
+fn mau() -> MetricName {
+    MetricName::parse("mau").unwrap()
+}
+
 fn row(milestone: Option<u64>, slot: Slot, body: Option<&str>, media: Option<&str>) -> TemplateRow {
     TemplateRow {
-        metric: "mau".into(),
+        metric: mau(),
         milestone,
         slot,
         body: body.map(Into::into),
-        media_kind: media.map(|_| "photo".into()),
+        media_kind: media.map(|_| MediaKind::Photo),
         media_ref: media.map(Into::into),
     }
 }
@@ -55,13 +59,13 @@ fn media_resolves_independently_of_the_text() {
 fn a_text_too_long_for_a_caption_is_refused_once_media_applies_to_it() {
     let long = "x".repeat(2000);
     let text_only = [row(Some(200), Slot::Announce, Some(&long), None)];
-    assert!(check_all("mau", &text_only).is_ok());
+    assert!(check_all(&mau(), &text_only).is_ok());
 
-    let with_media = with_change(text_only.to_vec(), "mau", None, Slot::Announce, |r| {
-        r.media_kind = Some("photo".into());
+    let with_media = with_change(text_only.to_vec(), &mau(), None, Slot::Announce, |r| {
+        r.media_kind = Some(MediaKind::Photo);
         r.media_ref = Some("file-id".into());
     });
-    let err = check_all("mau", &with_media).unwrap_err().to_string();
+    let err = check_all(&mau(), &with_media).unwrap_err().to_string();
     assert!(err.contains("mau at 200"), "{err}");
     assert!(err.contains("caption"), "{err}");
     assert!(err.contains("by 976"), "{err}");
@@ -70,7 +74,7 @@ fn a_text_too_long_for_a_caption_is_refused_once_media_applies_to_it() {
 #[test]
 fn an_unknown_variable_is_refused_with_its_name() {
     let rows = [row(None, Slot::Thanks, Some("Thanks {typo}"), None)];
-    let err = check_all("mau", &rows).unwrap_err().to_string();
+    let err = check_all(&mau(), &rows).unwrap_err().to_string();
     assert!(err.contains("thank-you note of mau"), "{err}");
     assert!(err.contains("{typo}"), "{err}");
 }

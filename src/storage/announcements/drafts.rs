@@ -11,17 +11,17 @@
 
 use super::AnnouncementState;
 use crate::storage::deliveries;
-use crate::storage::milestones::from_db;
+use crate::storage::milestones::{from_db, metric_from_db};
 use crate::storage::{Millis, StorageError};
-use crate::vocab::AnnouncementId;
+use crate::vocab::{AnnouncementId, ChatId, MetricName, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 
 /// A draft milestone announcement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Draft {
-    pub announcement_id: i64,
-    pub metric: String,
+    pub announcement_id: AnnouncementId,
+    pub metric: MetricName,
     pub milestone: u64,
     pub created_at: DateTime<Utc>,
     /// When it goes out by itself; `None`: only when an admin approves it.
@@ -41,9 +41,10 @@ pub async fn list(conn: &mut AnyConnection) -> Result<Vec<Draft>, StorageError> 
         .map(|r| {
             Ok(Draft {
                 announcement_id: r.try_get("id")?,
-                metric: r
-                    .try_get::<Option<String>, _>("metric")?
-                    .unwrap_or_default(),
+                metric: metric_from_db(
+                    r.try_get::<Option<String>, _>("metric")?
+                        .unwrap_or_default(),
+                )?,
                 milestone: from_db(r.try_get::<Option<i64>, _>("milestone")?.unwrap_or(0))?,
                 created_at: Millis::to(r.try_get("created_at")?)?,
                 release_at: r
@@ -60,7 +61,7 @@ pub async fn list(conn: &mut AnyConnection) -> Result<Vec<Draft>, StorageError> 
 pub struct DraftInfo {
     /// `milestone`, `manual` or `thanks`.
     pub kind: String,
-    pub metric: Option<String>,
+    pub metric: Option<MetricName>,
     pub milestone: Option<u64>,
     pub state: AnnouncementState,
     /// Whether only a Send button may release it.
@@ -80,7 +81,10 @@ pub async fn info(
     row.map(|r| {
         Ok(DraftInfo {
             kind: r.try_get("kind")?,
-            metric: r.try_get("metric")?,
+            metric: r
+                .try_get::<Option<String>, _>("metric")?
+                .map(metric_from_db)
+                .transpose()?,
             milestone: r
                 .try_get::<Option<i64>, _>("milestone")?
                 .map(from_db)
@@ -111,8 +115,8 @@ pub async fn set_confirmation(
 pub async fn approve(
     conn: &mut AnyConnection,
     id: AnnouncementId,
-    by: Option<i64>,
-    progress_chat_id: Option<i64>,
+    by: Option<UserId>,
+    progress_chat_id: Option<ChatId>,
     at: DateTime<Utc>,
 ) -> Result<bool, StorageError> {
     let done = sqlx::query(
@@ -134,8 +138,8 @@ pub async fn approve(
 pub async fn release_confirmed(
     conn: &mut AnyConnection,
     id: AnnouncementId,
-    by: i64,
-    progress_chat_id: i64,
+    by: UserId,
+    progress_chat_id: ChatId,
     at: DateTime<Utc>,
 ) -> Result<bool, StorageError> {
     let done = sqlx::query(

@@ -11,7 +11,7 @@
 //! what it asked for.
 
 use crate::storage::{Db, Millis, StorageError};
-use crate::vocab::AnnouncementId;
+use crate::vocab::{AnnouncementId, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 use std::fmt;
@@ -208,7 +208,7 @@ pub struct Showing {
     pub id: AnnouncementId,
     pub status: Status,
     /// The admin who started it; `None` for the watcher's (every admin is shown).
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
 }
 
 /// Announcements sending or paused, and those whose final report is not shown yet.
@@ -232,7 +232,7 @@ pub async fn to_show(db: &Db) -> Result<Vec<Showing>, StorageError> {
 }
 
 /// The admin who started `id`, if one did.
-pub async fn created_by(db: &Db, id: AnnouncementId) -> Result<Option<i64>, StorageError> {
+pub async fn created_by(db: &Db, id: AnnouncementId) -> Result<Option<UserId>, StorageError> {
     Ok(
         sqlx::query("SELECT created_by FROM announcements WHERE id = $1")
             .bind(id)

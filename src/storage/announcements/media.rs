@@ -2,7 +2,7 @@
 //! and its options, read for the sender and changed by an admin's edit.
 
 use crate::storage::{Db, Millis, StorageError, deliveries};
-use crate::vocab::{AnnouncementId, MediaKind, Part};
+use crate::vocab::{AnnouncementId, MediaKind, MetricName, Part, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
@@ -21,10 +21,12 @@ pub async fn is_thanks_only(db: &Db, id: AnnouncementId) -> Result<bool, Storage
 /// What the broadcast needs to lead an announcement with its milestone card.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CardFacts {
-    pub metric: Option<String>,
+    /// `None` for an announcement of no metric, or (never written so) of a stored
+    /// name that is no metric name: either way it has no card.
+    pub metric: Option<MetricName>,
     pub milestone: Option<u64>,
     pub created_at: DateTime<Utc>,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     /// `card:gif` / `card:png` once a card is decided, `card:off` once left out,
     /// or the announcement's own media.
     pub media_ref: Option<String>,
@@ -39,7 +41,9 @@ pub async fn card_facts(db: &Db, id: AnnouncementId) -> Result<CardFacts, Storag
     .fetch_one(db.pool())
     .await?;
     Ok(CardFacts {
-        metric: row.try_get("metric")?,
+        metric: row
+            .try_get::<Option<String>, _>("metric")?
+            .and_then(|m| MetricName::parse(&m).ok()),
         milestone: row
             .try_get::<Option<i64>, _>("milestone")?
             .map(|m| {

@@ -26,8 +26,9 @@ pub use media::{
 };
 
 use super::deliveries::{self, DeliveryState, Step};
+use super::milestones::metric_from_db;
 use super::{Millis, StorageError};
-use crate::vocab::AnnouncementId;
+use crate::vocab::{AnnouncementId, MediaKind, MetricName, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 
@@ -58,16 +59,16 @@ pub struct NewAnnouncement {
     /// Unique per announcement, e.g. `milestone:mau:200000000`.
     pub dedupe_key: String,
     pub kind: AnnouncementKind,
-    pub metric: Option<String>,
+    pub metric: Option<MetricName>,
     pub milestone: Option<u64>,
     pub state: AnnouncementState,
     pub announce_text: Option<String>,
     pub thanks_text: Option<String>,
-    pub media_kind: Option<String>,
+    pub media_kind: Option<MediaKind>,
     pub media_ref: Option<String>,
     /// JSON options (silent, pin, link preview).
     pub options: String,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
     pub release_at: Option<DateTime<Utc>>,
 }
@@ -78,7 +79,7 @@ pub struct NewAnnouncement {
 pub async fn create(
     conn: &mut AnyConnection,
     new: &NewAnnouncement,
-) -> Result<Option<i64>, StorageError> {
+) -> Result<Option<AnnouncementId>, StorageError> {
     let milestone = new
         .milestone
         .map(i64::try_from)
@@ -93,12 +94,12 @@ pub async fn create(
     )
     .bind(new.dedupe_key.clone())
     .bind(new.kind.as_str())
-    .bind(new.metric.clone())
+    .bind(new.metric.as_ref().map(|m| m.as_str().to_owned()))
     .bind(milestone)
     .bind(new.state.as_str())
     .bind(new.announce_text.clone())
     .bind(new.thanks_text.clone())
-    .bind(new.media_kind.clone())
+    .bind(new.media_kind.map(MediaKind::as_str))
     .bind(new.media_ref.clone())
     .bind(new.options.clone())
     .bind(new.created_by)
@@ -107,22 +108,22 @@ pub async fn create(
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let id: i64 = row.try_get("id")?;
+    let id: AnnouncementId = row.try_get("id")?;
     let first_step = if new.announce_text.is_some() {
         Step::Announce
     } else {
         Step::Thanks
     };
-    deliveries::queue_for_subscribers(conn, AnnouncementId(id), first_step, new.created_at).await?;
+    deliveries::queue_for_subscribers(conn, id, first_step, new.created_at).await?;
     Ok(Some(id))
 }
 
 /// Deliveries of an announcement by state, named as stored, for tests.
 pub async fn delivery_counts(
     conn: &mut AnyConnection,
-    announcement_id: i64,
+    announcement_id: AnnouncementId,
 ) -> Result<Vec<(String, i64)>, StorageError> {
-    Ok(deliveries::counts(conn, AnnouncementId(announcement_id))
+    Ok(deliveries::counts(conn, announcement_id)
         .await?
         .into_iter()
         .map(|(state, n)| (state.as_str().to_owned(), n))
@@ -132,17 +133,17 @@ pub async fn delivery_counts(
 /// How many chats an announcement will reach (its deliveries).
 pub async fn delivery_count(
     conn: &mut AnyConnection,
-    announcement_id: i64,
+    announcement_id: AnnouncementId,
 ) -> Result<i64, StorageError> {
-    deliveries::count(conn, AnnouncementId(announcement_id)).await
+    deliveries::count(conn, announcement_id).await
 }
 
 /// An announcement with its deliveries counted by state, for admins.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
-    pub id: i64,
+    pub id: AnnouncementId,
     pub kind: String,
-    pub metric: Option<String>,
+    pub metric: Option<MetricName>,
     pub milestone: Option<i64>,
     pub state: AnnouncementState,
     pub created_at: DateTime<Utc>,
@@ -179,15 +180,18 @@ async fn summaries(
 ) -> Result<Vec<Summary>, StorageError> {
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let id: i64 = row.try_get("id")?;
+        let id: AnnouncementId = row.try_get("id")?;
         out.push(Summary {
             id,
             kind: row.try_get("kind")?,
-            metric: row.try_get("metric")?,
+            metric: row
+                .try_get::<Option<String>, _>("metric")?
+                .map(metric_from_db)
+                .transpose()?,
             milestone: row.try_get("milestone")?,
             state: AnnouncementState::parse(&row.try_get::<String, _>("state")?)?,
             created_at: Millis::to(row.try_get("created_at")?)?,
-            tally: deliveries::counts(conn, AnnouncementId(id)).await?,
+            tally: deliveries::counts(conn, id).await?,
         });
     }
     Ok(out)

@@ -4,7 +4,8 @@
 //! the metric's lock: two writers decide one metric one after the other.
 
 use super::super::{Millis, StorageError};
-use super::{from_db, to_db};
+use super::{from_db, metric_from_db, to_db};
+use crate::vocab::MetricName;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -12,7 +13,7 @@ use sqlx::{AnyConnection, Row};
 /// A metric's row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetricRow {
-    pub metric: String,
+    pub metric: MetricName,
     /// Bumped by every rule added or removed.
     pub rules_version: i64,
     /// Milestones at or below it were passed before the bot watched the metric
@@ -31,7 +32,7 @@ pub struct MetricRow {
 
 fn from_row(row: &AnyRow) -> Result<MetricRow, StorageError> {
     Ok(MetricRow {
-        metric: row.try_get("metric")?,
+        metric: metric_from_db(row.try_get("metric")?)?,
         rules_version: row.try_get("rules_version")?,
         baseline: row
             .try_get::<Option<i64>, _>("baseline_bound")?
@@ -47,14 +48,14 @@ fn from_row(row: &AnyRow) -> Result<MetricRow, StorageError> {
 /// Creates the metric's row if it does not exist.
 pub async fn ensure(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
     now: DateTime<Utc>,
 ) -> Result<(), StorageError> {
     sqlx::query(
         "INSERT INTO milestone_metrics (metric, checked_at) VALUES ($1, $2)
          ON CONFLICT (metric) DO NOTHING",
     )
-    .bind(metric.to_owned())
+    .bind(metric.as_str().to_owned())
     .bind(Millis::from(now))
     .execute(&mut *conn)
     .await?;
@@ -64,13 +65,13 @@ pub async fn ensure(
 /// Marks the default rules as copied in; `true` only for the caller that did it.
 pub async fn mark_seeded(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
     now: DateTime<Utc>,
 ) -> Result<bool, StorageError> {
     let done = sqlx::query(
         "UPDATE milestone_metrics SET seeded_at = $2 WHERE metric = $1 AND seeded_at IS NULL",
     )
-    .bind(metric.to_owned())
+    .bind(metric.as_str().to_owned())
     .bind(Millis::from(now))
     .execute(&mut *conn)
     .await?;
@@ -81,11 +82,11 @@ pub async fn mark_seeded(
 /// on PostgreSQL, the write lock on SQLite). `false` when the row does not exist.
 pub async fn lock(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
     now: DateTime<Utc>,
 ) -> Result<bool, StorageError> {
     let done = sqlx::query("UPDATE milestone_metrics SET checked_at = $2 WHERE metric = $1")
-        .bind(metric.to_owned())
+        .bind(metric.as_str().to_owned())
         .bind(Millis::from(now))
         .execute(&mut *conn)
         .await?;
@@ -94,13 +95,13 @@ pub async fn lock(
 
 pub async fn get(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
 ) -> Result<Option<MetricRow>, StorageError> {
     let row = sqlx::query(
         "SELECT metric, rules_version, baseline_bound, seeded_at, release_mode, approve_timeout_ms, min_gap_ms
          FROM milestone_metrics WHERE metric = $1",
     )
-    .bind(metric.to_owned())
+    .bind(metric.as_str().to_owned())
     .fetch_optional(&mut *conn)
     .await?;
     row.as_ref().map(from_row).transpose()
@@ -121,10 +122,10 @@ pub async fn list(conn: &mut AnyConnection) -> Result<Vec<MetricRow>, StorageErr
 /// (so a rule's baseline and the watcher's decisions do not interleave).
 pub async fn bump_rules_version(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
 ) -> Result<(), StorageError> {
     sqlx::query("UPDATE milestone_metrics SET rules_version = rules_version + 1 WHERE metric = $1")
-        .bind(metric.to_owned())
+        .bind(metric.as_str().to_owned())
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -133,14 +134,14 @@ pub async fn bump_rules_version(
 /// Raises the metric's baseline to `bound` (never lowers it).
 pub async fn raise_baseline(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
     bound: u64,
 ) -> Result<(), StorageError> {
     sqlx::query(
         "UPDATE milestone_metrics SET baseline_bound = $2
          WHERE metric = $1 AND COALESCE(baseline_bound, -1) < $2",
     )
-    .bind(metric.to_owned())
+    .bind(metric.as_str().to_owned())
     .bind(to_db(bound)?)
     .execute(&mut *conn)
     .await?;
@@ -150,11 +151,11 @@ pub async fn raise_baseline(
 /// Sets (or with `None` clears) the metric's release mode.
 pub async fn set_release_mode(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
     mode: Option<&str>,
 ) -> Result<(), StorageError> {
     sqlx::query("UPDATE milestone_metrics SET release_mode = $2 WHERE metric = $1")
-        .bind(metric.to_owned())
+        .bind(metric.as_str().to_owned())
         .bind(mode.map(str::to_owned))
         .execute(&mut *conn)
         .await?;
@@ -164,11 +165,11 @@ pub async fn set_release_mode(
 /// Sets (or with `None` clears) the approval timeout, in milliseconds.
 pub async fn set_approve_timeout(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
     ms: Option<i64>,
 ) -> Result<(), StorageError> {
     sqlx::query("UPDATE milestone_metrics SET approve_timeout_ms = $2 WHERE metric = $1")
-        .bind(metric.to_owned())
+        .bind(metric.as_str().to_owned())
         .bind(ms)
         .execute(&mut *conn)
         .await?;
@@ -178,11 +179,11 @@ pub async fn set_approve_timeout(
 /// Sets (or with `None` clears) the minimum gap between announcements, in ms.
 pub async fn set_min_gap(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
     ms: Option<i64>,
 ) -> Result<(), StorageError> {
     sqlx::query("UPDATE milestone_metrics SET min_gap_ms = $2 WHERE metric = $1")
-        .bind(metric.to_owned())
+        .bind(metric.as_str().to_owned())
         .bind(ms)
         .execute(&mut *conn)
         .await?;

@@ -2,7 +2,9 @@
 //! unique per (metric, milestone): the first writer wins, later ones change nothing.
 
 use super::super::{Millis, StorageError};
-use super::{from_db, to_db};
+use super::{from_db, metric_from_db, to_db};
+use crate::vocab::AnnouncementId;
+use crate::vocab::MetricName;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -52,7 +54,7 @@ impl fmt::Display for Reason {
 /// A reached milestone.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reached {
-    pub metric: String,
+    pub metric: MetricName,
     pub milestone: u64,
     pub reason: Reason,
     pub reached_at: DateTime<Utc>,
@@ -60,12 +62,12 @@ pub struct Reached {
     pub estimate: u64,
     pub std_error: f64,
     /// The announcement written for it (`Announced` and `Manual`).
-    pub announcement_id: Option<i64>,
+    pub announcement_id: Option<AnnouncementId>,
 }
 
 fn from_row(row: &AnyRow) -> Result<Reached, StorageError> {
     Ok(Reached {
-        metric: row.try_get("metric")?,
+        metric: metric_from_db(row.try_get("metric")?)?,
         milestone: from_db(row.try_get("milestone")?)?,
         reason: Reason::parse(&row.try_get::<String, _>("reason")?)?,
         reached_at: Millis::to(row.try_get("reached_at")?)?,
@@ -83,7 +85,7 @@ pub async fn insert(conn: &mut AnyConnection, reached: &Reached) -> Result<bool,
          VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (metric, milestone) DO NOTHING",
     )
-    .bind(reached.metric.clone())
+    .bind(reached.metric.as_str().to_owned())
     .bind(to_db(reached.milestone)?)
     .bind(reached.reason.as_str())
     .bind(Millis::from(reached.reached_at))
@@ -94,7 +96,7 @@ pub async fn insert(conn: &mut AnyConnection, reached: &Reached) -> Result<bool,
     .await?;
     let recorded = done.rows_affected() == 1;
     if recorded {
-        crate::telemetry::metrics::milestones(&reached.metric, reached.reason.as_str(), 1);
+        crate::telemetry::metrics::milestones(reached.metric.as_str(), reached.reason.as_str(), 1);
     }
     Ok(recorded)
 }
@@ -102,14 +104,14 @@ pub async fn insert(conn: &mut AnyConnection, reached: &Reached) -> Result<bool,
 /// Links an announced milestone to its announcement.
 pub async fn set_announcement(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
     milestone: u64,
-    announcement_id: i64,
+    announcement_id: AnnouncementId,
 ) -> Result<(), StorageError> {
     sqlx::query(
         "UPDATE milestones_reached SET announcement_id = $3 WHERE metric = $1 AND milestone = $2",
     )
-    .bind(metric.to_owned())
+    .bind(metric.as_str().to_owned())
     .bind(to_db(milestone)?)
     .bind(announcement_id)
     .execute(&mut *conn)
@@ -120,13 +122,13 @@ pub async fn set_announcement(
 /// The highest milestone recorded for the metric, however it was reached.
 pub async fn highest(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
 ) -> Result<Option<Reached>, StorageError> {
     let row = sqlx::query(
         "SELECT metric, milestone, reason, reached_at, estimate, std_error, announcement_id
          FROM milestones_reached WHERE metric = $1 ORDER BY milestone DESC LIMIT 1",
     )
-    .bind(metric.to_owned())
+    .bind(metric.as_str().to_owned())
     .fetch_optional(&mut *conn)
     .await?;
     row.as_ref().map(from_row).transpose()
@@ -135,14 +137,14 @@ pub async fn highest(
 /// The most recently announced milestone of the metric (by the watcher or by hand).
 pub async fn last_announced(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
 ) -> Result<Option<Reached>, StorageError> {
     let row = sqlx::query(
         "SELECT metric, milestone, reason, reached_at, estimate, std_error, announcement_id
          FROM milestones_reached WHERE metric = $1 AND reason IN ('announced', 'manual')
          ORDER BY reached_at DESC, milestone DESC LIMIT 1",
     )
-    .bind(metric.to_owned())
+    .bind(metric.as_str().to_owned())
     .fetch_optional(&mut *conn)
     .await?;
     row.as_ref().map(from_row).transpose()
@@ -152,13 +154,13 @@ pub async fn last_announced(
 /// milestone at or below it fires any more.
 pub async fn highest_announced(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
 ) -> Result<Option<u64>, StorageError> {
     let row = sqlx::query(
         "SELECT MAX(milestone) AS m FROM milestones_reached
          WHERE metric = $1 AND reason IN ('announced', 'skipped', 'manual')",
     )
-    .bind(metric.to_owned())
+    .bind(metric.as_str().to_owned())
     .fetch_one(&mut *conn)
     .await?;
     row.try_get::<Option<i64>, _>("m")?.map(from_db).transpose()
@@ -167,14 +169,14 @@ pub async fn highest_announced(
 /// The milestones recorded above `floor`, lowest first.
 pub async fn above(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
     floor: u64,
 ) -> Result<Vec<u64>, StorageError> {
     let rows = sqlx::query(
         "SELECT milestone FROM milestones_reached WHERE metric = $1 AND milestone > $2
          ORDER BY milestone",
     )
-    .bind(metric.to_owned())
+    .bind(metric.as_str().to_owned())
     .bind(to_db(floor)?)
     .fetch_all(&mut *conn)
     .await?;
@@ -186,14 +188,14 @@ pub async fn above(
 /// One milestone's record, if it was reached.
 pub async fn get(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
     milestone: u64,
 ) -> Result<Option<Reached>, StorageError> {
     let row = sqlx::query(
         "SELECT metric, milestone, reason, reached_at, estimate, std_error, announcement_id
          FROM milestones_reached WHERE metric = $1 AND milestone = $2",
     )
-    .bind(metric.to_owned())
+    .bind(metric.as_str().to_owned())
     .bind(to_db(milestone)?)
     .fetch_optional(&mut *conn)
     .await?;
@@ -204,15 +206,15 @@ pub async fn get(
 /// announced by hand with `announcement_id`; `false` when it has an announcement.
 pub async fn mark_manual(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
     milestone: u64,
-    announcement_id: i64,
+    announcement_id: AnnouncementId,
 ) -> Result<bool, StorageError> {
     let done = sqlx::query(
         "UPDATE milestones_reached SET reason = 'manual', announcement_id = $3
          WHERE metric = $1 AND milestone = $2 AND announcement_id IS NULL",
     )
-    .bind(metric.to_owned())
+    .bind(metric.as_str().to_owned())
     .bind(to_db(milestone)?)
     .bind(announcement_id)
     .execute(&mut *conn)
@@ -221,12 +223,15 @@ pub async fn mark_manual(
 }
 
 /// Every milestone of the metric, lowest first.
-pub async fn list(conn: &mut AnyConnection, metric: &str) -> Result<Vec<Reached>, StorageError> {
+pub async fn list(
+    conn: &mut AnyConnection,
+    metric: &MetricName,
+) -> Result<Vec<Reached>, StorageError> {
     let rows = sqlx::query(
         "SELECT metric, milestone, reason, reached_at, estimate, std_error, announcement_id
          FROM milestones_reached WHERE metric = $1 ORDER BY milestone",
     )
-    .bind(metric.to_owned())
+    .bind(metric.as_str().to_owned())
     .fetch_all(&mut *conn)
     .await?;
     rows.iter().map(from_row).collect()
@@ -236,14 +241,14 @@ pub async fn list(conn: &mut AnyConnection, metric: &str) -> Result<Vec<Reached>
 /// (not one passed over): where the milestone card's count-up starts.
 pub async fn highest_below(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
     milestone: u64,
 ) -> Result<Option<u64>, StorageError> {
     let row = sqlx::query(
         "SELECT MAX(milestone) AS m FROM milestones_reached
          WHERE metric = $1 AND milestone < $2 AND reason <> 'skipped'",
     )
-    .bind(metric.to_owned())
+    .bind(metric.as_str().to_owned())
     .bind(to_db(milestone)?)
     .fetch_one(&mut *conn)
     .await?;

@@ -4,6 +4,7 @@
 
 use super::super::{Millis, StorageError};
 use super::{from_db, to_db};
+use crate::vocab::MetricName;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -29,13 +30,13 @@ fn from_row(row: &AnyRow) -> Result<Reading, StorageError> {
 
 pub async fn insert(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
     reading: &Reading,
 ) -> Result<(), StorageError> {
     sqlx::query(
         "INSERT INTO milestone_readings (metric, at, estimate, std_error) VALUES ($1, $2, $3, $4)",
     )
-    .bind(metric.to_owned())
+    .bind(metric.as_str().to_owned())
     .bind(Millis::from(reading.at))
     .bind(to_db(reading.estimate)?)
     .bind(reading.std_error)
@@ -49,7 +50,7 @@ pub async fn insert(
 /// enough (the detector then cannot clear the hold yet).
 pub async fn since_cutoff(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
     cutoff: DateTime<Utc>,
 ) -> Result<Vec<Reading>, StorageError> {
     let rows = sqlx::query(
@@ -58,7 +59,7 @@ pub async fn since_cutoff(
              SELECT COALESCE(MAX(at), 0) FROM milestone_readings WHERE metric = $1 AND at <= $2)
          ORDER BY at, id",
     )
-    .bind(metric.to_owned())
+    .bind(metric.as_str().to_owned())
     .bind(Millis::from(cutoff))
     .fetch_all(&mut *conn)
     .await?;
@@ -68,13 +69,13 @@ pub async fn since_cutoff(
 /// The newest reading, if any.
 pub async fn latest(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
 ) -> Result<Option<Reading>, StorageError> {
     let row = sqlx::query(
         "SELECT at, estimate, std_error FROM milestone_readings
          WHERE metric = $1 ORDER BY at DESC, id DESC LIMIT 1",
     )
-    .bind(metric.to_owned())
+    .bind(metric.as_str().to_owned())
     .fetch_optional(&mut *conn)
     .await?;
     row.as_ref().map(from_row).transpose()
@@ -83,14 +84,14 @@ pub async fn latest(
 /// The readings taken at or after `from`, oldest first.
 pub async fn since(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
     from: DateTime<Utc>,
 ) -> Result<Vec<Reading>, StorageError> {
     let rows = sqlx::query(
         "SELECT at, estimate, std_error FROM milestone_readings
          WHERE metric = $1 AND at >= $2 ORDER BY at, id",
     )
-    .bind(metric.to_owned())
+    .bind(metric.as_str().to_owned())
     .bind(Millis::from(from))
     .fetch_all(&mut *conn)
     .await?;
@@ -101,14 +102,14 @@ pub async fn since(
 /// detector's hold needs a reading at or before its cutoff). Returns how many.
 pub async fn prune(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
     before: DateTime<Utc>,
 ) -> Result<u64, StorageError> {
     let done = sqlx::query(
         "DELETE FROM milestone_readings WHERE metric = $1 AND at < $2 AND at < (
              SELECT COALESCE(MAX(at), 0) FROM milestone_readings WHERE metric = $1 AND at < $2)",
     )
-    .bind(metric.to_owned())
+    .bind(metric.as_str().to_owned())
     .bind(Millis::from(before))
     .execute(&mut *conn)
     .await?;

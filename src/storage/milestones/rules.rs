@@ -1,7 +1,9 @@
 //! `milestone_rules`: a metric's rules as their canonical text.
 
 use super::super::{Millis, StorageError};
-use super::{from_db, to_db};
+use super::{from_db, metric_from_db, to_db};
+use crate::vocab::MetricName;
+use crate::vocab::{RuleId, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -10,12 +12,12 @@ use sqlx::{AnyConnection, Row};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredRule {
     /// What `milestone remove <id>` takes.
-    pub id: i64,
-    pub metric: String,
+    pub id: RuleId,
+    pub metric: MetricName,
     pub rule: String,
     pub created_at: DateTime<Utc>,
     /// The admin who added it; `None` for configuration and the CLI.
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     /// Its milestones at or below this had been passed when it was added; `None`
     /// when it came before the metric's first reading.
     pub passed_when_added: Option<u64>,
@@ -24,7 +26,7 @@ pub struct StoredRule {
 fn from_row(row: &AnyRow) -> Result<StoredRule, StorageError> {
     Ok(StoredRule {
         id: row.try_get("id")?,
-        metric: row.try_get("metric")?,
+        metric: metric_from_db(row.try_get("metric")?)?,
         rule: row.try_get("rule")?,
         created_at: Millis::to(row.try_get("created_at")?)?,
         created_by: row.try_get("created_by")?,
@@ -38,16 +40,16 @@ fn from_row(row: &AnyRow) -> Result<StoredRule, StorageError> {
 /// Inserts a rule; `None` when the metric already has it.
 pub async fn insert(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
     rule: &str,
     at: DateTime<Utc>,
-    by: Option<i64>,
-) -> Result<Option<i64>, StorageError> {
+    by: Option<UserId>,
+) -> Result<Option<RuleId>, StorageError> {
     let row = sqlx::query(
         "INSERT INTO milestone_rules (metric, rule, created_at, created_by) VALUES ($1, $2, $3, $4)
          ON CONFLICT (metric, rule) DO NOTHING RETURNING id",
     )
-    .bind(metric.to_owned())
+    .bind(metric.as_str().to_owned())
     .bind(rule.to_owned())
     .bind(Millis::from(at))
     .bind(by)
@@ -57,7 +59,10 @@ pub async fn insert(
 }
 
 /// Deletes a rule; the deleted row, or `None` when there is no such id.
-pub async fn delete(conn: &mut AnyConnection, id: i64) -> Result<Option<StoredRule>, StorageError> {
+pub async fn delete(
+    conn: &mut AnyConnection,
+    id: RuleId,
+) -> Result<Option<StoredRule>, StorageError> {
     let row = sqlx::query(
         "DELETE FROM milestone_rules WHERE id = $1
          RETURNING id, metric, rule, created_at, created_by, baseline_bound",
@@ -81,13 +86,13 @@ pub async fn list_all(conn: &mut AnyConnection) -> Result<Vec<StoredRule>, Stora
 /// One metric's rules, by id.
 pub async fn list_for(
     conn: &mut AnyConnection,
-    metric: &str,
+    metric: &MetricName,
 ) -> Result<Vec<StoredRule>, StorageError> {
     let rows = sqlx::query(
         "SELECT id, metric, rule, created_at, created_by, baseline_bound FROM milestone_rules
          WHERE metric = $1 ORDER BY id",
     )
-    .bind(metric.to_owned())
+    .bind(metric.as_str().to_owned())
     .fetch_all(&mut *conn)
     .await?;
     rows.iter().map(from_row).collect()
@@ -97,7 +102,7 @@ pub async fn list_for(
 /// when it was added.
 pub async fn set_baseline(
     conn: &mut AnyConnection,
-    id: i64,
+    id: RuleId,
     bound: u64,
 ) -> Result<(), StorageError> {
     sqlx::query("UPDATE milestone_rules SET baseline_bound = $2 WHERE id = $1")

@@ -31,30 +31,25 @@ pub async fn run(
         AdminAction::Admins {
             change: Some(AdminChange::Add(user)),
         } => {
-            let user_id = user.get();
-            if admins::add(&ctx.db, user_id, admin.get(), Utc::now()).await?
-                || ctx.admin_ids.contains(&user)
+            if admins::add(&ctx.db, user, admin, Utc::now()).await? || ctx.admin_ids.contains(&user)
             {
-                Ok(format!("User <code>{user_id}</code> is now an admin."))
+                Ok(format!("User <code>{user}</code> is now an admin."))
             } else {
-                Ok(format!("User <code>{user_id}</code> already is an admin."))
+                Ok(format!("User <code>{user}</code> already is an admin."))
             }
         }
         AdminAction::Admins {
             change: Some(AdminChange::Remove(user)),
         } => {
-            let user_id = user.get();
             if ctx.admin_ids.contains(&user) {
                 Err(ActionError::User(format!(
-                    "User {user_id} is configured in ADMIN_IDS; remove them there."
+                    "User {user} is configured in ADMIN_IDS; remove them there."
                 )))
-            } else if admins::remove(&ctx.db, user_id).await? {
-                Ok(format!(
-                    "User <code>{user_id}</code> is no longer an admin."
-                ))
+            } else if admins::remove(&ctx.db, user).await? {
+                Ok(format!("User <code>{user}</code> is no longer an admin."))
             } else {
                 Err(ActionError::User(format!(
-                    "User {user_id} is not an admin added here."
+                    "User {user} is not an admin added here."
                 )))
             }
         }
@@ -120,7 +115,7 @@ async fn chats_overview(ctx: &BotContext) -> Result<String, ActionError> {
             let (title, id) = match chat.kind {
                 chats::ChatKind::Private => (
                     "a person".to_owned(),
-                    ctx.pseudonyms.user(chat.id).to_string(),
+                    ctx.pseudonyms.user(chat.id.private_user()).to_string(),
                 ),
                 _ => (
                     chat.title.unwrap_or_else(|| "untitled".into()),
@@ -189,7 +184,7 @@ async fn thanks(
         media_kind: None,
         media_ref: None,
         options: "{}".into(),
-        created_by: Some(admin.get()),
+        created_by: Some(admin),
         created_at: now,
         release_at: None,
     };
@@ -217,7 +212,7 @@ async fn broadcasts(ctx: &BotContext) -> Result<String, ActionError> {
             (Some(metric), Some(value)) => format!(
                 "{} {}",
                 crate::text::number::format_short(value as u64),
-                escape_html(metric)
+                escape_html(metric.as_str())
             ),
             _ => a.kind.clone(),
         };

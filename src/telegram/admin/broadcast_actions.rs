@@ -7,25 +7,24 @@ use super::error::ActionError;
 use crate::broadcast::ops::{self, OpsError};
 use crate::telegram::BotContext;
 use crate::text::html::escape_html;
-use crate::vocab::Part;
-use crate::vocab::UserId;
+use crate::vocab::{AnnouncementId, Part, UserId};
 use teloxide::prelude::*;
 
-pub async fn pause(ctx: &BotContext, id: i64) -> Result<String, ActionError> {
-    ops::pause(&ctx.db, id.into()).await?;
+pub async fn pause(ctx: &BotContext, id: AnnouncementId) -> Result<String, ActionError> {
+    ops::pause(&ctx.db, id).await?;
     Ok(format!(
         "Broadcast #{id} paused; /milestone resume {id} goes on."
     ))
 }
 
-pub async fn resume(ctx: &BotContext, id: i64) -> Result<String, ActionError> {
-    ops::resume(&ctx.db, id.into()).await?;
+pub async fn resume(ctx: &BotContext, id: AnnouncementId) -> Result<String, ActionError> {
+    ops::resume(&ctx.db, id).await?;
     ctx.broadcast.wake();
     Ok(format!("Broadcast #{id} resumed."))
 }
 
-pub async fn cancel(ctx: &BotContext, id: i64) -> Result<String, ActionError> {
-    let cancelled = ops::cancel(&ctx.db, id.into()).await?;
+pub async fn cancel(ctx: &BotContext, id: AnnouncementId) -> Result<String, ActionError> {
+    let cancelled = ops::cancel(&ctx.db, id).await?;
     Ok(format!(
         "Broadcast #{id} cancelled: {cancelled} chat(s) will not get it."
     ))
@@ -37,9 +36,9 @@ pub async fn ask_resend_unknown(
     ctx: &BotContext,
     admin: UserId,
     chat: ChatId,
-    id: i64,
+    id: AnnouncementId,
 ) -> Result<String, ActionError> {
-    let (_, tally) = ops::status(&ctx.db, id.into()).await?;
+    let (_, tally) = ops::status(&ctx.db, id).await?;
     if tally.unknown == 0 {
         return Err(ActionError::User(format!(
             "broadcast #{id} has no deliveries of unknown outcome"
@@ -68,14 +67,14 @@ pub async fn ask_edit(
     ctx: &BotContext,
     admin: UserId,
     chat: ChatId,
-    id: i64,
+    id: AnnouncementId,
     text: String,
 ) -> Result<String, ActionError> {
     crate::text::html::check_text(&text).map_err(ActionError::User)?;
-    let (state, _) = ops::status(&ctx.db, id.into()).await?;
-    ops::check_editable(id.into(), state)?;
-    let thanks_only = crate::storage::announcements::is_thanks_only(&ctx.db, id.into()).await?;
-    let reach = ops::reach(&ctx.db, id.into()).await?;
+    let (state, _) = ops::status(&ctx.db, id).await?;
+    ops::check_editable(id, state)?;
+    let thanks_only = crate::storage::announcements::is_thanks_only(&ctx.db, id).await?;
+    let reach = ops::reach(&ctx.db, id).await?;
     let chats = if thanks_only {
         reach.thanked
     } else {
@@ -106,11 +105,11 @@ pub async fn ask_withdraw(
     ctx: &BotContext,
     admin: UserId,
     chat: ChatId,
-    id: i64,
+    id: AnnouncementId,
 ) -> Result<String, ActionError> {
-    let (state, _) = ops::status(&ctx.db, id.into()).await?;
-    ops::check_withdrawable(id.into(), state)?;
-    let reach = ops::reach(&ctx.db, id.into()).await?;
+    let (state, _) = ops::status(&ctx.db, id).await?;
+    ops::check_withdrawable(id, state)?;
+    let reach = ops::reach(&ctx.db, id).await?;
     let mut text = format!(
         "Delete broadcast #{id} from the {} chat(s) where it was posted?",
         reach.posted
@@ -151,7 +150,7 @@ fn unknown_note(reach: &ops::Reach) -> String {
 /// Runs a confirmed edit of broadcast `id`.
 pub async fn confirmed_edit(
     ctx: &BotContext,
-    id: i64,
+    id: AnnouncementId,
     text: &str,
     thanks_only: bool,
 ) -> anyhow::Result<String> {
@@ -162,27 +161,30 @@ pub async fn confirmed_edit(
     };
     reply(
         ctx,
-        ops::edit(&ctx.db, id.into(), part, text)
+        ops::edit(&ctx.db, id, part, text)
             .await
             .map(|n| format!("Editing broadcast #{id} in {n} chat(s).")),
     )
 }
 
 /// Runs a confirmed withdrawal of broadcast `id`.
-pub async fn confirmed_withdraw(ctx: &BotContext, id: i64) -> anyhow::Result<String> {
+pub async fn confirmed_withdraw(ctx: &BotContext, id: AnnouncementId) -> anyhow::Result<String> {
     reply(
         ctx,
-        ops::withdraw(&ctx.db, id.into())
+        ops::withdraw(&ctx.db, id)
             .await
             .map(|n| format!("Withdrawing broadcast #{id} from {n} chat(s).")),
     )
 }
 
 /// Runs a confirmed resend of broadcast `id`'s unknown deliveries.
-pub async fn confirmed_resend_unknown(ctx: &BotContext, id: i64) -> anyhow::Result<String> {
+pub async fn confirmed_resend_unknown(
+    ctx: &BotContext,
+    id: AnnouncementId,
+) -> anyhow::Result<String> {
     reply(
         ctx,
-        ops::resend_unknown(&ctx.db, id.into())
+        ops::resend_unknown(&ctx.db, id)
             .await
             .map(|n| format!("Resending broadcast #{id} to {n} chat(s).")),
     )

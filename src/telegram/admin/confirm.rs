@@ -11,7 +11,7 @@
 use crate::storage::admins;
 use crate::storage::announcements::drafts;
 use crate::telegram::BotContext;
-use crate::vocab::UserId;
+use crate::vocab::{AnnouncementId, MetricName, UserId};
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
 use teloxide::prelude::*;
@@ -23,26 +23,26 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 pub enum Pending {
     /// Queue an announcement that was written as a draft for this confirmation.
     Release {
-        announcement_id: i64,
+        announcement_id: AnnouncementId,
         /// The earlier announcement of the same milestone the admin was shown when
         /// asked (a repeat on purpose); `None`: there was none.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        acknowledged: Option<i64>,
+        acknowledged: Option<AnnouncementId>,
     },
     /// Edit an announcement (or, for a thank-you note on its own, the note) in every
     /// chat it reached.
     Edit {
-        announcement_id: i64,
+        announcement_id: AnnouncementId,
         text: String,
         thanks_only: bool,
     },
     /// Delete an announcement in every chat it reached.
-    Withdraw { announcement_id: i64 },
+    Withdraw { announcement_id: AnnouncementId },
     /// Resend deliveries whose outcome is unknown (no answer from Telegram, or in
     /// flight when a sender stopped).
-    ResendUnknown { announcement_id: i64 },
+    ResendUnknown { announcement_id: AnnouncementId },
     /// Record every milestone the metric's count has passed as baseline.
-    Baseline { metric: String },
+    Baseline { metric: MetricName },
 }
 
 /// What the callback data of our buttons starts with: `c:NONCE:send|cancel`.
@@ -104,7 +104,7 @@ async fn ask_with(
     admins::create_confirmation(
         db,
         nonce,
-        admin_id.get(),
+        admin_id,
         &serde_json::to_string(pending)?,
         now,
         now + ttl,
@@ -132,16 +132,16 @@ pub async fn ask_to_release(
     admin_id: UserId,
     chat: ChatId,
     new: &crate::storage::announcements::NewAnnouncement,
-    acknowledged: Option<i64>,
-    describe: impl FnOnce(i64, i64) -> String,
-) -> anyhow::Result<i64> {
+    acknowledged: Option<AnnouncementId>,
+    describe: impl FnOnce(AnnouncementId, i64) -> String,
+) -> anyhow::Result<AnnouncementId> {
     use crate::storage::announcements;
     let nonce = new_nonce();
     let mut tx = ctx.db.pool().begin().await?;
     let id = announcements::create(&mut tx, new)
         .await?
         .ok_or_else(|| anyhow::anyhow!("draft key {} already used", new.dedupe_key))?;
-    drafts::set_confirmation(&mut tx, id.into(), &nonce).await?;
+    drafts::set_confirmation(&mut tx, id, &nonce).await?;
     let reach = announcements::delivery_count(&mut tx, id).await?;
     tx.commit().await?;
     let pending = Pending::Release {
@@ -152,9 +152,9 @@ pub async fn ask_to_release(
     let ttl = Duration::from_std(ctx.confirm_ttl).unwrap_or(Duration::minutes(10));
     if let Err(err) = ask_with(bot, &ctx.db, &nonce, admin_id, chat, text, &pending, ttl).await {
         let mut conn = ctx.db.pool().acquire().await?;
-        drafts::cancel(&mut conn, id.into(), Utc::now()).await?;
+        drafts::cancel(&mut conn, id, Utc::now()).await?;
         tracing::warn!(
-            announcement_id = id,
+            announcement_id = id.get(),
             "draft cancelled: its confirmation could not be sent"
         );
         return Err(err);

@@ -79,7 +79,7 @@ pub async fn admission(msg: Message, ctx: BotContext) -> Admission {
             refusal: Refusal::NotAdmin,
         },
         Ok(true) if !msg.chat.is_private() => Admission::Refused {
-            who: Actor::Admin(user.get()),
+            who: Actor::Admin(user),
             refusal: Refusal::NotPrivate,
         },
         Ok(true) => Admission::Admitted(Admin(user)),
@@ -87,20 +87,20 @@ pub async fn admission(msg: Message, ctx: BotContext) -> Admission {
 }
 
 pub async fn is_admin(ctx: &BotContext, user: UserId) -> anyhow::Result<bool> {
-    Ok(ctx.admin_ids.contains(&user) || admins::contains(&ctx.db, user.get()).await?)
+    Ok(ctx.admin_ids.contains(&user) || admins::contains(&ctx.db, user).await?)
 }
 
 /// How the audit names `user`: an admin by their id, anyone else by pseudonym only.
 pub async fn actor(ctx: &BotContext, user: UserId) -> anyhow::Result<Actor> {
     Ok(if is_admin(ctx, user).await? {
-        Actor::Admin(user.get())
+        Actor::Admin(user)
     } else {
         stranger(ctx, user)
     })
 }
 
 fn stranger(ctx: &BotContext, user: UserId) -> Actor {
-    Actor::Stranger(ctx.pseudonyms.user(user.get()).as_str().to_owned())
+    Actor::Stranger(ctx.pseudonyms.user(user).as_str().to_owned())
 }
 
 /// Someone Telegram did not name (no sender).

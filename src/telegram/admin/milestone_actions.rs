@@ -14,7 +14,7 @@ use crate::storage::announcements;
 use crate::telegram::{BotContext, reply_html};
 use crate::text::html::escape_html;
 use crate::text::number;
-use crate::vocab::UserId;
+use crate::vocab::{MetricName, RuleId, UserId};
 use chrono::{Duration, Utc};
 use std::fmt::Write;
 use teloxide::prelude::*;
@@ -55,8 +55,8 @@ pub async fn status(ctx: &BotContext) -> Result<String, ActionError> {
     Ok(out)
 }
 
-pub async fn list(ctx: &BotContext, metric: Option<String>) -> Result<String, ActionError> {
-    let rules = rules_store::list_rules(&ctx.db, metric.as_deref()).await?;
+pub async fn list(ctx: &BotContext, metric: Option<MetricName>) -> Result<String, ActionError> {
+    let rules = rules_store::list_rules(&ctx.db, metric.as_ref()).await?;
     if rules.is_empty() {
         return Ok(
             "No milestone rules yet. Add one with <code>/milestone add mau 200M</code>.".into(),
@@ -68,7 +68,7 @@ pub async fn list(ctx: &BotContext, metric: Option<String>) -> Result<String, Ac
             out,
             "#{} {}: {}",
             r.id,
-            escape_html(&r.metric),
+            escape_html(r.metric.as_str()),
             escape_html(&r.rule)
         );
     }
@@ -78,7 +78,7 @@ pub async fn list(ctx: &BotContext, metric: Option<String>) -> Result<String, Ac
 pub async fn add(
     ctx: &BotContext,
     admin: UserId,
-    metric: String,
+    metric: MetricName,
     rule: Rule,
     text: Option<String>,
 ) -> Result<String, ActionError> {
@@ -99,7 +99,7 @@ pub async fn add(
         &ctx.db,
         &metric,
         &rule.to_string(),
-        Some(admin.get()),
+        Some(admin),
         &ctx.detector,
     )
     .await?;
@@ -110,7 +110,7 @@ pub async fn add(
     let mut reply = format!(
         "Added #{}: {} {}{}",
         stored.id,
-        escape_html(&stored.metric),
+        escape_html(stored.metric.as_str()),
         escape_html(&stored.rule),
         if text.is_some() {
             " with its own announcement text"
@@ -133,19 +133,19 @@ pub async fn add(
     Ok(reply)
 }
 
-pub async fn remove(ctx: &BotContext, id: i64) -> Result<String, ActionError> {
+pub async fn remove(ctx: &BotContext, id: RuleId) -> Result<String, ActionError> {
     let removed = rules_store::remove_rule(&ctx.db, id).await?;
     Ok(format!(
         "Removed #{}: {} {}",
         removed.id,
-        escape_html(&removed.metric),
+        escape_html(removed.metric.as_str()),
         escape_html(&removed.rule)
     ))
 }
 
 pub async fn template(
     ctx: &BotContext,
-    metric: String,
+    metric: MetricName,
     slot: Slot,
     text: String,
 ) -> Result<String, ActionError> {
@@ -170,7 +170,7 @@ pub async fn template(
         } else {
             "thank-you"
         },
-        escape_html(&metric),
+        escape_html(metric.as_str()),
         number::format_short(sample.milestone)
     ))
 }
@@ -180,7 +180,7 @@ pub async fn preview(
     bot: &Bot,
     ctx: &BotContext,
     chat: ChatId,
-    metric: Option<String>,
+    metric: Option<MetricName>,
     target: Target,
 ) -> Result<String, ActionError> {
     let (metric, value) = resolve_target(ctx, metric, target).await?;
@@ -193,23 +193,23 @@ pub async fn preview(
     Ok(format!(
         "That was the preview of {} {}; nothing was sent to any channel.",
         number::format_short(value),
-        escape_html(&metric)
+        escape_html(metric.as_str())
     ))
 }
 
 /// `#3` is rule 3; `200M` is that value; a plain `7` is rule 7 if it exists, else 7.
 pub(super) async fn resolve_target(
     ctx: &BotContext,
-    metric: Option<String>,
+    metric: Option<MetricName>,
     target: Target,
-) -> Result<(String, u64), ActionError> {
+) -> Result<(MetricName, u64), ActionError> {
     let rule_id = match target {
         Target::Id(id) => Some(id),
-        Target::IdOrValue(n) => Some(n as i64),
+        Target::IdOrValue(n) => Some(RuleId(n as i64)),
         Target::Value(_) => None,
     };
     if let Some(id) = rule_id {
-        let rules = rules_store::list_rules(&ctx.db, metric.as_deref()).await?;
+        let rules = rules_store::list_rules(&ctx.db, metric.as_ref()).await?;
         if let Some(rule) = rules.into_iter().find(|r| r.id == id) {
             return match Rule::parse(&rule.rule) {
                 Ok(Rule::Threshold(v)) => Ok((rule.metric, v.get())),
@@ -237,16 +237,16 @@ pub(super) async fn resolve_target(
 }
 
 /// `mau` when it is watched, else the first watched metric.
-fn default_metric(ctx: &BotContext) -> String {
+fn default_metric(ctx: &BotContext) -> MetricName {
     ctx.watched
         .iter()
         .find(|m| m.name.as_str() == "mau")
         .or_else(|| ctx.watched.first())
-        .map(|m| m.name.to_string())
-        .unwrap_or_else(|| "mau".into())
+        .map(|m| m.name.clone())
+        .unwrap_or_else(|| MetricName::parse("mau").expect("a metric name"))
 }
 
-async fn latest_count(ctx: &BotContext, metric: &str) -> Result<u64, ActionError> {
+async fn latest_count(ctx: &BotContext, metric: &MetricName) -> Result<u64, ActionError> {
     let mut conn = ctx
         .db
         .pool()
@@ -266,7 +266,7 @@ async fn latest_count(ctx: &BotContext, metric: &str) -> Result<u64, ActionError
 /// and the latest count when it is above the milestone.
 pub(super) async fn sample_context(
     ctx: &BotContext,
-    metric: &str,
+    metric: &MetricName,
     milestone: Option<u64>,
 ) -> Result<TemplateContext, ActionError> {
     let count = latest_count(ctx, metric).await?;
@@ -275,12 +275,12 @@ pub(super) async fn sample_context(
     let label = ctx
         .watched
         .iter()
-        .find(|m| m.name.as_str() == metric)
+        .find(|m| &m.name == metric)
         .map(|m| m.label.clone())
-        .unwrap_or_else(|| metric.to_owned());
+        .unwrap_or_else(|| metric.to_string());
     Ok(TemplateContext {
         milestone,
-        metric: metric.to_owned(),
+        metric: metric.clone(),
         metric_label: label,
         count: count.max(milestone),
         date: Utc::now().date_naive(),

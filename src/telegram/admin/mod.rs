@@ -50,7 +50,7 @@ fn whole_rest(input: String) -> Result<(String,), teloxide::utils::command::Pars
 
 /// Handles `/milestone …` from an admin the gate let through: parses, acts, replies,
 /// and audits the attempt.
-#[tracing::instrument(skip_all, fields(chat = %crate::privacy::Chat(msg.chat.id.0)))]
+#[tracing::instrument(skip_all, fields(chat = %crate::privacy::Chat(msg.chat.id.into())))]
 pub async fn on_milestone(
     bot: Bot,
     msg: Message,
@@ -59,7 +59,7 @@ pub async fn on_milestone(
     admin: Admin,
 ) -> HandlerResult {
     let AdminCommand::Milestone(args) = cmd;
-    let audit_as = |result: String| audit_entry(Actor::Admin(admin.0.get()), &args, result);
+    let audit_as = |result: String| audit_entry(Actor::Admin(admin.0), &args, result);
     let (reply, result) = match parse::parse(&args, &ctx.metrics) {
         Err(usage) => (
             error::usage_error(&usage),
@@ -91,7 +91,7 @@ pub async fn on_milestone(
 }
 
 /// Handles `/milestone …` the gate did not let through: a polite refusal, audited.
-#[tracing::instrument(skip_all, fields(chat = %crate::privacy::Chat(msg.chat.id.0)))]
+#[tracing::instrument(skip_all, fields(chat = %crate::privacy::Chat(msg.chat.id.into())))]
 pub async fn on_refused(
     bot: Bot,
     msg: Message,

@@ -8,6 +8,7 @@ use crate::milestones::texts::{self, Composed, Slot};
 use crate::render::{self, CardFormat, Picture};
 use crate::telegram::{BotContext, reply_html};
 use crate::text::html::{self, escape_html};
+use crate::vocab::MetricName;
 use chrono::Utc;
 use teloxide::RequestError;
 use teloxide::prelude::*;
@@ -114,7 +115,7 @@ pub async fn preview_announcement(
 /// saved, answered with how it reads.
 pub async fn template_card(
     ctx: &BotContext,
-    metric: &str,
+    metric: &MetricName,
     text: &str,
 ) -> Result<String, ActionError> {
     render::cards::check_title(text).map_err(ActionError::User)?;
@@ -125,7 +126,7 @@ pub async fn template_card(
         .await?;
     Ok(format!(
         "Saved the card's title line of {}. It reads: <b>{}</b>",
-        escape_html(metric),
+        escape_html(metric.as_str()),
         escape_html(&card.title)
     ))
 }

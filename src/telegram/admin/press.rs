@@ -19,7 +19,7 @@ pub fn is_confirmation(q: &CallbackQuery) -> bool {
 }
 
 /// Handles a press on Send or Cancel.
-#[tracing::instrument(skip_all, fields(user = %crate::privacy::User(q.from.id.0 as i64)))]
+#[tracing::instrument(skip_all, fields(user = %crate::privacy::User(q.from.id.into())))]
 pub async fn on_press(
     bot: Bot,
     q: CallbackQuery,
@@ -31,7 +31,7 @@ pub async fn on_press(
     let now = Utc::now();
     let answer = match admins::get_confirmation(&ctx.db, nonce).await? {
         None => "This button is no longer valid.".to_owned(),
-        Some(c) if c.admin_id != user.get() => {
+        Some(c) if c.admin_id != user => {
             audit(&ctx, user, &data, "refused: not the admin who asked").await?;
             "Only the admin who asked can confirm this.".to_owned()
         }
@@ -89,8 +89,8 @@ async fn cancel_draft(ctx: &BotContext, action: &str) -> anyhow::Result<()> {
     }) = serde_json::from_str::<Pending>(action)
     {
         let mut conn = ctx.db.pool().acquire().await?;
-        if drafts::cancel(&mut conn, announcement_id.into(), Utc::now()).await? {
-            tracing::info!(announcement_id, "draft cancelled");
+        if drafts::cancel(&mut conn, announcement_id, Utc::now()).await? {
+            tracing::info!(announcement_id = announcement_id.get(), "draft cancelled");
         }
     }
     Ok(())
@@ -152,8 +152,7 @@ pub async fn confirmed(
             use crate::milestones::manual::{self, Released};
             let id = *announcement_id;
             let released =
-                manual::release(&ctx.db, id, admin.get(), chat.0, *acknowledged, Utc::now())
-                    .await?;
+                manual::release(&ctx.db, id, admin, chat.into(), *acknowledged, Utc::now()).await?;
             Ok(match released {
                 Released::Queued => {
                     ctx.broadcast.wake();

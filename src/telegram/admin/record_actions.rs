@@ -12,7 +12,7 @@ use crate::storage::announcements::{AnnouncementKind, AnnouncementState, NewAnno
 use crate::telegram::BotContext;
 use crate::text::html::escape_html;
 use crate::text::number;
-use crate::vocab::UserId;
+use crate::vocab::{AnnouncementId, MetricName, UserId};
 use chrono::Utc;
 use teloxide::prelude::*;
 
@@ -22,7 +22,7 @@ pub async fn announce(
     ctx: &BotContext,
     admin: UserId,
     chat: ChatId,
-    metric: Option<String>,
+    metric: Option<MetricName>,
     target: Target,
 ) -> Result<String, ActionError> {
     let (metric, value) = resolve_target(ctx, metric, target).await?;
@@ -35,7 +35,7 @@ pub async fn announce(
             format!(
                 "⚠️ <b>{} {} was already announced</b> on {} (broadcast #{}). Send announces it again.\n\n",
                 number::format_short(value),
-                escape_html(&metric),
+                escape_html(metric.as_str()),
                 e.at.format("%Y-%m-%d"),
                 e.announcement_id
             )
@@ -54,10 +54,10 @@ pub async fn announce(
         state: AnnouncementState::Draft,
         announce_text: Some(composed.announce.clone()),
         thanks_text: Some(composed.thanks.clone()),
-        media_kind: composed.media.as_ref().map(|m| m.kind.as_str().to_owned()),
+        media_kind: composed.media.as_ref().map(|m| m.kind),
         media_ref: composed.media.as_ref().map(|m| m.reference.clone()),
         options: "{}".into(),
-        created_by: Some(admin.get()),
+        created_by: Some(admin),
         created_at: now,
         release_at: None,
     };
@@ -66,7 +66,7 @@ pub async fn announce(
         format!(
             "{warning}<b>Announcement #{id}</b> of {} {}, reaches {reach} chat(s):\n\n{}\n\n<b>Then the thank-you note:</b>\n\n{}",
             number::format_short(value),
-            escape_html(&metric),
+            escape_html(metric.as_str()),
             composed.announce,
             composed.thanks
         )
@@ -79,9 +79,9 @@ pub async fn approve(
     ctx: &BotContext,
     admin: UserId,
     chat: ChatId,
-    id: i64,
+    id: AnnouncementId,
 ) -> Result<String, ActionError> {
-    match release::approve_by(&ctx.db, id, admin.get(), chat.0, Utc::now()).await? {
+    match release::approve_by(&ctx.db, id, admin, chat.into(), Utc::now()).await? {
         Ok(()) => {
             ctx.broadcast.wake();
             Ok(format!("Approved: announcement #{id} is on its way."))
@@ -96,7 +96,7 @@ pub async fn ask_baseline(
     ctx: &BotContext,
     admin: UserId,
     chat: ChatId,
-    metric: String,
+    metric: MetricName,
 ) -> Result<String, ActionError> {
     let plan = baseline::plan(&ctx.db, &ctx.counter, &metric, &ctx.detector, Utc::now())
         .await
@@ -111,7 +111,7 @@ pub async fn ask_baseline(
     };
     let text = format!(
         "<b>Baseline {}?</b>\nCount now: {} ± {}; lower bound ({} standard errors below): {}.\n{what}\nMilestones above the lower bound are announced when the count clears them. Use this after importing history.",
-        escape_html(&metric),
+        escape_html(metric.as_str()),
         number::format_grouped(plan.reading.estimate),
         number::format_grouped(plan.reading.std_error.round() as u64),
         ctx.detector.confidence_k(),
@@ -130,7 +130,7 @@ pub async fn ask_baseline(
 }
 
 /// Records the baseline of `metric` (its Send was pressed), counting it again now.
-pub async fn confirmed_baseline(ctx: &BotContext, metric: &str) -> anyhow::Result<String> {
+pub async fn confirmed_baseline(ctx: &BotContext, metric: &MetricName) -> anyhow::Result<String> {
     let done = baseline::baseline(&ctx.db, &ctx.counter, metric, &ctx.detector, Utc::now()).await?;
     Ok(if done.recorded.is_empty() {
         format!(

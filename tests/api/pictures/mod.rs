@@ -27,7 +27,7 @@ pub async fn spawn(backend: Backend, card: &str) -> Option<TestApp> {
 pub fn milestone(metric: &str, value: u64, text: &str) -> NewAnnouncement {
     NewAnnouncement {
         kind: AnnouncementKind::Milestone,
-        metric: Some(metric.into()),
+        metric: Some(milestone_bot::vocab::MetricName::parse(metric).unwrap()),
         milestone: Some(value),
         created_by: None,
         ..announcement(text, Some("Thank you!"), None)
@@ -107,9 +107,13 @@ pub async fn readings(app: &TestApp, metric: &str, days: i64, from: f64, per_day
             estimate: estimate as u64,
             std_error: estimate * 0.0081,
         };
-        milestone_bot::storage::milestones::readings::insert(&mut conn, metric, &reading)
-            .await
-            .unwrap();
+        milestone_bot::storage::milestones::readings::insert(
+            &mut conn,
+            &milestone_bot::vocab::MetricName::parse(metric).unwrap(),
+            &reading,
+        )
+        .await
+        .unwrap();
     }
 }
 

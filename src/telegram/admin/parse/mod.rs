@@ -10,7 +10,7 @@
 use crate::milestones::rules::{Rule, RuleError};
 pub use crate::milestones::texts::Slot;
 use crate::text::number::{NumberError, parse_count};
-use crate::vocab::UserId;
+use crate::vocab::{AnnouncementId, MetricName, RuleId, UserId};
 use teloxide::utils::command::{BotCommands, ParseError};
 
 /// A milestone named by its rule id (`#3`, `3`) or by its value (`200M`).
@@ -21,7 +21,7 @@ pub enum Target {
     /// A count written with a unit or separators (`200M`, `1,000,000`).
     Value(u64),
     /// Written as `#N`: an id and nothing else.
-    Id(i64),
+    Id(RuleId),
 }
 
 /// What `/milestone admins` changes, if anything.
@@ -47,38 +47,38 @@ pub enum AdminAction {
     Status,
     /// /milestone list [metric]
     #[command(parse_with = list_args)]
-    List { metric: Option<String> },
+    List { metric: Option<MetricName> },
     /// /milestone add <metric> <threshold|every N|round> [text]
     #[command(parse_with = add_args)]
     Add {
-        metric: String,
+        metric: MetricName,
         rule: Rule,
         text: Option<String>,
     },
     /// /milestone remove <id>
     #[command(parse_with = one_id)]
-    Remove { id: i64 },
+    Remove { id: RuleId },
     // Records what the count has passed as baseline (after importing history).
     /// /milestone baseline <metric>
     #[command(parse_with = baseline_args)]
-    Baseline { metric: String },
+    Baseline { metric: MetricName },
     /// /milestone template <metric> announce|thanks|card <text>
     #[command(parse_with = template_args)]
     Template {
-        metric: String,
+        metric: MetricName,
         part: Slot,
         text: String,
     },
     /// /milestone preview [metric] <id|threshold>
     #[command(parse_with = metric_and_target)]
     Preview {
-        metric: Option<String>,
+        metric: Option<MetricName>,
         target: Target,
     },
     /// /milestone announce [metric] <id|threshold>
     #[command(parse_with = metric_and_target)]
     Announce {
-        metric: Option<String>,
+        metric: Option<MetricName>,
         target: Target,
     },
     /// /milestone thanks <text>
@@ -86,27 +86,27 @@ pub enum AdminAction {
     Thanks { text: String },
     /// /milestone approve <announcement id>
     #[command(parse_with = one_id)]
-    Approve { id: i64 },
+    Approve { id: AnnouncementId },
     /// /milestone edit <announcement id> <text>
     #[command(parse_with = edit_args)]
-    Edit { id: i64, text: String },
+    Edit { id: AnnouncementId, text: String },
     /// /milestone withdraw <announcement id>
     #[command(parse_with = one_id)]
-    Withdraw { id: i64 },
+    Withdraw { id: AnnouncementId },
     /// /milestone broadcasts
     Broadcasts,
     /// /milestone pause <announcement id>
     #[command(parse_with = one_id)]
-    Pause { id: i64 },
+    Pause { id: AnnouncementId },
     /// /milestone resume <announcement id>
     #[command(parse_with = one_id)]
-    Resume { id: i64 },
+    Resume { id: AnnouncementId },
     /// /milestone cancel <announcement id>
     #[command(parse_with = one_id)]
-    Cancel { id: i64 },
+    Cancel { id: AnnouncementId },
     /// /milestone resend-unknown <announcement id>
     #[command(parse_with = one_id)]
-    ResendUnknown { id: i64 },
+    ResendUnknown { id: AnnouncementId },
     /// /milestone chats
     Chats,
     /// /milestone admins [add|remove <user id>]
@@ -211,7 +211,7 @@ pub fn parse(args: &str, metrics: &[String]) -> Result<AdminAction, UsageError> 
     Ok(action)
 }
 
-fn list_args(rest: String) -> Result<(Option<String>,), ParseError> {
+fn list_args(rest: String) -> Result<(Option<MetricName>,), ParseError> {
     let (metric, extra) = word(&rest);
     if !extra.is_empty() {
         return Err(problem("list takes at most one metric"));
@@ -224,7 +224,7 @@ fn list_args(rest: String) -> Result<(Option<String>,), ParseError> {
     Ok((metric,))
 }
 
-fn add_args(rest: String) -> Result<(String, Rule, Option<String>), ParseError> {
+fn add_args(rest: String) -> Result<(MetricName, Rule, Option<String>), ParseError> {
     let (metric, rest) = word(&rest);
     if metric.is_empty() {
         return Err(problem("say which metric and milestone"));
@@ -250,7 +250,7 @@ fn add_args(rest: String) -> Result<(String, Rule, Option<String>), ParseError> 
     Ok((metric, rule, text))
 }
 
-fn baseline_args(rest: String) -> Result<(String,), ParseError> {
+fn baseline_args(rest: String) -> Result<(MetricName,), ParseError> {
     let (metric, extra) = word(&rest);
     if metric.is_empty() {
         return Err(problem("say which metric"));
@@ -261,7 +261,7 @@ fn baseline_args(rest: String) -> Result<(String,), ParseError> {
     Ok((known_metric(metric)?,))
 }
 
-fn template_args(rest: String) -> Result<(String, Slot, String), ParseError> {
+fn template_args(rest: String) -> Result<(MetricName, Slot, String), ParseError> {
     let (metric, rest) = word(&rest);
     let metric = known_metric(metric)?;
     let (part, text) = word(rest);
@@ -279,7 +279,7 @@ fn template_args(rest: String) -> Result<(String, Slot, String), ParseError> {
     Ok((metric, part, non_empty(text, "the template text")?))
 }
 
-fn metric_and_target(rest: String) -> Result<(Option<String>, Target), ParseError> {
+fn metric_and_target(rest: String) -> Result<(Option<MetricName>, Target), ParseError> {
     let (first, second) = word(&rest);
     let (metric, target_text) = if !second.is_empty() {
         (Some(known_metric(first)?), second)
@@ -293,17 +293,18 @@ fn note_text(rest: String) -> Result<(String,), ParseError> {
     Ok((non_empty(&rest, "the text of the note")?,))
 }
 
-fn edit_args(rest: String) -> Result<(i64, String), ParseError> {
+fn edit_args(rest: String) -> Result<(AnnouncementId, String), ParseError> {
     let (id, text) = word(&rest);
-    Ok((parse_id(id)?, non_empty(text, "the new text")?))
+    Ok((parse_id(id)?.into(), non_empty(text, "the new text")?))
 }
 
-fn one_id(rest: String) -> Result<(i64,), ParseError> {
+/// One id and nothing after it: an announcement's or a rule's, as the variant says.
+fn one_id<Id: From<i64>>(rest: String) -> Result<(Id,), ParseError> {
     let (id, extra) = word(&rest);
     if !extra.is_empty() {
         return Err(problem(format!("unexpected {extra:?} after the id")));
     }
-    Ok((parse_id(id)?,))
+    Ok((parse_id(id)?.into(),))
 }
 
 fn admins_args(rest: String) -> Result<(Option<AdminChange>,), ParseError> {
@@ -325,18 +326,16 @@ fn count_problem(e: &NumberError) -> String {
     e.to_string()
 }
 
-fn known_metric(name: &str) -> Result<String, ParseError> {
+fn known_metric(name: &str) -> Result<MetricName, ParseError> {
     let lower = name.to_ascii_lowercase();
     METRICS
-        .try_with(|metrics| {
-            if metrics.contains(&lower) {
-                Ok(lower.clone())
-            } else {
-                Err(problem(format!(
-                    "unknown metric {name:?}; known: {}",
-                    metrics.join(", ")
-                )))
-            }
+        .try_with(|metrics| match MetricName::parse(&lower) {
+            // The configured names are metric names; one of them reads as one.
+            Ok(known) if metrics.contains(&lower) => Ok(known),
+            _ => Err(problem(format!(
+                "unknown metric {name:?}; known: {}",
+                metrics.join(", ")
+            ))),
         })
         .unwrap_or_else(|_| Err(problem(format!("unknown metric {name:?}; known: "))))
 }
@@ -381,7 +380,7 @@ fn parse_target(raw: &str) -> Result<Target, ParseError> {
         ));
     }
     if let Some(id) = raw.strip_prefix('#') {
-        return Ok(Target::Id(parse_id(id)?));
+        return Ok(Target::Id(parse_id(id)?.into()));
     }
     let value = parse_count(raw).map_err(|e| problem(count_problem(&e)))?;
     Ok(if raw.bytes().all(|b| b.is_ascii_digit()) {

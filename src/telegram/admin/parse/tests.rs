@@ -2,6 +2,10 @@
 
 use super::*;
 
+fn name(raw: &str) -> MetricName {
+    MetricName::parse(raw).unwrap()
+}
+
 fn metrics() -> Vec<String> {
     vec!["dau".into(), "wau".into(), "mau".into()]
 }
@@ -15,13 +19,13 @@ fn well_formed_commands_parse_into_actions() {
         (
             "list MAU",
             AdminAction::List {
-                metric: Some("mau".into()),
+                metric: Some(name("mau")),
             },
         ),
         (
             "add mau 200M",
             AdminAction::Add {
-                metric: "mau".into(),
+                metric: name("mau"),
                 rule: Rule::parse("200M").unwrap(),
                 text: None,
             },
@@ -29,7 +33,7 @@ fn well_formed_commands_parse_into_actions() {
         (
             "add mau every 10M Ten more million!",
             AdminAction::Add {
-                metric: "mau".into(),
+                metric: name("mau"),
                 rule: Rule::parse("every 10M").unwrap(),
                 text: Some("Ten more million!".into()),
             },
@@ -37,23 +41,23 @@ fn well_formed_commands_parse_into_actions() {
         (
             "add dau round",
             AdminAction::Add {
-                metric: "dau".into(),
+                metric: name("dau"),
                 rule: Rule::RoundNumbers,
                 text: None,
             },
         ),
-        ("remove 3", AdminAction::Remove { id: 3 }),
-        ("remove #3", AdminAction::Remove { id: 3 }),
+        ("remove 3", AdminAction::Remove { id: RuleId(3) }),
+        ("remove #3", AdminAction::Remove { id: RuleId(3) }),
         (
             "baseline MAU",
             AdminAction::Baseline {
-                metric: "mau".into(),
+                metric: name("mau"),
             },
         ),
         (
             "template mau thanks Thank <b>you</b>",
             AdminAction::Template {
-                metric: "mau".into(),
+                metric: name("mau"),
                 part: Slot::Thanks,
                 text: "Thank <b>you</b>".into(),
             },
@@ -61,7 +65,7 @@ fn well_formed_commands_parse_into_actions() {
         (
             "template mau card Acme · {milestone_short}",
             AdminAction::Template {
-                metric: "mau".into(),
+                metric: name("mau"),
                 part: Slot::Card,
                 text: "Acme · {milestone_short}".into(),
             },
@@ -76,7 +80,7 @@ fn well_formed_commands_parse_into_actions() {
         (
             "preview mau 7",
             AdminAction::Preview {
-                metric: Some("mau".into()),
+                metric: Some(name("mau")),
                 target: Target::IdOrValue(7),
             },
         ),
@@ -84,7 +88,7 @@ fn well_formed_commands_parse_into_actions() {
             "announce #7",
             AdminAction::Announce {
                 metric: None,
-                target: Target::Id(7),
+                target: Target::Id(RuleId(7)),
             },
         ),
         (
@@ -96,11 +100,16 @@ fn well_formed_commands_parse_into_actions() {
         (
             "edit 4 New text",
             AdminAction::Edit {
-                id: 4,
+                id: AnnouncementId(4),
                 text: "New text".into(),
             },
         ),
-        ("resend-unknown 9", AdminAction::ResendUnknown { id: 9 }),
+        (
+            "resend-unknown 9",
+            AdminAction::ResendUnknown {
+                id: AnnouncementId(9),
+            },
+        ),
         ("admins", AdminAction::Admins { change: None }),
         (
             "admins add 42",
@@ -204,7 +213,7 @@ fn words_are_split_on_any_whitespace_and_the_subcommand_in_any_case() {
     );
     assert_eq!(
         parse("  Remove\t#3 ", &metrics()),
-        Ok(AdminAction::Remove { id: 3 })
+        Ok(AdminAction::Remove { id: RuleId(3) })
     );
 }
 
