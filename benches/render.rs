@@ -42,7 +42,7 @@ fn the_chart() -> StatusChart {
             })
             .collect();
         MetricHistory {
-            metric: metric.into(),
+            metric: milestone_bot::vocab::MetricName::parse(metric).expect("a metric name"),
             label: Some(label.into()),
             readings,
             rules: vec![Rule::RoundNumbers],

@@ -73,7 +73,7 @@ impl From<sqlx::Error> for WatchError {
 }
 
 /// The dedupe key of a milestone's announcement.
-pub fn dedupe_key(metric: &str, milestone: u64) -> String {
+pub fn dedupe_key(metric: &MetricName, milestone: u64) -> String {
     format!("milestone:{metric}:{milestone}")
 }
 
@@ -182,7 +182,7 @@ async fn fire(
         held,
     } = release_for(settings, previous.as_ref().map(|p| p.reached_at), now);
     let new = NewAnnouncement {
-        dedupe_key: dedupe_key(name.as_str(), milestone),
+        dedupe_key: dedupe_key(name, milestone),
         kind: AnnouncementKind::Milestone,
         metric: Some(name.clone()),
         milestone: Some(milestone),

@@ -11,6 +11,7 @@ use super::RenderError;
 use super::font;
 use crate::milestones::detector::Reading;
 use crate::milestones::rules::Rule;
+use crate::vocab::MetricName;
 use chrono::{DateTime, Duration, Utc};
 use plotters::prelude::*;
 use resvg::tiny_skia::{self, IntSize, Pixmap, PixmapPaint, Transform};
@@ -39,7 +40,7 @@ const NEXT: RGBColor = RGBColor(0xf5, 0x7c, 0x00);
 /// One metric's history and outlook, as `milestones::status` knows them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricHistory {
-    pub metric: String,
+    pub metric: MetricName,
     /// `monthly active users`, when configured.
     pub label: Option<String>,
     /// The readings of the window, oldest first.

@@ -30,7 +30,7 @@ pub async fn status_chart(
             next: s.next,
             expected: s.expected,
             label: s.label,
-            metric: s.metric.to_string(),
+            metric: s.metric.clone(),
             readings,
         });
     }

@@ -34,7 +34,7 @@ pub(super) fn draw<DB: DrawingBackend>(
     let latest = m.readings.last().expect("drawn metrics have readings");
     let title = match &m.label {
         Some(label) => format!("{} · {label}", m.metric),
-        None => m.metric.clone(),
+        None => m.metric.to_string(),
     };
     let now_text = format!(
         "{} ± {}",

@@ -20,7 +20,7 @@ fn growing(n: i64, every: Duration, from: f64, per_reading: f64) -> Vec<Reading>
 
 fn history(metric: &str, readings: Vec<Reading>) -> MetricHistory {
     MetricHistory {
-        metric: metric.into(),
+        metric: MetricName::parse(metric).unwrap(),
         label: Some("monthly active users".into()),
         readings,
         rules: vec![Rule::RoundNumbers],
