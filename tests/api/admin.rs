@@ -38,7 +38,7 @@ fn admin_chat(app: &TestApp) -> ChatId {
 /// broadcast progress messages, which arrive on their own schedule).
 async fn ask(app: &TestApp, chat: ChatId, from: UserId, text: &str) -> SentMessage {
     let before = app.sim.messages(chat).len();
-    app.sim.send_text(&app.token, chat, from, text);
+    app.send_text(chat, from, text).await;
     app.sim
         .wait_for(DEADLINE, |sim| {
             sim.messages(chat)
@@ -499,8 +499,8 @@ async fn commands_addressed_to_another_bot_are_ignored(backend: Backend) {
     };
     let group = app.sim.create_chat(ChatKind::Group, "Club");
 
-    app.sim
-        .send_text(&app.token, group, app.admin, "/help@some_other_bot");
+    app.send_text(group, app.admin, "/help@some_other_bot")
+        .await;
     let ours = ask(
         &app,
         group,
@@ -646,8 +646,8 @@ async fn preview_sends_both_posts_to_the_admin_only(backend: Backend) {
     let channel = channels_with_the_bot(&app, 1).await[0];
     let chat = admin_chat(&app);
 
-    app.sim
-        .send_text(&app.token, chat, app.admin, "/milestone preview mau 200M");
+    app.send_text(chat, app.admin, "/milestone preview mau 200M")
+        .await;
 
     let sent = app
         .sim
@@ -939,12 +939,8 @@ async fn every_subcommand_from_a_non_admin_is_refused_and_changes_nothing(backen
         })
         .collect();
     for (chat, example) in strangers.iter().zip(examples) {
-        app.sim.send_text(
-            &app.token,
-            *chat,
-            UserId(chat.0),
-            &format!("/milestone {example}"),
-        );
+        app.send_text(*chat, UserId(chat.0), &format!("/milestone {example}"))
+            .await;
     }
     for chat in &strangers {
         let reply = app
@@ -989,7 +985,7 @@ async fn ask_until(
 ) -> Vec<SentMessage> {
     let chat = admin_chat(app);
     let before = app.sim.messages(chat).len();
-    app.sim.send_text(&app.token, chat, app.admin, text);
+    app.send_text(chat, app.admin, text).await;
     app.sim
         .wait_for(DEADLINE, |sim| {
             let new: Vec<SentMessage> = sim.messages(chat).into_iter().skip(before).collect();

@@ -387,7 +387,7 @@ async fn the_baseline_command_records_what_the_lower_bound_passed_and_later_cros
 pub async fn ask(app: &TestApp, text: &str) -> SentMessage {
     let chat = ChatId(app.admin.0);
     let before = app.sim.messages(chat).len();
-    app.sim.send_text(&app.token, chat, app.admin, text);
+    app.send_text(chat, app.admin, text).await;
     app.sim
         .wait_for(DEADLINE, |sim| {
             sim.messages(chat)

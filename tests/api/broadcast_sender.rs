@@ -96,8 +96,7 @@ async fn health(app: &TestApp) -> serde_json::Value {
 async fn admin_status(app: &TestApp) -> String {
     let chat = ChatId(app.admin.0);
     let before = app.sim.messages(chat).len();
-    app.sim
-        .send_text(&app.token, chat, app.admin, "/milestone status");
+    app.send_text(chat, app.admin, "/milestone status").await;
     app.sim
         .wait_for(DEADLINE, |sim| {
             sim.messages(chat)

@@ -102,7 +102,7 @@ async fn in_webhook_mode_the_bot_registers_its_url_never_polls_and_answers_what_
     };
     let ann = person(&app.sim, "Ann");
 
-    app.sim.send_text(&app.token, ann, UserId(ann.0), "/start");
+    app.send_text(ann, UserId(ann.0), "/start").await;
 
     let reply = app
         .sim
