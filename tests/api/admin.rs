@@ -444,7 +444,10 @@ async fn a_thanks_note_is_sent_only_after_the_same_admin_presses_send_once(backe
 
 async fn a_stale_or_cancelled_confirmation_starts_nothing(backend: Backend) {
     let Some(app) = TestApp::spawn_with(backend, |env| {
-        env.insert("CONFIRM_TTL".into(), "3s".into());
+        // Long enough for the second confirmation to be cancelled while it is still
+        // valid, on a loaded machine; the first one is then waited out to the
+        // moment the database says it expires, not by a fixed sleep.
+        env.insert("CONFIRM_TTL".into(), "1s".into());
     })
     .await
     else {
@@ -462,7 +465,7 @@ async fn a_stale_or_cancelled_confirmation_starts_nothing(backend: Backend) {
         &button_data(&cancelled, "Cancel"),
     );
     assert_eq!(answer_to(&app, &cancel).await, "Cancelled.");
-    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    wait_until_expired(&app, &button_data(&stale, "Send")).await;
     let late = app.sim.press_button(
         &app.token,
         chat,
@@ -491,6 +494,23 @@ async fn a_stale_or_cancelled_confirmation_starts_nothing(backend: Backend) {
         assert!(approve.contains("cannot be approved"), "{approve}");
     }
     app.stop().await;
+}
+
+/// Sleeps until the confirmation behind `data` (`c:<nonce>:send`) has expired by
+/// the time the database records for it.
+async fn wait_until_expired(app: &TestApp, data: &str) {
+    let nonce = data.split(':').nth(1).expect("c:<nonce>:<choice>");
+    let expires_ms: i64 =
+        sqlx::query_scalar("SELECT expires_at FROM confirmations WHERE nonce = $1")
+            .bind(nonce)
+            .fetch_one(app.db.pool())
+            .await
+            .expect("the confirmation is stored");
+    let left = expires_ms - chrono::Utc::now().timestamp_millis();
+    if left >= 0 {
+        // The bot refuses at `expires_at <= now`, now in whole milliseconds.
+        tokio::time::sleep(std::time::Duration::from_millis(left as u64 + 1)).await;
+    }
 }
 
 async fn commands_addressed_to_another_bot_are_ignored(backend: Backend) {

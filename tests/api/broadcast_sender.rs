@@ -257,6 +257,10 @@ async fn an_outcome_that_cannot_be_written_is_retried_until_it_is(backend: Backe
             .contains("could not record a delivery's outcome"),
         "{body}"
     );
+    // Arrange, not wait: the refusal lasts a while longer, so the write is retried
+    // while it still fails (the sender's backoff starts at 100 ms) and not only once
+    // the trigger is gone. No event to wait for: a refused write leaves no trace
+    // outside the sender, whose status already says failing.
     tokio::time::sleep(Duration::from_millis(300)).await;
     for sql in remove {
         execute(&app, sql).await;

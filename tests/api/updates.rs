@@ -211,6 +211,30 @@ async fn an_update_telegram_delivers_twice_is_handled_once(backend: Backend) {
     app.stop().await;
 }
 
+/// Waits until the holder of the "updates" lease has renewed it twice more (two new
+/// expiry times seen), the standby trying to take it at each of its own turns.
+async fn renewed_twice(app: &TestApp) {
+    let bot_id = format!(
+        "{}:updates",
+        app.token.split(':').next().unwrap_or_default()
+    );
+    let seen = std::cell::RefCell::new(Vec::<i64>::new());
+    eventually("two renewals of the updates lease", || async {
+        let expires: i64 =
+            sqlx::query_scalar("SELECT expires_at FROM broadcast_leases WHERE bot_id = $1")
+                .bind(bot_id.clone())
+                .fetch_optional(app.db.pool())
+                .await
+                .unwrap()?;
+        let mut seen = seen.borrow_mut();
+        if seen.last() != Some(&expires) {
+            seen.push(expires);
+        }
+        (seen.len() >= 3).then_some(())
+    })
+    .await;
+}
+
 /// A second instance of the same bot: same token, database and simulator.
 struct Standby {
     stop: oneshot::Sender<()>,
@@ -232,14 +256,16 @@ async fn start_standby(app: &TestApp, lease_ttl: &str) -> Standby {
 async fn a_standby_instance_never_polls_beside_the_first_and_takes_over_when_it_stops(
     backend: Backend,
 ) {
+    // The shortest lease there is (1 s, renewed every 333 ms), so a few renewals
+    // take about a second.
     let Some(mut first) = TestApp::spawn_with(backend, |env| {
-        env.insert("BROADCAST_LEASE_TTL".into(), "2s".into());
+        env.insert("BROADCAST_LEASE_TTL".into(), "1s".into());
     })
     .await
     else {
         return;
     };
-    let standby = start_standby(&first, "2s").await;
+    let standby = start_standby(&first, "1s").await;
     let ann = person(&first.sim, "Ann");
 
     // Both run for a few lease renewals.
@@ -251,7 +277,7 @@ async fn a_standby_instance_never_polls_beside_the_first_and_takes_over_when_it_
         .wait_for(DEADLINE, |s| (s.messages(ann).len() >= 2).then_some(()))
         .await
         .expect("answered while two instances run");
-    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    renewed_twice(&first).await;
     let sim = first.sim.clone();
     let token = first.token.clone();
     first.stop_bot().await;
