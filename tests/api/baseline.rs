@@ -530,10 +530,12 @@ async fn a_milestone_announced_by_hand_is_never_announced_by_the_watcher_nor_a_l
         warning.contains("2K mau was already announced") && warning.contains("(broadcast #1)"),
         "{warning}"
     );
-    eventually("the repeat, sent on purpose, goes out", || async {
-        (app.sim.messages(channel).len() >= 4).then_some(())
-    })
-    .await;
+    app.sim
+        .wait_for(DEADLINE, |sim| {
+            (sim.messages(channel).len() >= 4).then_some(())
+        })
+        .await
+        .expect("the repeat, sent on purpose, goes out");
     assert_eq!(announcements(&app.db).await, 2);
     app.stop().await;
 }

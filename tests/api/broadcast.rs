@@ -393,14 +393,17 @@ async fn the_admin_sees_one_progress_message_ending_with_the_final_tally(backend
     let id = queue_announcement(&app.db, announcement("Big news", None, Some(admin.0))).await;
     wait_for_state(&app.db, id, "done", LONG).await;
 
-    let progress = crate::helpers::eventually("the final tally", || async {
-        let msgs = app.sim.messages(admin);
-        msgs.last()
-            .filter(|m| m.text.as_deref().is_some_and(|t| t.contains("finished")))
-            .cloned()
-            .map(|m| (msgs.len(), m))
-    })
-    .await;
+    let progress = app
+        .sim
+        .wait_for(crate::helpers::DEADLINE, |sim| {
+            let msgs = sim.messages(admin);
+            msgs.last()
+                .filter(|m| m.text.as_deref().is_some_and(|t| t.contains("finished")))
+                .cloned()
+                .map(|m| (msgs.len(), m))
+        })
+        .await
+        .expect("the final tally");
     let (count, msg) = progress;
     assert_eq!(count, 1, "one message, edited");
     let text = msg.text.unwrap();
@@ -434,6 +437,8 @@ async fn pause_resume_and_cancel_control_what_is_sent(backend: Backend) {
     })
     .await;
     let paused_at = delivered(&app.sim, app.admin).len();
+    // The sleep is the assertion: nothing happens within it. 500 ms is ten of the
+    // worker's idle polls (50 ms) and ten sends at this pace (20/s).
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
         delivered(&app.sim, app.admin).len(),

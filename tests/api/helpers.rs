@@ -359,20 +359,26 @@ impl TestApp {
     }
 }
 
-/// Polls `check` until it returns `Some` or the deadline passes.
+/// Polls `check` (a database state: what the simulator sees is better waited for
+/// with `sim.wait_for`, which wakes on every delivery) every 25 ms until it returns
+/// `Some` or [`DEADLINE`] passes; the failure says what, how long and how often.
 pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let end = tokio::time::Instant::now() + DEADLINE;
+    let started = tokio::time::Instant::now();
+    let mut checks = 0u32;
     loop {
+        checks += 1;
         if let Some(v) = check().await {
             return v;
         }
+        let waited = started.elapsed();
         assert!(
-            tokio::time::Instant::now() < end,
-            "timed out waiting for: {what}"
+            waited < DEADLINE,
+            "timed out waiting for: {what} (checked {checks} times over {waited:.1?}; \
+             still not so at the deadline of {DEADLINE:?})"
         );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
