@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 use std::time::Duration;
-use telegram_sim::{Limits, Rate, TelegramSim};
+use telegram_sim::{ChatId, Limits, Rate, TelegramSim};
 
 /// Windows are this many times shorter on the scaled clock.
 ///
@@ -73,6 +73,14 @@ impl Clock {
     /// into it, which the bot's pace must keep (tests assert it).
     pub fn per_chat(self) -> Duration {
         Duration::from_secs(1) / self.factor()
+    }
+
+    /// Waits until the last message in `chat` is one per-chat window old, so what
+    /// the bot sends there next fits the limit; see `TestApp::send_text`.
+    pub async fn chat_window_passed(self, sim: &TelegramSim, chat: ChatId) {
+        if let Some(last) = sim.messages(chat).last() {
+            tokio::time::sleep_until((last.at + self.per_chat()).into()).await;
+        }
     }
 
     /// The limits the simulator enforces on this clock.

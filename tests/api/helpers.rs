@@ -319,9 +319,7 @@ impl TestApp {
     /// simulator's own record of the last message, not a fixed sleep) keeps every
     /// reply inside the limits, on either clock.
     pub async fn send_text(&self, chat: ChatId, from: UserId, text: &str) -> i32 {
-        if let Some(last) = self.sim.messages(chat).last() {
-            tokio::time::sleep_until((last.at + self.clock.per_chat()).into()).await;
-        }
+        self.clock.chat_window_passed(&self.sim, chat).await;
         self.sim.send_text(&self.token, chat, from, text)
     }
 
@@ -362,7 +360,21 @@ impl TestApp {
 /// Polls `check` (a database state: what the simulator sees is better waited for
 /// with `sim.wait_for`, which wakes on every delivery) every 25 ms until it returns
 /// `Some` or [`DEADLINE`] passes; the failure says what, how long and how often.
-pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+pub async fn eventually<T, F, Fut>(what: &str, check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    eventually_explained(what, check, String::new).await
+}
+
+/// [`eventually`], whose failure adds what `explain` says then (a log's tail, the
+/// rows that are not there yet).
+pub async fn eventually_explained<T, F, Fut>(
+    what: &str,
+    mut check: F,
+    explain: impl FnOnce() -> String,
+) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
@@ -375,11 +387,13 @@ where
             return v;
         }
         let waited = started.elapsed();
-        assert!(
-            waited < DEADLINE,
-            "timed out waiting for: {what} (checked {checks} times over {waited:.1?}; \
-             still not so at the deadline of {DEADLINE:?})"
-        );
+        if waited >= DEADLINE {
+            panic!(
+                "timed out waiting for: {what} (checked {checks} times over {waited:.1?}; \
+                 still not so at the deadline of {DEADLINE:?})\n{}",
+                explain()
+            );
+        }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
