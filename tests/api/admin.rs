@@ -38,7 +38,7 @@ fn admin_chat(app: &TestApp) -> ChatId {
 /// broadcast progress messages, which arrive on their own schedule).
 async fn ask(app: &TestApp, chat: ChatId, from: UserId, text: &str) -> SentMessage {
     let before = app.sim.messages(chat).len();
-    app.sim.send_text(&app.token, chat, from, text);
+    app.send_text(chat, from, text).await;
     app.sim
         .wait_for(DEADLINE, |sim| {
             sim.messages(chat)
@@ -444,7 +444,10 @@ async fn a_thanks_note_is_sent_only_after_the_same_admin_presses_send_once(backe
 
 async fn a_stale_or_cancelled_confirmation_starts_nothing(backend: Backend) {
     let Some(app) = TestApp::spawn_with(backend, |env| {
-        env.insert("CONFIRM_TTL".into(), "3s".into());
+        // Long enough for the second confirmation to be cancelled while it is still
+        // valid, on a loaded machine; the first one is then waited out to the
+        // moment the database says it expires, not by a fixed sleep.
+        env.insert("CONFIRM_TTL".into(), "1s".into());
     })
     .await
     else {
@@ -462,7 +465,7 @@ async fn a_stale_or_cancelled_confirmation_starts_nothing(backend: Backend) {
         &button_data(&cancelled, "Cancel"),
     );
     assert_eq!(answer_to(&app, &cancel).await, "Cancelled.");
-    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    wait_until_expired(&app, &button_data(&stale, "Send")).await;
     let late = app.sim.press_button(
         &app.token,
         chat,
@@ -493,14 +496,31 @@ async fn a_stale_or_cancelled_confirmation_starts_nothing(backend: Backend) {
     app.stop().await;
 }
 
+/// Sleeps until the confirmation behind `data` (`c:<nonce>:send`) has expired by
+/// the time the database records for it.
+async fn wait_until_expired(app: &TestApp, data: &str) {
+    let nonce = data.split(':').nth(1).expect("c:<nonce>:<choice>");
+    let expires_ms: i64 =
+        sqlx::query_scalar("SELECT expires_at FROM confirmations WHERE nonce = $1")
+            .bind(nonce)
+            .fetch_one(app.db.pool())
+            .await
+            .expect("the confirmation is stored");
+    let left = expires_ms - chrono::Utc::now().timestamp_millis();
+    if left >= 0 {
+        // The bot refuses at `expires_at <= now`, now in whole milliseconds.
+        tokio::time::sleep(std::time::Duration::from_millis(left as u64 + 1)).await;
+    }
+}
+
 async fn commands_addressed_to_another_bot_are_ignored(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
     let group = app.sim.create_chat(ChatKind::Group, "Club");
 
-    app.sim
-        .send_text(&app.token, group, app.admin, "/help@some_other_bot");
+    app.send_text(group, app.admin, "/help@some_other_bot")
+        .await;
     let ours = ask(
         &app,
         group,
@@ -646,8 +666,8 @@ async fn preview_sends_both_posts_to_the_admin_only(backend: Backend) {
     let channel = channels_with_the_bot(&app, 1).await[0];
     let chat = admin_chat(&app);
 
-    app.sim
-        .send_text(&app.token, chat, app.admin, "/milestone preview mau 200M");
+    app.send_text(chat, app.admin, "/milestone preview mau 200M")
+        .await;
 
     let sent = app
         .sim
@@ -939,12 +959,8 @@ async fn every_subcommand_from_a_non_admin_is_refused_and_changes_nothing(backen
         })
         .collect();
     for (chat, example) in strangers.iter().zip(examples) {
-        app.sim.send_text(
-            &app.token,
-            *chat,
-            UserId(chat.0),
-            &format!("/milestone {example}"),
-        );
+        app.send_text(*chat, UserId(chat.0), &format!("/milestone {example}"))
+            .await;
     }
     for chat in &strangers {
         let reply = app
@@ -989,7 +1005,7 @@ async fn ask_until(
 ) -> Vec<SentMessage> {
     let chat = admin_chat(app);
     let before = app.sim.messages(chat).len();
-    app.sim.send_text(&app.token, chat, app.admin, text);
+    app.send_text(chat, app.admin, text).await;
     app.sim
         .wait_for(DEADLINE, |sim| {
             let new: Vec<SentMessage> = sim.messages(chat).into_iter().skip(before).collect();

@@ -387,7 +387,7 @@ async fn the_baseline_command_records_what_the_lower_bound_passed_and_later_cros
 pub async fn ask(app: &TestApp, text: &str) -> SentMessage {
     let chat = ChatId(app.admin.0);
     let before = app.sim.messages(chat).len();
-    app.sim.send_text(&app.token, chat, app.admin, text);
+    app.send_text(chat, app.admin, text).await;
     app.sim
         .wait_for(DEADLINE, |sim| {
             sim.messages(chat)
@@ -530,10 +530,12 @@ async fn a_milestone_announced_by_hand_is_never_announced_by_the_watcher_nor_a_l
         warning.contains("2K mau was already announced") && warning.contains("(broadcast #1)"),
         "{warning}"
     );
-    eventually("the repeat, sent on purpose, goes out", || async {
-        (app.sim.messages(channel).len() >= 4).then_some(())
-    })
-    .await;
+    app.sim
+        .wait_for(DEADLINE, |sim| {
+            (sim.messages(channel).len() >= 4).then_some(())
+        })
+        .await
+        .expect("the repeat, sent on purpose, goes out");
     assert_eq!(announcements(&app.db).await, 2);
     app.stop().await;
 }

@@ -3,7 +3,7 @@
 //! per bot across instances.
 
 use crate::helpers::{
-    TestApp, announcement, announcement_state, delivery, fast_broadcast, queue_announcement,
+    Clock, TestApp, announcement, announcement_state, delivery, fast_broadcast, queue_announcement,
     subscribed_chats, wait_for_state,
 };
 use milestone_bot::broadcast::{StepOutcome, Worker, ops};
@@ -45,12 +45,22 @@ pub(crate) fn private() -> ChatKind {
     }
 }
 
+/// The bot with fast broadcast settings (and `extra`) on the scaled clock.
 pub(crate) async fn spawn(backend: Backend, extra: &[(&str, &str)]) -> Option<TestApp> {
+    spawn_on(Clock::fast(), backend, extra).await
+}
+
+/// [`spawn`] on the given clock: [`Clock::Telegram`] for tests of Telegram's limits.
+pub(crate) async fn spawn_on(
+    clock: Clock,
+    backend: Backend,
+    extra: &[(&str, &str)],
+) -> Option<TestApp> {
     let extra: Vec<(String, String)> = extra
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    TestApp::spawn_with(backend, move |env| {
+    TestApp::spawn_on(clock, backend, move |env| {
         fast_broadcast(env);
         env.extend(extra);
     })
@@ -86,7 +96,7 @@ async fn every_chat_gets_the_announcement_then_the_note_exactly_once(backend: Ba
         assert_eq!(msgs[0].parse_mode.as_deref(), Some("HTML"));
         assert_eq!(msgs[1].text.as_deref(), Some("Thank you ❤️"));
         assert!(
-            msgs[1].at >= msgs[0].at + Duration::from_secs(1),
+            msgs[1].at >= msgs[0].at + app.clock.per_chat(),
             "the note respects the per-chat limit"
         );
         let (state, _, _, announce_id, thanks_id, _) = delivery(&app.db, id, chat.0).await;
@@ -329,7 +339,8 @@ async fn media_is_uploaded_once_and_resent_by_file_id(backend: Backend) {
 }
 
 async fn the_pace_provokes_no_429_when_the_server_enforces_the_same_limits(backend: Backend) {
-    let Some(app) = spawn(
+    let Some(app) = spawn_on(
+        Clock::Telegram,
         backend,
         &[("BROADCAST_RATE", "200"), ("BROADCAST_IN_FLIGHT", "32")],
     )
@@ -382,14 +393,17 @@ async fn the_admin_sees_one_progress_message_ending_with_the_final_tally(backend
     let id = queue_announcement(&app.db, announcement("Big news", None, Some(admin.0))).await;
     wait_for_state(&app.db, id, "done", LONG).await;
 
-    let progress = crate::helpers::eventually("the final tally", || async {
-        let msgs = app.sim.messages(admin);
-        msgs.last()
-            .filter(|m| m.text.as_deref().is_some_and(|t| t.contains("finished")))
-            .cloned()
-            .map(|m| (msgs.len(), m))
-    })
-    .await;
+    let progress = app
+        .sim
+        .wait_for(crate::helpers::DEADLINE, |sim| {
+            let msgs = sim.messages(admin);
+            msgs.last()
+                .filter(|m| m.text.as_deref().is_some_and(|t| t.contains("finished")))
+                .cloned()
+                .map(|m| (msgs.len(), m))
+        })
+        .await
+        .expect("the final tally");
     let (count, msg) = progress;
     assert_eq!(count, 1, "one message, edited");
     let text = msg.text.unwrap();
@@ -423,6 +437,8 @@ async fn pause_resume_and_cancel_control_what_is_sent(backend: Backend) {
     })
     .await;
     let paused_at = delivered(&app.sim, app.admin).len();
+    // The sleep is the assertion: nothing happens within it. 500 ms is ten of the
+    // worker's idle polls (50 ms) and ten sends at this pace (20/s).
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
         delivered(&app.sim, app.admin).len(),

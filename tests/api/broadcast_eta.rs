@@ -1,7 +1,8 @@
 //! The progress message's ETA counts the waits Telegram's limits impose on each
 //! chat, not only the rate: a group's note waits three seconds (20 a minute).
 
-use crate::broadcast::{LONG, spawn};
+use crate::broadcast::{LONG, spawn_on};
+use crate::helpers::Clock;
 use crate::helpers::{announcement, queue_announcement, subscribed_chats, wait_for_state};
 use milestone_bot::storage::Backend;
 use telegram_sim::{ChatId, ChatKind};
@@ -9,7 +10,7 @@ use telegram_sim::{ChatId, ChatKind};
 crate::on_every_backend!(while_the_last_group_waits_out_its_limit_the_eta_says_so,);
 
 async fn while_the_last_group_waits_out_its_limit_the_eta_says_so(backend: Backend) {
-    let Some(app) = spawn(backend, &[]).await else {
+    let Some(app) = spawn_on(Clock::Telegram, backend, &[]).await else {
         return;
     };
     let admin = ChatId(app.admin.0);

@@ -2,7 +2,8 @@
 //! send slot, and goes again as soon as it may, ahead of the backlog, so its wait
 //! overlaps the rest of the broadcast instead of trailing after it.
 
-use crate::broadcast::{LONG, channel, delivered, spawn};
+use crate::broadcast::{LONG, channel, delivered, spawn_on};
+use crate::helpers::Clock;
 use crate::helpers::{
     announcement, delivery, queue_announcement, subscribed_chats, wait_for_state,
 };
@@ -12,7 +13,7 @@ use telegram_sim::Fault;
 crate::on_every_backend!(a_failed_send_is_retried_ahead_of_the_backlog,);
 
 async fn a_failed_send_is_retried_ahead_of_the_backlog(backend: Backend) {
-    let Some(app) = spawn(backend, &[("BROADCAST_RATE", "10")]).await else {
+    let Some(app) = spawn_on(Clock::Telegram, backend, &[("BROADCAST_RATE", "10")]).await else {
         return;
     };
     // Six seconds of work; the first chat's first send is answered 500, the second

@@ -2,6 +2,7 @@
 //! database when `TEST_POSTGRES_URL` is set), the Bot API simulator, and the real bot
 //! built through `App::build` exactly as `main` builds it.
 
+pub use crate::clock::Clock;
 use milestone_bot::app::App;
 use milestone_bot::config::Config;
 use milestone_bot::storage::{Backend, Db};
@@ -10,7 +11,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
-use telegram_sim::{BotUser, ChatKind, SimConfig, TelegramSim, UserId};
+use telegram_sim::{BotUser, ChatId, ChatKind, SimConfig, TelegramSim, UserId};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -190,6 +191,8 @@ pub struct TestApp {
     pub sim: TelegramSim,
     pub token: String,
     pub bot: BotUser,
+    /// The limits the simulator enforces and the bot paces by.
+    pub clock: Clock,
     /// The admin configured in `ADMIN_IDS`; their private chat has the same id.
     pub admin: UserId,
     pub db: Db,
@@ -236,6 +239,17 @@ impl TestApp {
         backend: Backend,
         tweak: impl FnOnce(&mut HashMap<String, String>),
     ) -> Option<TestApp> {
+        Self::spawn_on(Clock::fast(), backend, tweak).await
+    }
+
+    /// Like [`TestApp::spawn_with`] on the given clock: [`Clock::Telegram`] for a
+    /// test whose subject is Telegram's real limits; every other test gets the
+    /// scaled clock through `spawn` and `spawn_with`.
+    pub async fn spawn_on(
+        clock: Clock,
+        backend: Backend,
+        tweak: impl FnOnce(&mut HashMap<String, String>),
+    ) -> Option<TestApp> {
         milestone_bot::telemetry::init_with_default("warn");
         let database = TestDatabase::new(backend).await?;
         let sim = TelegramSim::start(SimConfig::default())
@@ -256,6 +270,7 @@ impl TestApp {
         );
         let admin = UserId(admin_chat.0);
         let mut env = test_env(&sim, &token, database.url(), admin);
+        clock.apply(&mut env, &sim);
         tweak(&mut env);
         let config = Config::from_env(&env).expect("test settings are valid");
         let app = App::build(config).await.expect("the app builds");
@@ -269,6 +284,7 @@ impl TestApp {
             sim,
             token,
             bot,
+            clock,
             admin,
             db,
             http_addr,
@@ -291,6 +307,20 @@ impl TestApp {
             })
             .await;
         assert!(started.is_some(), "the bot never registered its commands");
+    }
+
+    /// A person sends `text` in `chat`, as soon as the bot's last message there is
+    /// one per-chat window old.
+    ///
+    /// A person reads the answer before typing the next command; a test answers in
+    /// milliseconds, and the bot's reply would then land inside the per-chat window
+    /// of its previous one: a 429 whose `retry_after` (whole seconds) the reply
+    /// waits out, a second per command. Waiting for the window to end (the
+    /// simulator's own record of the last message, not a fixed sleep) keeps every
+    /// reply inside the limits, on either clock.
+    pub async fn send_text(&self, chat: ChatId, from: UserId, text: &str) -> i32 {
+        self.clock.chat_window_passed(&self.sim, chat).await;
+        self.sim.send_text(&self.token, chat, from, text)
     }
 
     /// The test database's URL, for running the CLI against it.
@@ -327,21 +357,43 @@ impl TestApp {
     }
 }
 
-/// Polls `check` until it returns `Some` or the deadline passes.
-pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+/// Polls `check` (a database state: what the simulator sees is better waited for
+/// with `sim.wait_for`, which wakes on every delivery) every 25 ms until it returns
+/// `Some` or [`DEADLINE`] passes; the failure says what, how long and how often.
+pub async fn eventually<T, F, Fut>(what: &str, check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let end = tokio::time::Instant::now() + DEADLINE;
+    eventually_explained(what, check, String::new).await
+}
+
+/// [`eventually`], whose failure adds what `explain` says then (a log's tail, the
+/// rows that are not there yet).
+pub async fn eventually_explained<T, F, Fut>(
+    what: &str,
+    mut check: F,
+    explain: impl FnOnce() -> String,
+) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let started = tokio::time::Instant::now();
+    let mut checks = 0u32;
     loop {
+        checks += 1;
         if let Some(v) = check().await {
             return v;
         }
-        assert!(
-            tokio::time::Instant::now() < end,
-            "timed out waiting for: {what}"
-        );
+        let waited = started.elapsed();
+        if waited >= DEADLINE {
+            panic!(
+                "timed out waiting for: {what} (checked {checks} times over {waited:.1?}; \
+                 still not so at the deadline of {DEADLINE:?})\n{}",
+                explain()
+            );
+        }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }

@@ -1,5 +1,6 @@
 //! End-to-end and integration tests: one binary, shared helpers.
 
+mod clock;
 mod helpers;
 
 mod admin;

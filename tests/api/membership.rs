@@ -122,7 +122,7 @@ async fn subscribe_by_a_group_admin_subscribes_the_group(backend: Backend) {
     };
     let (group, admin) = club_with_an_admin(&app);
 
-    app.sim.send_text(&app.token, group, admin, "/subscribe");
+    app.send_text(group, admin, "/subscribe").await;
 
     let chat = eventually("group subscribed", || async { stored(&app, group).await }).await;
     assert!(chat.subscribed);
@@ -151,7 +151,7 @@ async fn subscribe_by_a_group_member_who_is_not_admin_changes_nothing(backend: B
     app.sim
         .set_member_status(group, member, MemberStatus::Member);
 
-    app.sim.send_text(&app.token, group, member, "/subscribe");
+    app.send_text(group, member, "/subscribe").await;
 
     let reply = app
         .sim
@@ -183,7 +183,7 @@ async fn start_in_a_private_chat_answers_with_the_help_text(backend: Backend) {
     );
     let user = telegram_sim::UserId(private.0);
 
-    app.sim.send_text(&app.token, private, user, "/start");
+    app.send_text(private, user, "/start").await;
 
     let reply = app
         .sim
@@ -246,14 +246,14 @@ async fn a_person_subscribes_and_unsubscribes_in_a_private_chat(backend: Backend
     );
     let user = telegram_sim::UserId(private.0);
 
-    app.sim.send_text(&app.token, private, user, "/subscribe");
+    app.send_text(private, user, "/subscribe").await;
     let chat = eventually("subscribed", || async {
         stored(&app, private).await.filter(|c| c.subscribed)
     })
     .await;
     assert_eq!(chat.kind, StoredKind::Private);
 
-    app.sim.send_text(&app.token, private, user, "/unsubscribe");
+    app.send_text(private, user, "/unsubscribe").await;
     let chat = eventually("unsubscribed", || async {
         stored(&app, private).await.filter(|c| !c.subscribed)
     })
@@ -288,12 +288,8 @@ async fn a_user_who_blocks_the_bot_is_marked_gone_as_blocked(backend: Backend) {
         },
         "Pat",
     );
-    app.sim.send_text(
-        &app.token,
-        private,
-        telegram_sim::UserId(private.0),
-        "/subscribe",
-    );
+    app.send_text(private, telegram_sim::UserId(private.0), "/subscribe")
+        .await;
     eventually("subscribed", || async { stored(&app, private).await }).await;
 
     app.sim.user_blocks_bot(&app.token, private);
@@ -347,7 +343,7 @@ async fn promoting_the_bot_does_not_undo_an_unsubscribe(backend: Backend) {
     let (group, admin) = club_with_an_admin(&app);
     app.sim.bot_added_to_chat(&app.token, group, admin, false);
     eventually("subscribed", || async { stored(&app, group).await }).await;
-    app.sim.send_text(&app.token, group, admin, "/unsubscribe");
+    app.send_text(group, admin, "/unsubscribe").await;
     eventually("unsubscribed", || async {
         stored(&app, group).await.filter(|c| !c.subscribed)
     })
@@ -356,7 +352,7 @@ async fn promoting_the_bot_does_not_undo_an_unsubscribe(backend: Backend) {
     app.sim.bot_added_to_chat(&app.token, group, admin, true);
     // The promotion is handled once the bot has answered a later command.
     let before = app.sim.messages(group).len();
-    app.sim.send_text(&app.token, group, admin, "/help");
+    app.send_text(group, admin, "/help").await;
     app.sim
         .wait_for(crate::helpers::DEADLINE, |sim| {
             (sim.messages(group).len() > before).then_some(())
@@ -441,7 +437,7 @@ async fn settled(app: &TestApp, chat: ChatId, user: telegram_sim::UserId) {
             .count()
     };
     let before = helps(&app.sim);
-    app.sim.send_text(&app.token, chat, user, "/help");
+    app.send_text(chat, user, "/help").await;
     app.sim
         .wait_for(crate::helpers::DEADLINE, |sim| {
             (helps(sim) > before).then_some(())
@@ -464,8 +460,8 @@ async fn a_person_who_unsubscribed_stays_unsubscribed_after_blocking_and_unblock
         return;
     };
     let (private, user) = person(&app);
-    app.sim.send_text(&app.token, private, user, "/subscribe");
-    app.sim.send_text(&app.token, private, user, "/unsubscribe");
+    app.send_text(private, user, "/subscribe").await;
+    app.send_text(private, user, "/unsubscribe").await;
     eventually("unsubscribed", || async {
         stored(&app, private)
             .await
@@ -488,7 +484,7 @@ async fn a_person_who_blocked_the_bot_without_unsubscribing_is_back_when_they_un
         return;
     };
     let (private, user) = person(&app);
-    app.sim.send_text(&app.token, private, user, "/subscribe");
+    app.send_text(private, user, "/subscribe").await;
     eventually("subscribed", || async { stored(&app, private).await }).await;
 
     block_and_unblock(&app, private, user).await;
@@ -503,7 +499,7 @@ async fn a_private_chat_is_stored_without_the_persons_name_or_username(backend: 
         return;
     };
     let (private, user) = person(&app);
-    app.sim.send_text(&app.token, private, user, "/subscribe");
+    app.send_text(private, user, "/subscribe").await;
     let chat = eventually("subscribed", || async { stored(&app, private).await }).await;
     assert_eq!((chat.title, chat.username), (None, None));
     let (channel, owner) = (

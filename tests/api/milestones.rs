@@ -653,7 +653,23 @@ async fn ids_ingested_past_a_milestone_become_one_announcement_delivered_once_to
         Some(row.try_get(0).unwrap())
     })
     .await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The watcher looks again (two more readings: the first one's decision is
+    // committed before the next reading is taken) and announces nothing more.
+    eventually(
+        "the watcher read dau twice more after announcing",
+        || async {
+            let later: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM milestone_readings WHERE metric = 'dau' \
+             AND at > (SELECT created_at FROM announcements WHERE id = $1)",
+            )
+            .bind(id)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+            (later >= 2).then_some(())
+        },
+    )
+    .await;
     assert_eq!(announcements(&app.db).await, 1);
     let chat_ids: Vec<i64> =
         sqlx::query("SELECT chat_id FROM deliveries WHERE announcement_id = $1 ORDER BY chat_id")

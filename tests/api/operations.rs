@@ -97,7 +97,7 @@ async fn metrics_are_prometheus_text_that_counts_updates_and_bot_api_calls(backe
         },
         "Ann",
     );
-    app.sim.send_text(&app.token, ann, UserId(ann.0), "/start");
+    app.send_text(ann, UserId(ann.0), "/start").await;
     app.sim
         .wait_for(DEADLINE, |s| s.messages(ann).pop())
         .await

@@ -3,9 +3,10 @@
 //! chat id, to post to it). The real binary runs the flows people go through, with
 //! its log captured, then the log and every table are searched for them.
 
-use crate::helpers::{DEADLINE, TestDatabase};
+use crate::helpers::{Clock, DEADLINE, TestDatabase, fast_broadcast};
 use milestone_bot::storage::{Backend, Db};
 use sqlx::Row;
+use std::collections::HashMap;
 use std::process::Stdio;
 use telegram_sim::{
     ChatId, ChatKind, ChatState, MemberStatus, SentMessage, SimConfig, TelegramSim, UserId,
@@ -49,7 +50,11 @@ impl Person {
     }
 }
 
-/// The real binary, logging at `info` (ours at every level) into `log`.
+/// The real binary, logging at `info` (ours at every level) into `log`, on the
+/// scaled clock (which this sets on `sim` too) with `fast_broadcast`'s settings: the
+/// test is about what is logged and stored, not about Telegram's limits, and with
+/// the defaults (retries from 2 s, a 30 s request timeout) one slow call could
+/// stretch a three-second broadcast past the test's deadline.
 fn start_bot(
     sim: &TelegramSim,
     token: &str,
@@ -57,17 +62,19 @@ fn start_bot(
     admin: i64,
     log: &std::path::Path,
 ) -> Child {
+    let mut pace = HashMap::new();
+    fast_broadcast(&mut pace);
+    Clock::fast().apply(&mut pace, sim);
     Command::new(env!("CARGO_BIN_EXE_milestone-bot"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(pace)
         .env("TELOXIDE_TOKEN", token)
         .env("TELEGRAM_API_URL", sim.api_url())
         .env("DATABASE_URL", database_url)
         .env("HTTP_ADDR", "127.0.0.1:0")
         .env("POLL_TIMEOUT", "1s")
         .env("ADMIN_IDS", admin.to_string())
-        .env("BROADCAST_POLL_INTERVAL", "50ms")
-        .env("BROADCAST_PROGRESS_INTERVAL", "200ms")
         .env("RUST_LOG", "info,milestone_bot=trace")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(log).expect("a log file"))
@@ -86,6 +93,8 @@ async fn say(
     done: impl Fn(&str) -> bool,
 ) -> SentMessage {
     let before = sim.messages(chat).len();
+    // A person reads the answer first (see `TestApp::send_text`).
+    Clock::fast().chat_window_passed(sim, chat).await;
     sim.send_text(token, chat, from, text);
     sim.wait_for(DEADLINE, |sim| {
         sim.messages(chat)
@@ -95,6 +104,42 @@ async fn say(
     })
     .await
     .unwrap_or_else(|| panic!("no answer to {text}"))
+}
+
+/// What the simulator delivered (when, where, the start of the text) and its
+/// counters, to say why a wait timed out.
+fn seen_by_the_simulator(sim: &TelegramSim, token: &str) -> String {
+    let all = sim.all_messages();
+    let Some(first) = all.first().map(|m| m.at) else {
+        return format!("the simulator delivered nothing; {:?}", sim.stats(token));
+    };
+    let lines: Vec<String> = all
+        .iter()
+        .map(|m| {
+            let text: String = m
+                .text
+                .as_deref()
+                .unwrap_or_default()
+                .chars()
+                .take(40)
+                .map(|c| if c == '\n' { ' ' } else { c })
+                .collect();
+            format!("  +{:.3?} chat {}: {text}", m.at - first, m.chat_id.0)
+        })
+        .collect();
+    format!(
+        "the simulator delivered:\n{}\n{:?}",
+        lines.join("\n"),
+        sim.stats(token)
+    )
+}
+
+/// The last `lines` lines of the bot's log, to say why a wait timed out.
+fn log_tail(log: &std::path::Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_else(|e| format!("(no log: {e})"));
+    let all: Vec<&str> = text.lines().collect();
+    let tail = all[all.len().saturating_sub(lines)..].join("\n");
+    format!("the bot's log, last {lines} lines:\n{tail}")
 }
 
 /// Does `haystack` hold `id` as a whole number (not inside a longer one)?
@@ -228,14 +273,24 @@ async fn no_persons_id_name_or_username_reaches_the_logs_or_the_database(backend
     sim.set_chat_state(blocker.chat, ChatState::Blocked);
     sim.press_button(&token, admin.chat, ask.message_id, admin.user(), &send);
     let db = Db::connect(database.url()).await.unwrap();
-    crate::helpers::eventually("the broadcast is done", || async {
-        let state: String = sqlx::query("SELECT state FROM announcements")
-            .fetch_one(db.pool())
-            .await
-            .ok()?
-            .get("state");
-        (state == "done").then_some(())
-    })
+    crate::helpers::eventually_explained(
+        "the broadcast is done",
+        || async {
+            let state: String = sqlx::query("SELECT state FROM announcements")
+                .fetch_one(db.pool())
+                .await
+                .ok()?
+                .get("state");
+            (state == "done").then_some(())
+        },
+        || {
+            format!(
+                "{}\n{}",
+                seen_by_the_simulator(&sim, &token),
+                log_tail(&log, 60)
+            )
+        },
+    )
     .await;
     sim.wait_for(DEADLINE, |sim| {
         sim.messages(subscriber.chat).into_iter().find(|m| {

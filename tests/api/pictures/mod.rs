@@ -86,7 +86,7 @@ pub fn upload_of(app: &TestApp, msg: &SentMessage) -> UploadedFile {
 pub async fn admin_says(app: &TestApp, text: &str, n: usize) -> Vec<SentMessage> {
     let chat = ChatId(app.admin.0);
     let before = app.sim.messages(chat).len();
-    app.sim.send_text(&app.token, chat, app.admin, text);
+    app.send_text(chat, app.admin, text).await;
     app.sim
         .wait_for(DEADLINE, |sim| {
             let new: Vec<SentMessage> = sim.messages(chat).into_iter().skip(before).collect();
