@@ -196,12 +196,7 @@ async fn thanks(
 }
 
 async fn broadcasts(ctx: &BotContext) -> Result<String, ActionError> {
-    let mut conn = ctx
-        .db
-        .pool()
-        .acquire()
-        .await
-        .map_err(crate::storage::StorageError::from)?;
+    let mut conn = ctx.db.acquire().await?;
     let recent = announcements::recent(&mut conn, 10).await?;
     if recent.is_empty() {
         return Ok("No announcements yet.".into());

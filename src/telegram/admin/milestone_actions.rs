@@ -34,12 +34,7 @@ pub async fn status(ctx: &BotContext) -> Result<String, ActionError> {
         "<b>Subscribed chats:</b> {total} ({})",
         by_kind.join(", ")
     );
-    let mut conn = ctx
-        .db
-        .pool()
-        .acquire()
-        .await
-        .map_err(crate::storage::StorageError::from)?;
+    let mut conn = ctx.db.acquire().await?;
     let _ = writeln!(
         out,
         "<b>Broadcast sender:</b> {}",
@@ -247,12 +242,7 @@ fn default_metric(ctx: &BotContext) -> MetricName {
 }
 
 async fn latest_count(ctx: &BotContext, metric: &MetricName) -> Result<u64, ActionError> {
-    let mut conn = ctx
-        .db
-        .pool()
-        .acquire()
-        .await
-        .map_err(crate::storage::StorageError::from)?;
+    let mut conn = ctx.db.acquire().await?;
     let recent = crate::storage::milestones::readings::since(
         &mut conn,
         metric,
