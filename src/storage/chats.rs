@@ -107,34 +107,36 @@ pub async fn migrate(
     at: DateTime<Utc>,
 ) -> Result<bool, StorageError> {
     let mut tx = db.pool().begin().await?;
-    let target_exists = sqlx::query("SELECT 1 FROM chats WHERE id = $1")
+    // The first statement writes, so the transaction takes the write lock before it
+    // reads anything: on SQLite a transaction that read first cannot take it after
+    // another writer committed ("database is locked", whatever the busy timeout).
+    // The new id may already be known (for example the bot saw the supergroup
+    // first): then the old row retires into it.
+    let retired = sqlx::query(
+        "DELETE FROM chats WHERE id = $1 AND EXISTS (SELECT 1 FROM chats WHERE id = $2)
+         RETURNING subscribed",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let moved = if let Some(old) = &retired {
+        let was_subscribed: i64 = old.try_get("subscribed")?;
+        sqlx::query(
+            "UPDATE chats SET migrated_from = $2, kind = 'supergroup', updated_at = $3,
+               subscribed = CASE WHEN $4 = 1 THEN 1 ELSE subscribed END
+             WHERE id = $1",
+        )
         .bind(to)
-        .fetch_optional(&mut *tx)
-        .await?
-        .is_some();
-    let moved = if target_exists {
-        // The new id is already known (for example the bot saw the supergroup first):
-        // keep that row and retire the old one into it.
-        let old = sqlx::query("DELETE FROM chats WHERE id = $1 RETURNING subscribed")
-            .bind(from)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some(old) = &old {
-            let was_subscribed: i64 = old.try_get("subscribed")?;
-            sqlx::query(
-                "UPDATE chats SET migrated_from = $2, kind = 'supergroup', updated_at = $3,
-                   subscribed = CASE WHEN $4 = 1 THEN 1 ELSE subscribed END
-                 WHERE id = $1",
-            )
-            .bind(to)
-            .bind(from)
-            .bind(Millis::from(at))
-            .bind(was_subscribed)
-            .execute(&mut *tx)
-            .await?;
-        }
-        old.is_some()
+        .bind(from)
+        .bind(Millis::from(at))
+        .bind(was_subscribed)
+        .execute(&mut *tx)
+        .await?;
+        true
     } else {
+        // Unknown new id: the row moves onto it (nothing to move if the old id is
+        // gone already, as when the second of Telegram's two notices arrives).
         let done = sqlx::query(
             "UPDATE chats SET id = $2, kind = 'supergroup', migrated_from = $1, updated_at = $3
              WHERE id = $1",

@@ -1,9 +1,9 @@
 //! The chat list follows what Telegram tells the bot: added, removed, kicked,
 //! migrated, and `/subscribe` by a group's admins.
 
-use crate::helpers::{TestApp, eventually};
-use milestone_bot::storage::Backend;
+use crate::helpers::{TestApp, TestDatabase, eventually};
 use milestone_bot::storage::chats::{self, Chat, ChatKind as StoredKind};
+use milestone_bot::storage::{Backend, Db};
 use telegram_sim::{ChatId, ChatKind, MemberStatus};
 
 crate::on_every_backend!(
@@ -21,6 +21,7 @@ crate::on_every_backend!(
     a_person_who_unsubscribed_stays_unsubscribed_after_blocking_and_unblocking_the_bot,
     a_person_who_blocked_the_bot_without_unsubscribing_is_back_when_they_unblock_it,
     a_private_chat_is_stored_without_the_persons_name_or_username,
+    a_group_migrates_while_another_writer_holds_the_database,
 );
 
 /// A supergroup and a user who administers it.
@@ -519,4 +520,53 @@ async fn a_private_chat_is_stored_without_the_persons_name_or_username(backend: 
         "a channel keeps its public title"
     );
     app.stop().await;
+}
+
+/// The migration waits its turn behind another writer and then moves the chat: a
+/// `database is locked` here once pointed a broadcast's delivery at a supergroup the
+/// chat list did not have, and the post was lost. (SQLite: a transaction that read
+/// first cannot take the write lock after another writer committed.)
+async fn a_group_migrates_while_another_writer_holds_the_database(backend: Backend) {
+    let Some(database) = TestDatabase::new(backend).await else {
+        return;
+    };
+    let db = Db::connect_and_migrate(database.url()).await.unwrap();
+    let group = milestone_bot::vocab::ChatId(-400_000_001);
+    let supergroup = milestone_bot::vocab::ChatId(-1_001_000_000_001);
+    let now = chrono::Utc::now();
+    let chat = chats::NewChat {
+        id: group,
+        kind: StoredKind::Group,
+        title: None,
+        username: None,
+    };
+    chats::subscribe(&db, &chat, now).await.unwrap();
+
+    // Another writer holds the write lock, changes the chat list and commits while
+    // the migration runs.
+    let mut other = db.pool().begin().await.unwrap();
+    sqlx::query("UPDATE chats SET updated_at = updated_at + 1 WHERE id = $1")
+        .bind(group)
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    let migrating = tokio::spawn({
+        let db = db.clone();
+        async move { chats::migrate(&db, group, supergroup, now).await }
+    });
+    // Time for the migration to start and queue behind the lock (if it has not by
+    // then, the test only checks less: it cannot pass wrongly).
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    other.commit().await.unwrap();
+
+    let moved = migrating.await.unwrap();
+    assert!(
+        matches!(moved, Ok(true)),
+        "the migration waits its turn and moves the chat: {moved:?}"
+    );
+    let row = chats::get(&db, supergroup).await.unwrap().expect("moved");
+    assert_eq!(row.migrated_from, Some(group));
+    assert!(chats::get(&db, group).await.unwrap().is_none());
+    db.close().await;
+    database.drop_now().await;
 }

@@ -68,12 +68,16 @@ impl Worker {
                 tracing::info!(chat = %crate::privacy::Chat(job.chat_id), reason, "chat is gone; delivery skipped");
                 Finish::Skipped(reason)
             }
-            Action::Migrated(to) => {
-                if let Err(err) = chats::migrate(&inner.db, job.chat_id, to, now).await {
-                    tracing::warn!(from = %crate::privacy::Chat(job.chat_id), to = %crate::privacy::Chat(to), error = %err, "could not move the migrated chat");
+            // The delivery follows the chat only once the chat list has moved: a
+            // delivery pointed at an id the list does not have would be skipped.
+            // Otherwise it is retried, and the old id answers "migrated" again.
+            Action::Migrated(to) => match chats::migrate(&inner.db, job.chat_id, to, now).await {
+                Ok(_) => Finish::MovedTo(to),
+                Err(err) => {
+                    tracing::warn!(from = %crate::privacy::Chat(job.chat_id), to = %crate::privacy::Chat(to), error = %err, "could not move the migrated chat; the delivery is retried");
+                    self.retry(job, format!("could not move the migrated chat: {err}"))
                 }
-                Finish::MovedTo(to)
-            }
+            },
             Action::Fail(description) => Finish::Failed(description),
             Action::Unknown(description) => {
                 tracing::warn!(
@@ -84,30 +88,34 @@ impl Worker {
                 );
                 Finish::Unknown(description)
             }
-            Action::Retry(error) => {
-                let attempt = job.attempts + 1;
-                if attempt >= inner.config.max_attempts {
-                    Finish::Failed(format!("{error} (after {attempt} attempts)"))
-                } else {
-                    // The first retry goes as soon as its chat allows: most 5xx and
-                    // closed connections are one-offs. Then exponential backoff.
-                    let chat_gap = inner
-                        .pacer
-                        .lock()
-                        .expect("not poisoned")
-                        .rules()
-                        .chat_interval(job.is_group());
-                    let delay = if attempt == 1 {
-                        chat_gap
-                    } else {
-                        outcome::backoff(attempt - 1, inner.config.retry_base, rand::random())
-                            .max(chat_gap)
-                    };
-                    Finish::Retry {
-                        at: Millis::from(now) + delay.as_millis() as i64,
-                        error,
-                    }
-                }
+            Action::Retry(error) => self.retry(job, error),
+        }
+    }
+
+    /// Another attempt after a backoff, or failed once the attempts are spent.
+    fn retry(&self, job: &Job, error: String) -> Finish {
+        let inner = &self.inner;
+        let now = Utc::now();
+        let attempt = job.attempts + 1;
+        if attempt >= inner.config.max_attempts {
+            Finish::Failed(format!("{error} (after {attempt} attempts)"))
+        } else {
+            // The first retry goes as soon as its chat allows: most 5xx and
+            // closed connections are one-offs. Then exponential backoff.
+            let chat_gap = inner
+                .pacer
+                .lock()
+                .expect("not poisoned")
+                .rules()
+                .chat_interval(job.is_group());
+            let delay = if attempt == 1 {
+                chat_gap
+            } else {
+                outcome::backoff(attempt - 1, inner.config.retry_base, rand::random()).max(chat_gap)
+            };
+            Finish::Retry {
+                at: Millis::from(now) + delay.as_millis() as i64,
+                error,
             }
         }
     }
