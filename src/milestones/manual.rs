@@ -78,7 +78,7 @@ pub async fn release(
     acknowledged: Option<AnnouncementId>,
     now: DateTime<Utc>,
 ) -> Result<Released, StorageError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let Some(info) = drafts::info(&mut tx, id).await? else {
         return Ok(Released::NotADraft);
     };

@@ -106,10 +106,8 @@ pub async fn migrate(
     to: ChatId,
     at: DateTime<Utc>,
 ) -> Result<bool, StorageError> {
-    let mut tx = db.pool().begin().await?;
-    // The first statement writes, so the transaction takes the write lock before it
-    // reads anything: on SQLite a transaction that read first cannot take it after
-    // another writer committed ("database is locked", whatever the busy timeout).
+    // It reads, then writes: see `Db::begin_write`.
+    let mut tx = db.begin_write().await?;
     // The new id may already be known (for example the bot saw the supergroup
     // first): then the old row retires into it.
     let retired = sqlx::query(

@@ -136,6 +136,18 @@ impl Db {
         Ok(self.pool.acquire().await?)
     }
 
+    /// A transaction that will write after it reads. On SQLite it takes the write
+    /// lock at `BEGIN` (`BEGIN IMMEDIATE`), waiting behind another writer for the
+    /// busy timeout: a deferred transaction that read first cannot take the lock
+    /// once another writer has committed, and fails with "database is locked"
+    /// whatever the timeout. PostgreSQL's row locks need nothing more than `BEGIN`.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StorageError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
