@@ -31,12 +31,7 @@ impl Worker {
             content.thanks_text.as_ref().map(|_| {
                 // The note follows only after the announcement is acknowledged, and
                 // no sooner than the chat's own limit allows.
-                let gap = inner
-                    .pacer
-                    .lock()
-                    .expect("not poisoned")
-                    .rules()
-                    .chat_interval(job.is_group());
+                let gap = self.chat_gap(job);
                 (
                     Step::Thanks,
                     Millis::from(Utc::now()) + gap.as_millis() as i64,
@@ -102,12 +97,7 @@ impl Worker {
         } else {
             // The first retry goes as soon as its chat allows: most 5xx and
             // closed connections are one-offs. Then exponential backoff.
-            let chat_gap = inner
-                .pacer
-                .lock()
-                .expect("not poisoned")
-                .rules()
-                .chat_interval(job.is_group());
+            let chat_gap = self.chat_gap(job);
             let delay = if attempt == 1 {
                 chat_gap
             } else {
@@ -118,5 +108,15 @@ impl Worker {
                 error,
             }
         }
+    }
+
+    /// The least time between two messages into the job's chat, at the bot's pace.
+    fn chat_gap(&self, job: &Job) -> std::time::Duration {
+        self.inner
+            .pacer
+            .lock()
+            .expect("not poisoned")
+            .rules()
+            .chat_interval(job.is_group())
     }
 }
