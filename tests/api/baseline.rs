@@ -4,21 +4,19 @@
 //! milestone announced by hand is never announced again, nor a lower one after it.
 
 use crate::helpers::{
-    DEADLINE, TestApp, TestDatabase, channels_with_the_bot, eventually, fast_broadcast,
+    DEADLINE, FakeCounter, TestApp, TestDatabase, channels_with_the_bot, eventually,
+    fast_broadcast, t,
 };
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{Duration, Utc};
 use milestone_bot::config::{MilestonesConfig, SketchConfig, parse_rules};
 use milestone_bot::milestones::detector::DetectorConfig;
-use milestone_bot::milestones::watcher::{
-    Applied, CountError, Counter, SketchCounter, WatchedMetric, Watcher,
-};
-use milestone_bot::sketch::{Estimate, SketchStoreKind};
+use milestone_bot::milestones::watcher::{Applied, SketchCounter, WatchedMetric, Watcher};
+use milestone_bot::sketch::SketchStoreKind;
 use milestone_bot::storage::{Backend, Db};
 use milestone_bot::vocab::MetricName;
 use sqlx::Row;
 use std::collections::HashMap;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use telegram_sim::{ChatId, SentMessage, UserId};
 use tokio::io::AsyncWriteExt;
 
@@ -66,33 +64,6 @@ async fn cli(database_url: &str, args: &[&str], stdin: Option<&str>) -> (bool, S
 /// `n` made-up ids, one a line, from `from`.
 fn ids(from: u64, to: u64) -> String {
     (from..to).map(|i| format!("user-{i}\n")).collect()
-}
-
-/// Counts set by the test, with the sketch's standard error.
-#[derive(Clone, Default)]
-struct FakeCounter(Arc<Mutex<HashMap<String, u64>>>);
-
-impl FakeCounter {
-    fn set(&self, metric: &str, value: u64) {
-        self.0.lock().unwrap().insert(metric.to_owned(), value);
-    }
-}
-
-impl Counter for FakeCounter {
-    async fn count(&self, metric: &MetricName, _at: DateTime<Utc>) -> Result<Estimate, CountError> {
-        let value = self
-            .0
-            .lock()
-            .unwrap()
-            .get(metric.as_str())
-            .copied()
-            .unwrap_or(0);
-        Ok(Estimate::new(value))
-    }
-}
-
-fn t(minutes: i64) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap() + Duration::minutes(minutes)
 }
 
 fn mau() -> Vec<WatchedMetric> {

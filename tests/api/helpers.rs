@@ -3,13 +3,18 @@
 //! built through `App::build` exactly as `main` builds it.
 
 pub use crate::clock::Clock;
+use chrono::{DateTime, TimeZone, Utc};
 use milestone_bot::app::App;
 use milestone_bot::config::Config;
+use milestone_bot::milestones::watcher::{CountError, Counter};
+use milestone_bot::sketch::Estimate;
 use milestone_bot::storage::{Backend, Db};
+use milestone_bot::vocab::MetricName;
 use sqlx::Connection;
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use telegram_sim::{BotUser, ChatId, ChatKind, SimConfig, TelegramSim, UserId};
 use tokio::sync::oneshot;
@@ -571,4 +576,34 @@ pub async fn channels_with_the_bot(app: &TestApp, n: usize) -> Vec<telegram_sim:
     })
     .await;
     chats
+}
+
+/// Counts set by the test, per metric (0 until set), for driving the milestone
+/// watcher without a sketch store.
+#[derive(Clone, Default)]
+pub struct FakeCounter(Arc<Mutex<HashMap<String, u64>>>);
+
+impl FakeCounter {
+    pub fn set(&self, metric: &str, value: u64) {
+        self.0.lock().unwrap().insert(metric.to_owned(), value);
+    }
+}
+
+impl Counter for FakeCounter {
+    async fn count(&self, metric: &MetricName, _at: DateTime<Utc>) -> Result<Estimate, CountError> {
+        let value = self
+            .0
+            .lock()
+            .unwrap()
+            .get(metric.as_str())
+            .copied()
+            .unwrap_or(0);
+        Ok(Estimate::new(value))
+    }
+}
+
+/// Minutes after a fixed moment in the past (2026-11-26 12:00 UTC): every release
+/// time built from it has passed by the wall clock the sender goes by.
+pub fn t(minutes: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap() + chrono::Duration::minutes(minutes)
 }

@@ -3,20 +3,16 @@
 //! event fires), never by the sender starting broadcasts; a broadcast becomes
 //! `done` only through its owner, which says whether it did.
 
-use crate::helpers::{TestDatabase, announcement, queue_announcement};
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use crate::helpers::{FakeCounter, TestDatabase, announcement, queue_announcement, t};
+use chrono::Utc;
 use milestone_bot::broadcast::queue;
 use milestone_bot::config::{MilestonesConfig, parse_rules};
-use milestone_bot::milestones::watcher::{
-    Applied, CountError, Counter, MilestoneEvent, WatchedMetric, Watcher,
-};
-use milestone_bot::sketch::Estimate;
+use milestone_bot::milestones::watcher::{Applied, MilestoneEvent, WatchedMetric, Watcher};
 use milestone_bot::storage::announcements::{self, AnnouncementState, Transition};
 use milestone_bot::storage::chats::{self, ChatKind, NewChat};
 use milestone_bot::storage::deliveries::{self, Finish};
 use milestone_bot::storage::{Backend, Db};
 use milestone_bot::vocab::{AnnouncementId, MetricName};
-use std::sync::{Arc, Mutex};
 
 crate::on_every_backend!(
     a_held_draft_past_its_release_time_is_released_by_the_watcher_alone_and_its_event_fires,
@@ -24,25 +20,6 @@ crate::on_every_backend!(
 );
 
 const M: u64 = 1_000_000;
-
-#[derive(Clone, Default)]
-struct FakeCounter(Arc<Mutex<u64>>);
-
-impl Counter for FakeCounter {
-    async fn count(
-        &self,
-        _metric: &MetricName,
-        _at: DateTime<Utc>,
-    ) -> Result<Estimate, CountError> {
-        Ok(Estimate::new(*self.0.lock().unwrap()))
-    }
-}
-
-/// Minutes after a fixed moment in the past: every release time here has passed
-/// by the wall clock the sender goes by.
-fn t(minutes: i64) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap() + Duration::minutes(minutes)
-}
 
 async fn state(db: &Db, id: impl Into<AnnouncementId>) -> AnnouncementState {
     announcements::status(db, id.into())
@@ -72,11 +49,11 @@ async fn a_held_draft_past_its_release_time_is_released_by_the_watcher_alone_and
     };
     let watcher = Watcher::new(db.clone(), counter.clone(), vec![metric], config);
     watcher.seed_rules().await.unwrap();
-    *counter.0.lock().unwrap() = 150 * M;
+    counter.set("mau", 150 * M);
     watcher.tick(t(0)).await;
-    *counter.0.lock().unwrap() = 210 * M;
+    counter.set("mau", 210 * M);
     watcher.tick(t(5)).await;
-    *counter.0.lock().unwrap() = 310 * M;
+    counter.set("mau", 310 * M);
     let held = match watcher.tick(t(65)).await.applied("mau") {
         Some(Applied::Announced {
             announcement_id: Some(id),

@@ -2,8 +2,7 @@
 //! with two watchers at once), release modes, templates; and end to end, ids sent
 //! to the running bot's ingest become one announcement with its deliveries.
 
-use crate::helpers::{TestApp, TestDatabase, eventually};
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use crate::helpers::{FakeCounter, TestApp, TestDatabase, eventually, t};
 use milestone_bot::config::{MilestonesConfig, parse_rules};
 use milestone_bot::milestones::detector::DetectorConfig;
 use milestone_bot::milestones::release;
@@ -11,15 +10,12 @@ use milestone_bot::milestones::rules_store::{self, RuleStoreError};
 use milestone_bot::milestones::settings::{self, ReleaseMode};
 use milestone_bot::milestones::template::TemplateContext;
 use milestone_bot::milestones::texts::{self, Slot, TextsError};
-use milestone_bot::milestones::watcher::{Applied, CountError, Counter, WatchedMetric, Watcher};
-use milestone_bot::sketch::Estimate;
+use milestone_bot::milestones::watcher::{Applied, WatchedMetric, Watcher};
 use milestone_bot::storage::announcements::AnnouncementState;
 use milestone_bot::storage::chats::{self, ChatKind, NewChat};
 use milestone_bot::storage::{Backend, Db};
 use milestone_bot::vocab::{AnnouncementId, MetricName, UserId};
 use sqlx::Row;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
 crate::on_every_backend!(
     rules_are_added_listed_and_removed_and_bad_ones_are_refused_with_the_reason,
@@ -37,33 +33,6 @@ crate::on_every_backend!(
 );
 
 const M: u64 = 1_000_000;
-
-/// Counts set by the test, with the sketch's standard error.
-#[derive(Clone, Default)]
-struct FakeCounter(Arc<Mutex<HashMap<String, u64>>>);
-
-impl FakeCounter {
-    fn set(&self, metric: &str, value: u64) {
-        self.0.lock().unwrap().insert(metric.to_owned(), value);
-    }
-}
-
-impl Counter for FakeCounter {
-    async fn count(&self, metric: &MetricName, _at: DateTime<Utc>) -> Result<Estimate, CountError> {
-        let value = self
-            .0
-            .lock()
-            .unwrap()
-            .get(metric.as_str())
-            .copied()
-            .unwrap_or(0);
-        Ok(Estimate::new(value))
-    }
-}
-
-fn t(minutes: i64) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap() + Duration::minutes(minutes)
-}
 
 fn name(raw: &str) -> MetricName {
     MetricName::parse(raw).unwrap()
